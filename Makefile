@@ -1,0 +1,70 @@
+# CSV Analyzer: `make run` starts everything, `make test` checks everything. Needs Python 3.11+ and make.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MLFLOW_PORT ?= 5000
+
+.PHONY: run test lint contracts pytest superuser migrate bench stack-test e2e clean help
+
+help:
+	@echo "make run        start the web app, the task worker and the MLflow UI (Ctrl-C stops all)"
+	@echo "make test       lint, import contracts and the test suite with coverage"
+	@echo "make superuser  create an admin account"
+	@echo "make bench      run the benchmarks in bench/"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.deps-run: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.deps-run
+
+migrate: $(VENV)/.deps-run
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py migrate --no-input
+
+run: migrate
+	@echo ""
+	@echo "  CSV Analyzer:  http://$(HOST):$(PORT)/"
+	@echo "  MLflow UI:     http://127.0.0.1:$(MLFLOW_PORT)/"
+	@echo "  Create an admin account with: make superuser"
+	@echo "  Ctrl-C stops everything."
+	@echo ""
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
+	trap 'kill 0' INT TERM; \
+	$(BIN)/python manage.py db_worker --no-reload & \
+	$(BIN)/mlflow server --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns.db}" \
+		--default-artifact-root ./mlartifacts --host 127.0.0.1 --port $(MLFLOW_PORT) & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) & \
+	wait
+
+superuser: migrate
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py createsuperuser
+
+lint: $(VENV)/.deps-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+contracts: $(VENV)/.deps-dev
+	$(BIN)/lint-imports
+
+# DATABASE_URL picks the database (SQLite when unset). Test settings need a key but never DEBUG.
+pytest: $(VENV)/.deps-dev
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
+		$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+test: lint contracts pytest
+
+bench: $(VENV)/.deps-dev
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov

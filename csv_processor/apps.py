@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CsvProcessorConfig(AppConfig):
+    name = "csv_processor"
+    verbose_name = "CSV processing"

@@ -1,0 +1,62 @@
+"""`manage.py db_worker`: django-tasks-db's worker plus a heartbeat and the periodic-task scheduler.
+
+The heartbeat lets /readyz see a live worker and lets later jobs detect a worker that died mid-task.
+"""
+
+import atexit
+import logging
+import os
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django_tasks_db.management.commands.db_worker import Command as StockWorkerCommand
+
+from csv_processor.services.workers import (
+    periodic_tasks_enqueue_due,
+    worker_heartbeat_delete,
+    worker_heartbeat_record,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _beat_forever(worker_id: str, stop: threading.Event) -> None:
+    started_at = timezone.now()
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            worker_heartbeat_record(worker_id=worker_id, started_at=started_at)
+            periodic_tasks_enqueue_due()
+        except DatabaseError as exc:
+            # The database may be restarting; keep beating once it is back.
+            logger.warning("worker heartbeat failed: %s", exc)
+        stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
+
+
+class Command(StockWorkerCommand):
+    help = "Run the background task worker (with a heartbeat for health checks)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        is_reloader_parent = options["reload"] and not options["batch"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
+        if not is_reloader_parent:
+            self._start_heartbeat(options["worker_id"])
+        super().handle(*args, **options)
+
+    def _start_heartbeat(self, worker_id: str) -> None:
+        stop = threading.Event()
+        thread = threading.Thread(target=_beat_forever, args=(worker_id, stop), name="heartbeat", daemon=True)
+        thread.start()
+
+        def _stop() -> None:
+            stop.set()
+            thread.join(timeout=5)
+            try:
+                worker_heartbeat_delete(worker_id=worker_id)
+            except DatabaseError as exc:
+                logger.warning("could not remove heartbeat of worker %s: %s", worker_id, exc)
+
+        atexit.register(_stop)

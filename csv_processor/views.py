@@ -1,0 +1,8 @@
+"""HTML views: validate, call one service or selector, render."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "csv_processor/home.html")

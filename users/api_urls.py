@@ -1,0 +1,3 @@
+app_name = "users_api"
+
+urlpatterns: list = []
