@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads the body: refuse oversized uploads from their Content-Length.
+    "csv_processor.upload_limits.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -160,6 +162,12 @@ UPLOAD_MAX_BYTES = env_int("CSVA_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 USER_QUOTA_BYTES = env_int("CSVA_USER_QUOTA_BYTES", 2 * 1024 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "csv_processor.upload_limits.CappedUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Files up to this size are parsed in full while uploading, so errors show at once; larger ones in the worker.
+SYNC_PARSE_MAX_BYTES = env_int("CSVA_SYNC_PARSE_MAX_BYTES", 5 * 1024 * 1024)
 
 MLFLOW_TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlruns.db")
 MLFLOW_UI_URL = os.environ.get("MLFLOW_UI_URL", "http://127.0.0.1:5000")

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from csv_processor import views
+from csv_processor.views import home
 
 app_name = "csv_processor"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
 ]

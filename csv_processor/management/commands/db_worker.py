@@ -41,7 +41,9 @@ class Command(StockWorkerCommand):
     help = "Run the background task worker (with a heartbeat for health checks)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        is_reloader_parent = options["reload"] and not options["batch"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
+        is_reloader_parent = (
+            options["reload"] and not options["batch"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
+        )
         if not is_reloader_parent:
             self._start_heartbeat(options["worker_id"])
         super().handle(*args, **options)

@@ -1,5 +1,3 @@
-"""HTML views: validate, call one service or selector, render."""
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
