@@ -1,0 +1,99 @@
+"""HTML input for datasets and uploads. Validation of meaning lives in the services."""
+
+from django import forms
+
+DELIMITERS = [(",", "Comma  ,"), (";", "Semicolon  ;"), ("\t", "Tab"), ("|", "Pipe  |")]
+DECIMALS = [(".", "Point  1.5"), (",", "Comma  1,5")]
+THOUSANDS = [
+    ("", "None"),
+    (",", "Comma  1,000"),
+    (".", "Point  1.000"),
+    (" ", "Space  1 000"),
+    ("'", "Apostrophe  1'000"),
+]
+QUOTES = [('"', 'Double quote  "'), ("'", "Single quote  '")]
+ENCODINGS = [
+    ("utf-8", "UTF-8"),
+    ("utf-8-sig", "UTF-8 with BOM"),
+    ("utf-16", "UTF-16"),
+    ("cp1252", "Western European (Windows-1252)"),
+    ("latin-1", "Latin-1 (ISO-8859-1)"),
+    ("cp949", "Korean (CP949)"),
+    ("shift_jis", "Japanese (Shift-JIS)"),
+    ("gb18030", "Chinese (GB18030)"),
+    ("cp1251", "Cyrillic (Windows-1251)"),
+    ("cp1250", "Central European (Windows-1250)"),
+    ("iso-8859-15", "Latin-9 (ISO-8859-15)"),
+    ("mac_roman", "Mac Roman"),
+]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A .csv, .tsv or .txt file. Excel files: save as CSV first.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,text/csv,text/plain"}),
+    )
+
+
+class ParseOptionsForm(forms.Form):
+    dataset_name = forms.CharField(label="Dataset name", max_length=200)
+    encoding = forms.ChoiceField(choices=ENCODINGS, help_text="How the text is encoded. Wrong letters? Try another.")
+    delimiter = forms.ChoiceField(choices=DELIMITERS, help_text="What separates the columns.")
+    quotechar = forms.ChoiceField(label="Quote character", choices=QUOTES)
+    decimal = forms.ChoiceField(label="Decimal mark", choices=DECIMALS)
+    thousands = forms.ChoiceField(label="Thousands separator", choices=THOUSANDS, required=False)
+    has_header = forms.BooleanField(label="The first row holds the column names", required=False)
+    skip_initial_space = forms.BooleanField(label="Ignore spaces after the delimiter", required=False)
+    na_values = forms.CharField(
+        label="Also treat as missing",
+        required=False,
+        max_length=500,
+        help_text='Comma-separated values that mean "missing", such as ?, -200 or unknown.',
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Keep a detected encoding selectable even if it is not in the short list.
+        encoding = self.initial.get("encoding") or (self.data.get("encoding") if self.data else None)
+        if encoding and encoding not in dict(ENCODINGS):
+            self.fields["encoding"].choices = [(encoding, encoding), *ENCODINGS]
+
+    @staticmethod
+    def initial_from(options: dict, dataset_name: str) -> dict:
+        return {
+            **options,
+            "thousands": options.get("thousands") or "",
+            "na_values": ", ".join(options.get("na_values", ())),
+            "dataset_name": dataset_name,
+        }
+
+    def options(self) -> dict:
+        data = self.cleaned_data
+        na_values = tuple(value.strip() for value in data["na_values"].split(",") if value.strip())
+        return {
+            "encoding": data["encoding"],
+            "delimiter": data["delimiter"],
+            "quotechar": data["quotechar"],
+            "decimal": data["decimal"],
+            "thousands": data["thousands"] or None,
+            "has_header": data["has_header"],
+            "skip_initial_space": data["skip_initial_space"],
+            "na_values": na_values,
+        }
+
+
+class DatasetEditForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000)
+
+
+class TableQueryForm(forms.Form):
+    """The query string of the table view: page, sort and filter."""
+
+    v = forms.IntegerField(required=False, min_value=1)
+    page = forms.IntegerField(required=False, min_value=1)
+    sort = forms.CharField(required=False, max_length=300)
+    desc = forms.BooleanField(required=False)
+    col = forms.CharField(required=False, max_length=300)
+    q = forms.CharField(required=False, max_length=200)

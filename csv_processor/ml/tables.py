@@ -1,0 +1,88 @@
+"""Read pages of a Parquet table and write it back out as safe CSV, without loading it whole."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+# OWASP CSV injection: a spreadsheet treats a cell starting with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Page:
+    frame: pd.DataFrame
+    total_rows: int
+    offset: int
+
+
+def read_page(
+    path: Path,
+    *,
+    offset: int,
+    limit: int,
+    sort_by: str | None = None,
+    descending: bool = False,
+    contains: tuple[str, str] | None = None,
+) -> Page:
+    """Return rows [offset, offset+limit) in file order, or after filtering and sorting."""
+    parquet = pq.ParquetFile(path)
+    if sort_by is None and contains is None:
+        return Page(_slice_row_groups(parquet, offset, limit), parquet.metadata.num_rows, offset)
+    table = parquet.read()
+    if contains is not None:
+        column, text = contains
+        as_text = pc.cast(table[column], pa.string()) if not pa.types.is_string(table[column].type) else table[column]
+        mask = pc.fill_null(pc.match_substring(as_text, text, ignore_case=True), False)
+        table = table.filter(mask)
+    if sort_by is not None:
+        order = "descending" if descending else "ascending"
+        indices = pc.sort_indices(table, sort_keys=[(sort_by, order)], null_placement="at_end")
+        indices = indices.slice(offset, limit)
+        return Page(table.take(indices).to_pandas(), table.num_rows, offset)
+    return Page(table.slice(offset, limit).to_pandas(), table.num_rows, offset)
+
+
+def _slice_row_groups(parquet: pq.ParquetFile, offset: int, limit: int) -> pd.DataFrame:
+    """Read only the row groups that hold the wanted rows."""
+    groups, start_of_first, position = [], 0, 0
+    for index in range(parquet.metadata.num_row_groups):
+        size = parquet.metadata.row_group(index).num_rows
+        if position + size > offset and position < offset + limit:
+            if not groups:
+                start_of_first = position
+            groups.append(index)
+        position += size
+    if not groups:
+        return parquet.schema_arrow.empty_table().to_pandas()
+    table = parquet.read_row_groups(groups)
+    return table.slice(offset - start_of_first, limit).to_pandas()
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as formulas with a quote; numbers stay numbers."""
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_string_dtype(series) or series.dtype == object:
+            text = series.astype("string")
+            risky = text.str.startswith(FORMULA_PREFIXES).fillna(False)
+            if risky.any():
+                frame[column] = series.where(~risky, "'" + text)
+    return frame
+
+
+def iter_csv_chunks(path: Path, *, batch_rows: int = 65_536) -> Iterator[str]:
+    """Yield the table as CSV text, header first, formulas neutralised."""
+    parquet = pq.ParquetFile(path)
+    header = True
+    for batch in parquet.iter_batches(batch_size=batch_rows):
+        frame = neutralise_formulas(batch.to_pandas())
+        yield frame.to_csv(index=False, header=header)
+        header = False
+    if header:
+        yield pd.DataFrame(columns=parquet.schema_arrow.names).to_csv(index=False)
