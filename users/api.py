@@ -1,0 +1,20 @@
+"""REST views for accounts: validate, call one service or selector, respond."""
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from users.models import User
+
+
+class MeApi(APIView):
+    """Who the credentials belong to; the smallest call that proves token auth works."""
+
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = User
+            fields = ["id", "username", "email"]
+
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(request.user).data)
