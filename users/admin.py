@@ -13,6 +13,10 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "date_joined")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-date_joined",)
+    # Ask for the e-mail at creation too: it is how people reset a forgotten password.
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "usable_password", "password1", "password2")}),
+    )
 
 
 class RevokedFilter(admin.SimpleListFilter):

@@ -70,3 +70,23 @@ def test_admin_refuses_anonymous(client, url_name):
     assert response.status_code == 302
     assert response.url == f"{reverse('users:login')}?next={url}"
     assert ApiToken.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_admin_add_user_with_email_of_another_case_is_a_form_error(client, staff_user, user):
+    client.force_login(staff_user)
+
+    response = client.post(
+        reverse("admin:users_user_add"),
+        {
+            "username": "newbie",
+            "email": user.email.upper(),
+            "usable_password": "true",
+            "password1": "Fresh-Meadow-Lantern-7",
+            "password2": "Fresh-Meadow-Lantern-7",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "A user with that email address already exists." in response.content.decode()
+    assert not type(user).objects.filter(username="newbie").exists()
