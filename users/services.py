@@ -84,6 +84,10 @@ def _generate_token() -> str:
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its raw value, which is never stored and cannot be shown again."""
     name = name.strip()
+    max_length = ApiToken._meta.get_field("name").max_length
+    if not name or len(name) > max_length:
+        # Callers other than the form (shell, future API) must not reach the database with a bad name.
+        raise ValidationError({"name": f"Give the token a name of 1 to {max_length} characters."})
     if api_token_name_taken(user=user, name=name):
         raise ValidationError({"name": DUPLICATE_TOKEN_NAME})
     raw_token = _generate_token()

@@ -42,6 +42,16 @@ def test_api_token_create_rejects_duplicate_active_name_but_allows_after_revoke(
     assert second.pk != first.pk
 
 
+@pytest.mark.parametrize("name", ["   ", "x" * 101])
+@pytest.mark.django_db
+def test_api_token_create_rejects_blank_or_long_name(user, name):
+    with pytest.raises(ValidationError) as excinfo:
+        api_token_create(user=user, name=name)
+
+    assert "name" in excinfo.value.message_dict
+    assert not ApiToken.objects.exists()
+
+
 @pytest.mark.django_db
 def test_api_token_create_turns_constraint_race_into_validation_error(user, monkeypatch):
     api_token_create(user=user, name="ci")
