@@ -1,0 +1,367 @@
+"""The repository's own promises: documented settings, the two-command quick start, sane containers.
+
+These tests read files only: no database, no network, no Docker.
+"""
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_READERS = {"env_bool", "env_int", "env_list"}
+PLACEHOLDERS = re.compile(r"TODO|FIXME|placeholder|\$\{DS_", re.IGNORECASE)
+REFERENCE = re.compile(r"^\$\{[A-Z][A-Z0-9_]*(:?[?-][^}]*)?\}$")
+
+
+def _read(name: str) -> str:
+    return (ROOT / name).read_text()
+
+
+def _yaml(name: str) -> Any:
+    return yaml.safe_load(_read(name))
+
+
+def settings_env_names(source: str) -> set[str]:
+    """Names of the environment variables a settings module reads."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            is_reader = isinstance(func, ast.Name) and func.id in ENV_READERS
+            is_environ_get = (
+                isinstance(func, ast.Attribute)
+                and func.attr in {"get", "getenv"}
+                and ast.unparse(func.value) in {"os.environ", "os"}
+            )
+            if is_reader or is_environ_get:
+                names.add(node.args[0].value)
+        elif (
+            isinstance(node, ast.Subscript)
+            and ast.unparse(node.value) == "os.environ"
+            and isinstance(node.slice, ast.Constant)
+        ):
+            names.add(node.slice.value)
+    return names
+
+
+def env_example_names(text: str) -> set[str]:
+    """Variables an env file sets or shows commented out at their default."""
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, flags=re.MULTILINE))
+
+
+def markdown_section(text: str, heading: str) -> str:
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL)
+    assert match, f"README has no '## {heading}' section"
+    return match.group(1)
+
+
+def table_first_column(section: str) -> set[str]:
+    return set(re.findall(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|", section, flags=re.MULTILINE))
+
+
+def code_block_commands(section: str) -> list[str]:
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```", section, flags=re.MULTILINE | re.DOTALL)
+    lines = (line.strip() for block in blocks for line in block.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def compose_services() -> dict[str, dict]:
+    return _yaml("docker-compose.yml")["services"]
+
+
+def environment_items(service: dict) -> list[tuple[str, str]]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return [tuple(item.split("=", 1)) if "=" in item else (item, "") for item in env]
+    return [(key, str(value)) for key, value in env.items()]
+
+
+def published_host_ips(service: dict) -> list[str]:
+    """The host address of each published port; '' means all interfaces."""
+    ips = []
+    for port in service.get("ports") or []:
+        if isinstance(port, dict):
+            ips.append(port.get("host_ip", ""))
+        else:
+            parts = re.sub(r"\$\{[^}]*\}", "VAR", str(port)).split(":")
+            ips.append(parts[0] if len(parts) == 3 else "")
+    return ips
+
+
+def dockerfile_final_stage(text: str) -> list[str]:
+    """Instructions of the last build stage, with continuation lines joined."""
+    joined = re.sub(r"\\\n", " ", text)
+    instructions = [line.strip() for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    last_from = max(i for i, line in enumerate(instructions) if line.upper().startswith("FROM "))
+    return instructions[last_from:]
+
+
+# --- settings are documented -------------------------------------------------------------------------
+
+
+def test_settings_env_names_finds_every_reader_form():
+    source = (
+        "import os\n"
+        "A = os.environ.get('ONE', 'x')\n"
+        "B = os.getenv('TWO')\n"
+        "C = os.environ['THREE']\n"
+        "D = env_bool('FOUR', False)\n"
+        "E = env_int('FIVE', 1)\n"
+        "F = env_list('SIX', '')\n"
+        "G = other('SEVEN')\n"
+    )
+
+    assert settings_env_names(source) == {"ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX"}
+
+
+def test_settings_read_the_documented_core_variables():
+    names = settings_env_names(_read("csv_analyzer/settings.py"))
+
+    # Guards the parser itself: if these vanish the two tests below would pass vacuously.
+    assert {"DJANGO_SECRET_KEY", "DJANGO_DEBUG", "DATABASE_URL", "MLFLOW_TRACKING_URI"} <= names
+
+
+def test_env_example_lists_every_settings_variable():
+    missing = settings_env_names(_read("csv_analyzer/settings.py")) - env_example_names(_read(".env.example"))
+
+    assert not missing, f".env.example does not list {sorted(missing)}"
+
+
+def test_env_example_lists_the_compose_variables():
+    compose_text = _read("docker-compose.yml")
+    interpolated = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", compose_text))
+
+    missing = interpolated - env_example_names(_read(".env.example"))
+
+    assert not missing, f".env.example does not list {sorted(missing)}, which docker-compose.yml reads"
+
+
+def test_env_example_holds_no_secret_values():
+    assignments = re.findall(r"^([A-Z][A-Z0-9_]*)=(.*)$", _read(".env.example"), flags=re.MULTILINE)
+    secrets = {name: value for name, value in assignments if re.search(r"PASSWORD|SECRET|TOKEN", name)}
+
+    assert secrets, "expected the secret variables to be listed"
+    assert all(value == "" for value in secrets.values()), f"secrets with values: {sorted(secrets)}"
+
+
+def test_readme_configuration_table_lists_every_settings_variable():
+    table = table_first_column(markdown_section(_read("README.md"), "Configuration"))
+
+    missing = settings_env_names(_read("csv_analyzer/settings.py")) - table
+
+    assert not missing, f"README's configuration table does not list {sorted(missing)}"
+
+
+# --- the quick start is two commands ----------------------------------------------------------------
+
+
+def test_readme_quick_start_is_make_run_and_make_test_only():
+    commands = code_block_commands(markdown_section(_read("README.md"), "Quick start"))
+
+    assert commands == ["make run", "make test"]
+
+
+def test_code_block_commands_sees_extra_set_up_steps():
+    section = "```sh\nmake run\npip install x\n```\nprose\n```\n# a comment\nmake test\n```\n"
+
+    assert code_block_commands(section) == ["make run", "pip install x", "make test"]
+
+
+# --- docker compose ---------------------------------------------------------------------------------
+
+
+def test_compose_every_service_declares_a_restart_policy():
+    services = compose_services()
+
+    without = [name for name, service in services.items() if "restart" not in service]
+
+    assert services
+    assert not without, f"services without a restart policy: {without}"
+
+
+def test_compose_health_dependencies_have_healthchecks():
+    services = compose_services()
+    problems = []
+    for name, service in services.items():
+        for target, dependency in (service.get("depends_on") or {}).items():
+            condition = dependency.get("condition") if isinstance(dependency, dict) else None
+            target_service = services[target]
+            check = target_service.get("healthcheck") or {}
+            if condition == "service_healthy" and (not check.get("test") or check.get("disable")):
+                problems.append(f"{name} waits for {target} to be healthy, but {target} has no healthcheck")
+            if condition == "service_completed_successfully" and target_service.get("restart") != "no":
+                problems.append(f"{name} waits for {target} to finish, but {target} restarts")
+
+    assert not problems, problems
+
+
+def test_compose_long_running_services_are_health_checked():
+    # A service may opt out only by saying so (the worker reports through the web's /readyz).
+    services = compose_services()
+
+    unchecked = [
+        name
+        for name, service in services.items()
+        if service.get("restart") != "no"
+        and not ((service.get("healthcheck") or {}).get("test") or (service.get("healthcheck") or {}).get("disable"))
+    ]
+
+    assert not unchecked, f"long-running services without a healthcheck decision: {unchecked}"
+
+
+def test_compose_web_healthcheck_uses_readyz():
+    test = compose_services()["web"]["healthcheck"]["test"]
+
+    assert "/readyz" in " ".join(test)
+
+
+def test_compose_holds_no_literal_secrets():
+    problems = []
+    for name, service in compose_services().items():
+        for key, value in environment_items(service):
+            if re.search(r"PASSWORD|SECRET|TOKEN|_KEY$", key) and not REFERENCE.match(value):
+                problems.append(f"{name}.{key}")
+            for password in re.findall(r"://[^:/@\s]+:([^@\s]+)@", value):
+                if not REFERENCE.match(password):
+                    problems.append(f"{name}.{key} (password in URL)")
+
+    assert not problems, f"secrets written into docker-compose.yml: {problems}"
+
+
+def test_compose_publishes_only_the_web_port_to_all_interfaces():
+    services = compose_services()
+
+    public = [name for name, service in services.items() for ip in published_host_ips(service) if ip != "127.0.0.1"]
+
+    assert public == ["web"]
+
+
+def test_published_host_ips_reads_both_port_syntaxes():
+    service = {
+        "ports": ["127.0.0.1:5000:5000", "${WEB_PORT:-8000}:8000", "9000", {"target": 1, "host_ip": "127.0.0.1"}]
+    }
+
+    assert published_host_ips(service) == ["127.0.0.1", "", "", "127.0.0.1"]
+
+
+def test_compose_uses_named_volumes_for_state():
+    compose = _yaml("docker-compose.yml")
+
+    assert {"postgres", "media", "mlflow", "prometheus", "grafana"} <= set(compose["volumes"])
+
+
+# --- Dockerfile ---------------------------------------------------------------------------------------
+
+
+def test_dockerfile_runtime_stage_runs_as_non_root():
+    users = [
+        line.split()[1] for line in dockerfile_final_stage(_read("Dockerfile")) if line.upper().startswith("USER ")
+    ]
+
+    assert users, "the runtime stage has no USER"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_dockerfile_runtime_stage_has_a_healthcheck_on_healthz():
+    checks = [line for line in dockerfile_final_stage(_read("Dockerfile")) if line.upper().startswith("HEALTHCHECK ")]
+
+    assert len(checks) == 1
+    assert "/healthz" in checks[0]
+
+
+def test_dockerfile_installs_the_pinned_requirements_and_serves_with_gunicorn():
+    text = _read("Dockerfile")
+    final = dockerfile_final_stage(text)
+
+    assert "requirements.txt" in text
+    assert any(line.startswith("CMD ") and "gunicorn" in line and "csv_analyzer.wsgi" in line for line in final)
+
+
+def test_dockerfile_final_stage_ignores_earlier_stages():
+    text = "FROM a AS b\nUSER app\nFROM c\n# USER app\nRUN x \\\n  && y\n"
+
+    assert dockerfile_final_stage(text) == ["FROM c", "RUN x    && y"]
+
+
+def test_dockerignore_keeps_secrets_out_of_the_image():
+    ignored = {line.strip() for line in _read(".dockerignore").splitlines()}
+
+    assert {".env", ".secret_key", ".git"} <= ignored
+
+
+# --- monitoring ---------------------------------------------------------------------------------------
+
+
+def test_prometheus_scrapes_the_web_app():
+    jobs = {job["job_name"]: job for job in _yaml("prometheus.yml")["scrape_configs"]}
+
+    targets = [target for config in jobs["csv_analyzer_web"]["static_configs"] for target in config["targets"]]
+
+    assert targets == ["web:8000"]
+    assert jobs["csv_analyzer_web"].get("metrics_path", "/metrics") == "/metrics"
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_prometheus_config_passes_promtool():
+    result = subprocess.run(
+        ["promtool", "check", "config", str(ROOT / "prometheus.yml")], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_grafana_dashboard_queries_the_provisioned_datasource():
+    datasource_uids = {
+        source["uid"] for source in _yaml("grafana/provisioning/datasources/prometheus.yml")["datasources"]
+    }
+    dashboard = json.loads(_read("grafana/dashboards/csv_analyzer.json"))
+    panels = [panel for panel in dashboard["panels"] if panel["type"] != "row"]
+
+    used_uids = {panel["datasource"]["uid"] for panel in panels}
+    expressions = " ".join(target["expr"] for panel in panels for target in panel["targets"])
+
+    assert dashboard["uid"]
+    assert panels
+    assert used_uids <= datasource_uids
+    assert "django_http_requests_total_by_view_transport_method_total" in expressions
+    assert "django_http_requests_latency_seconds_by_view_method_bucket" in expressions
+
+
+def test_grafana_dashboard_has_a_traffic_row_and_no_placeholders():
+    text = _read("grafana/dashboards/csv_analyzer.json")
+    rows = [panel["title"] for panel in json.loads(text)["panels"] if panel["type"] == "row"]
+
+    assert "Traffic" in rows
+    assert not PLACEHOLDERS.search(text)
+
+
+def test_grafana_dashboards_are_loaded_from_where_compose_mounts_them():
+    providers = _yaml("grafana/provisioning/dashboards/dashboards.yml")["providers"]
+    mounts = compose_services()["grafana"]["volumes"]
+
+    paths = {provider["options"]["path"] for provider in providers}
+
+    assert paths
+    assert all(any(mount.startswith(f"./grafana/dashboards:{path}") for mount in mounts) for path in paths)
+
+
+# --- CI -----------------------------------------------------------------------------------------------
+
+
+def test_ci_workflow_runs_make_test_on_sqlite_and_postgresql():
+    workflow = _yaml(".github/workflows/ci.yml")
+    # YAML 1.1 reads the bare key `on` as True.
+    triggers = workflow.get("on", workflow.get(True))
+    steps = [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+    make_test_steps = [step for step in steps if "make test" in step.get("run", "")]
+
+    assert {"push", "pull_request"} <= set(triggers)
+    assert len(make_test_steps) == 2
+    assert ["DATABASE_URL" in (step.get("env") or {}) for step in make_test_steps] == [False, True]
