@@ -122,7 +122,7 @@ def _databases() -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
         # A file (not :memory:) so tests can share the database with a real worker process.
-        config["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+        config["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME", str(BASE_DIR / ".test-db.sqlite3"))}
     else:
         config.setdefault("CONN_HEALTH_CHECKS", True)
     return {"default": config}
