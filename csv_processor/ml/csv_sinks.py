@@ -1,0 +1,133 @@
+"""Where parsed pieces go: a DataFrame in memory, or a Parquet file written row group by row group."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Protocol
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+logger = logging.getLogger(__name__)
+
+# Small enough that a 50-row page preview reads one row group, big enough for good compression.
+ROW_GROUP_ROWS = 65_536
+
+
+class TableSink(Protocol):
+    def reset(self) -> None: ...
+
+    def add(self, table: pa.Table) -> None: ...
+
+    def add_frame(self, frame: pd.DataFrame) -> None: ...
+
+
+class FrameSink:
+    """Collect pieces and hand them back as one DataFrame."""
+
+    def __init__(self) -> None:
+        self._tables: list[pa.Table] = []
+        self._frame: pd.DataFrame | None = None
+
+    def reset(self) -> None:
+        self._tables, self._frame = [], None
+
+    def add(self, table: pa.Table) -> None:
+        self._tables.append(table)
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is not None:
+            return self._frame
+        if not self._tables:
+            return pd.DataFrame()
+        return pa.concat_tables(self._tables).to_pandas()
+
+
+class ParquetSink:
+    """Write to a hidden temporary file next to ``out_path`` and move it into place only on ``commit``."""
+
+    def __init__(self, out_path: Path) -> None:
+        self.out_path = out_path
+        self.rows = 0
+        self._tmp = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.partial")
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._discard()
+
+    def reset(self) -> None:
+        self._discard()
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush(final=False)
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        self.add(pa.Table.from_pandas(frame, preserve_index=False))
+
+    def commit(self) -> None:
+        self._flush(final=True)
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = None
+        os.replace(self._tmp, self.out_path)
+
+    def _flush(self, *, final: bool) -> None:
+        if not self._pending:
+            return
+        table = pa.concat_tables(self._pending)
+        whole = table.num_rows if final else table.num_rows - table.num_rows % ROW_GROUP_ROWS
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        self._writer.write_table(table.slice(0, whole), row_group_size=ROW_GROUP_ROWS)
+        rest = table.slice(whole)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
+
+    def _discard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._pending, self._pending_rows = [], 0
+        self._tmp.unlink(missing_ok=True)
+
+
+class ProgressReader(io.RawIOBase):
+    """A read-only file wrapper that reports its position, so pandas' parse can drive a progress bar."""
+
+    def __init__(self, fh: BinaryIO, progress: Callable[[int], None]) -> None:
+        super().__init__()
+        self._fh = fh
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        count = self._fh.readinto(buffer)  # type: ignore[attr-defined]
+        self._progress(self._fh.tell())
+        return count

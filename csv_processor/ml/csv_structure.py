@@ -1,0 +1,236 @@
+"""Structural checks of a CSV file: bytes (empty, NUL, huge lines, encoding) and records (ragged rows, quotes).
+
+The parsers downstream (pyarrow, pandas) either guess silently or fail without a line number; these checks
+run first or on their error path so the user is told which physical line to fix.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import logging
+import mmap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from csv_processor.ml.csv_options import CsvParseError, ParseOptions
+
+logger = logging.getLogger(__name__)
+
+LINE_LIMIT_BYTES = 10 * 1024 * 1024
+_WINDOW = 4 * 1024 * 1024  # smaller than LINE_LIMIT_BYTES so a too-long line always crosses a window edge
+_ASCII_PROBE = ',;|\t"\n'
+
+
+def is_ascii_compatible(encoding: str) -> bool:
+    """True when delimiters and line breaks are single ASCII bytes (not UTF-16/32, not EBCDIC)."""
+    encoder = codecs.getincrementalencoder(encoding)()
+    encoder.encode("x")  # let BOM-writing codecs emit their BOM first
+    return encoder.encode(_ASCII_PROBE) == _ASCII_PROBE.encode("ascii")
+
+
+def scan_bytes(path: Path) -> None:
+    """Reject empty files, NUL bytes and lines over LINE_LIMIT_BYTES without loading the file."""
+    if path.stat().st_size == 0:
+        raise CsvParseError("The file is empty.")
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        if not _has_content(mm):
+            raise CsvParseError("The file is empty: it holds only blank lines.")
+        nul = mm.find(b"\x00")
+        if nul != -1:
+            raise CsvParseError(
+                "The file contains NUL (zero) bytes, so it is probably not a plain-text CSV or it is corrupted. "
+                "Re-export it from the source program as CSV (UTF-8).",
+                line=_line_of(mm, nul),
+            )
+        _check_line_lengths(mm)
+
+
+def _has_content(mm: mmap.mmap) -> bool:
+    # Stops at the first window with text, so a normal file costs one small read.
+    blank = b" \t\r\n\xef\xbb\xbf"
+    return any(mm[i : i + _WINDOW].strip(blank) for i in range(0, len(mm), _WINDOW))
+
+
+def _line_of(mm: mmap.mmap, offset: int) -> int:
+    return mm[:offset].count(b"\n") + 1
+
+
+def _check_line_lengths(mm: mmap.mmap) -> None:
+    run = 0  # bytes since the last line break
+    for start in range(0, len(mm), _WINDOW):
+        end = min(start + _WINDOW, len(mm))
+        first = _first_break(mm, start, end)
+        if first == -1:
+            run += end - start
+        else:
+            run += first - start
+        if run > LINE_LIMIT_BYTES:
+            raise CsvParseError(
+                "A single line is longer than 10 MB. This is not a normal table row; the file may not be a CSV, "
+                "or its line breaks were lost.",
+                line=_line_of(mm, start),
+            )
+        if first != -1:
+            run = end - _last_break(mm, start, end) - 1
+
+
+def _first_break(mm: mmap.mmap, start: int, end: int) -> int:
+    hits = [p for p in (mm.find(b"\n", start, end), mm.find(b"\r", start, end)) if p != -1]
+    return min(hits) if hits else -1
+
+
+def _last_break(mm: mmap.mmap, start: int, end: int) -> int:
+    return max(mm.rfind(b"\n", start, end), mm.rfind(b"\r", start, end))
+
+
+def transcode_to_utf8(path: Path, encoding: str, out_path: Path) -> None:
+    """Rewrite a UTF-16/32 (or other non-ASCII-based) file as UTF-8, naming the line of any invalid bytes."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    lines_done = 0
+    with path.open("rb") as src, out_path.open("wb") as dst:
+        while True:
+            chunk = src.read(_WINDOW)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                partial = exc.object[: exc.start].decode(encoding, errors="replace")
+                raise _decode_error(encoding, lines_done + partial.count("\n") + 1) from None
+            lines_done += text.count("\n")
+            dst.write(text.encode("utf-8"))
+            if not chunk:
+                return
+
+
+def _decode_error(encoding: str, line: int | None) -> CsvParseError:
+    return CsvParseError(
+        f"This line contains bytes that are not valid {encoding} text. The file was probably saved with a "
+        "different encoding: choose the right one in the parse options, or re-save the file as UTF-8.",
+        line=line,
+    )
+
+
+@dataclass(frozen=True)
+class Record:
+    fields: list[str]
+    first_line: int
+    last_line: int
+    end_offset: int  # byte offset just after the record's last line
+
+
+class _LineFeeder:
+    """Yields decoded physical lines to ``csv.reader`` while tracking line numbers and byte offsets."""
+
+    def __init__(self, fh: BinaryIO, encoding: str, offset: int, line: int) -> None:
+        self.fh = fh
+        self.encoding = "utf-8" if encoding == "utf-8-sig" and offset else encoding
+        self.offset = offset
+        self.line = line - 1  # number of the last line handed out
+        self.raw: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.fh.readline(LINE_LIMIT_BYTES + 1)
+        if not raw:
+            raise StopIteration
+        if len(raw) > LINE_LIMIT_BYTES:
+            raise CsvParseError("A single line is longer than 10 MB.", line=self.line + 1)
+        self.line += 1
+        self.offset += len(raw)
+        try:
+            text = raw.decode(self.encoding)
+        except UnicodeDecodeError:
+            raise _decode_error(self.encoding, self.line) from None
+        if self.encoding == "utf-8-sig":
+            self.encoding = "utf-8"  # the BOM can only open the file
+        self.raw.append(text)
+        return text
+
+
+def iter_records(path: Path, options: ParseOptions, *, offset: int = 0, line: int = 1) -> Iterator[Record]:
+    """Parse records with the same tokenizer rules as pandas' C engine; blank lines are skipped like pandas."""
+    csv.field_size_limit(max(csv.field_size_limit(), LINE_LIMIT_BYTES))
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        feeder = _LineFeeder(fh, options.encoding, offset, line)
+        reader = csv.reader(
+            feeder,
+            delimiter=options.delimiter,
+            quotechar=options.quotechar,
+            doublequote=True,
+            skipinitialspace=options.skip_initial_space,
+            strict=False,
+        )
+        while True:
+            first = feeder.line + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise _tokenizer_error(exc, first) from None
+            _check_quotes_closed(feeder, options, first)
+            feeder.raw = []
+            if row and not (len(row) == 1 and not row[0].strip()):
+                yield Record(row, first, feeder.line, feeder.offset)
+
+
+def _check_quotes_closed(feeder: _LineFeeder, options: ParseOptions, first: int) -> None:
+    # csv in non-strict mode returns a quote left open at end of file as a field: pandas rejects it, so do we.
+    if "".join(feeder.raw).count(options.quotechar) % 2 == 0 or feeder.fh.peek(1):
+        return
+    strict = csv.reader(feeder.raw, delimiter=options.delimiter, quotechar=options.quotechar, strict=True)
+    try:
+        list(strict)
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise _unclosed_quote(first) from None
+
+
+def _tokenizer_error(exc: csv.Error, line: int) -> CsvParseError:
+    if "field larger than field limit" in str(exc):
+        return CsvParseError(
+            "A value starting here is longer than 10 MB: a quote opened in this row is probably never closed.",
+            line=line,
+        )
+    logger.info("csv tokenizer rejected line %s: %s", line, exc)
+    return CsvParseError(f"This row cannot be read as CSV ({exc}).", line=line)
+
+
+def _unclosed_quote(line: int) -> CsvParseError:
+    return CsvParseError(
+        f"A quote opened on line {line} is never closed, so the rest of the file would be read as one value. "
+        "Add the missing closing quote or choose a different quote character.",
+        line=line,
+    )
+
+
+def find_bad_record(path: Path, options: ParseOptions, n_fields: int, *, offset: int, line: int) -> None:
+    """Raise CsvParseError for the first record whose field count differs from ``n_fields``."""
+    for record in iter_records(path, options, offset=offset, line=line):
+        if len(record.fields) != n_fields:
+            raise ragged_error(record, n_fields, options.has_header)
+
+
+def ragged_error(record: Record, n_fields: int, has_header: bool) -> CsvParseError:
+    reference = f"the header has {n_fields} columns" if has_header else f"the first row has {n_fields} values"
+    message = (
+        f"This row has {len(record.fields)} values but {reference}. Nothing was shifted or dropped: fix the row "
+        "(an extra or missing delimiter, or a value that needs quotes) or check the delimiter setting."
+    )
+    if record.last_line > record.first_line:
+        message += (
+            f" The row runs from line {record.first_line} to line {record.last_line}, "
+            "so a quote may be missing its closing partner."
+        )
+    return CsvParseError(message, line=record.first_line)
+
+
+def quotes_balanced(mm: mmap.mmap, quote: bytes, start: int) -> bool:
+    """Even quote count from ``start``: cheap evidence that no quote is left open at the end of the file."""
+    count = sum(mm[i : i + _WINDOW].count(quote) for i in range(start, len(mm), _WINDOW))
+    return count % 2 == 0
