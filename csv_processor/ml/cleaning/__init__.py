@@ -1,0 +1,1 @@
+"""Cleaning: fitted, replayable steps on DataFrames, their previews, dataset checks and suggestions."""
