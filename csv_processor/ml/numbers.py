@@ -64,7 +64,7 @@ def _parse_strings(values: pa.Array, decimal: str) -> np.ndarray:
     return sign * number.to_numpy(zero_copy_only=False) * factor
 
 
-def _distinct_values(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
+def factorize_text(series: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """Codes into the distinct non-missing values (-1 for missing) and those values as arrow strings."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if ptypes.is_string_dtype(uniques.dtype) and not ptypes.is_object_dtype(uniques.dtype):
@@ -98,7 +98,7 @@ def parse_numbers(series: pd.Series, *, decimal: str = ".") -> pd.Series:
     if _is_plain_numeric(series):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         return pd.Series(values, index=series.index, name=series.name, dtype="float64")
-    codes, texts = _distinct_values(series)
+    codes, texts = factorize_text(series)
     parsed = _parse_strings(texts, decimal)
     return pd.Series(_take(parsed, codes), index=series.index, name=series.name, dtype="float64")
 
@@ -111,7 +111,7 @@ def numeric_share(series: pd.Series, *, decimal: str = ".") -> float:
     """
     if _is_plain_numeric(series):
         return 1.0 if series.notna().any() else 0.0
-    codes, texts = _distinct_values(series)
+    codes, texts = factorize_text(series)
     blank = pc.equal(pc.utf8_trim_whitespace(texts), "").to_numpy(zero_copy_only=False)
     parsed_ok = ~np.isnan(_parse_strings(texts, decimal))
     present = codes[codes >= 0]

@@ -70,7 +70,8 @@ def infer_column_types(df: pd.DataFrame) -> list[ColumnType]:
     return [infer_column_type(df.iloc[:, i]) for i in range(df.shape[1])]
 
 
-def infer_column_type(series: pd.Series) -> ColumnType:
+def infer_column_type(series: pd.Series, *, counts: pd.Series | None = None) -> ColumnType:
+    """The type of one column. Pass `counts` (value counts of its non-missing values) if you have them."""
     base = {"name": str(series.name), "dtype": str(series.dtype), "missing": int(series.isna().sum())}
     plain = {"numeric_candidate": False, "datetime_candidate": False, "suggestion": None}
     if ptypes.is_bool_dtype(series.dtype):
@@ -81,7 +82,7 @@ def infer_column_type(series: pd.Series) -> ColumnType:
         return ColumnType(kind="categorical", **base, **plain)
     if ptypes.is_numeric_dtype(series.dtype) and not ptypes.is_complex_dtype(series.dtype):
         return ColumnType(kind=_numeric_kind(series), **base, **plain)
-    return ColumnType(**base, **_text_fields(series))
+    return ColumnType(**base, **_text_fields(series, counts))
 
 
 def _numeric_kind(series: pd.Series) -> str:
@@ -103,30 +104,33 @@ def _is_integer_identifier(series: pd.Series) -> bool:
     return bool(_ID_NAME.search(str(series.name))) and series.is_unique
 
 
-def _sample(values: pd.Series) -> pd.Series:
-    """At most SAMPLE_ROWS values, drawn with a fixed seed and kept in row order."""
-    if len(values) <= SAMPLE_ROWS:
-        return values
-    rng = np.random.default_rng(SAMPLE_SEED)
-    positions = np.sort(rng.choice(len(values), size=SAMPLE_ROWS, replace=False))
-    return values.iloc[positions]
+def _sample_present(series: pd.Series) -> pd.Series:
+    """At most SAMPLE_ROWS non-missing values as text, drawn with a fixed seed and kept in row order."""
+    positions = np.flatnonzero(series.notna().to_numpy())
+    if len(positions) > SAMPLE_ROWS:
+        rng = np.random.default_rng(SAMPLE_SEED)
+        positions = np.sort(rng.choice(positions, size=SAMPLE_ROWS, replace=False))
+    return series.iloc[positions].astype("str")
 
 
-def _text_fields(series: pd.Series) -> dict:
+def _text_fields(series: pd.Series, counts: pd.Series | None) -> dict:
     """kind, candidate flags and suggestion for a column pandas stores as text (or mixed objects)."""
-    present = series.dropna()
-    counts = present.value_counts()
+    counts = series.value_counts(dropna=True) if counts is None else counts
     flags = {"numeric_candidate": False, "datetime_candidate": False, "suggestion": None}
-    if counts.empty:
+    n_present = int(counts.sum())
+    if n_present == 0:
         return {"kind": "text", **flags}
     if len(counts) == 2 and {str(v).strip().lower() for v in counts.index} in BOOLEAN_PAIRS:
         return {"kind": "boolean", **flags}
-    sample = _sample(present.astype("str"))
-    fields = _numeric_fields(sample)
-    if fields is None or not fields["numeric_candidate"]:
-        fields = _datetime_fields(sample) or fields or {"kind": None, **flags}
+    sample = _sample_present(series)
+    # Numbers and dates both need digits: skip the parsing for codes like "UA" or "JFK".
+    has_digits = float(sample.str.contains(r"\d", regex=True).mean()) >= PARTLY_NUMERIC_SHARE
+    fields = _numeric_fields(sample) if has_digits else None
+    if has_digits and (fields is None or not fields["numeric_candidate"]):
+        fields = _datetime_fields(sample) or fields
+    fields = fields or {"kind": None, **flags}
     if fields["kind"] is None:
-        fields["kind"] = _cardinality_kind(sample, n_unique=len(counts), n_present=len(present))
+        fields["kind"] = _cardinality_kind(sample, n_unique=len(counts), n_present=n_present)
     return fields
 
 
@@ -136,8 +140,11 @@ def _numeric_fields(sample: pd.Series) -> dict | None:
     filled = sample[~blank]
     if filled.empty:
         return None
-    best = max((".", ","), key=lambda d: (parse_numbers(filled, decimal=d).notna().mean(), d == "."))
-    parsed = parse_numbers(filled, decimal=best)
+    decimal, parsed = ".", parse_numbers(filled)
+    if parsed.notna().mean() < CANDIDATE_SHARE and filled.str.contains(",", regex=False).any():
+        comma = parse_numbers(filled, decimal=",")
+        if comma.notna().sum() > parsed.notna().sum():
+            decimal, parsed = ",", comma
     share = float(parsed.notna().mean())
     if share < PARTLY_NUMERIC_SHARE:
         return None
@@ -145,9 +152,8 @@ def _numeric_fields(sample: pd.Series) -> dict | None:
     kind = None
     if share >= CONVERT_SHARE:
         good = parsed.dropna().to_numpy()
-        kind = "integer" if bool(np.all(np.mod(good, 1) == 0)) else "float"
-    blanks = int(blank.sum())
-    text = _number_suggestion(filled, parsed, share=share, decimal=best, blanks=blanks)
+        kind = "integer" if bool(np.all(np.trunc(good) == good)) else "float"
+    text = _number_suggestion(filled, parsed, share=share, decimal=decimal, blanks=int(blank.sum()))
     return {"kind": kind, "numeric_candidate": candidate, "datetime_candidate": False, "suggestion": text}
 
 
