@@ -179,6 +179,9 @@ def _clip(df: pd.DataFrame, p: dict) -> pd.DataFrame:
     return _with_column(df, p["column"], series.clip(p["lower"], p["upper"]))
 
 
+_PART_ATTRIBUTES = {"year": "year", "month": "month", "day": "day", "weekday": "day_of_week", "hour": "hour"}
+
+
 def _extract(df: pd.DataFrame, p: dict) -> pd.DataFrame:
     series = column(df, p["column"])
     if not is_datetime(series):
@@ -187,7 +190,7 @@ def _extract(df: pd.DataFrame, p: dict) -> pd.DataFrame:
     clash = [n for n in names.values() if n in df.columns]
     if clash:
         raise CleaningError(f'A column named "{clash[0]}" already exists: rename it first.')
-    parts = {name: getattr(series.dt, part) for part, name in names.items()}
+    parts = {name: getattr(series.dt, _PART_ATTRIBUTES[part]) for part, name in names.items()}
     return df.assign(**parts)
 
 
