@@ -177,10 +177,14 @@ def _convert_options(plan: ArrowPlan) -> pacsv.ConvertOptions:
 
 
 def _settled_types(schema: pa.Schema) -> dict[str, pa.DataType]:
-    """pandas keeps dates and times as text and reads an all-empty column as float64."""
+    """pandas keeps dates and times as text and reads an all-empty column as float64.
+
+    pyarrow falls back to binary for invalid UTF-8; asking for text makes it raise, and the error path
+    then names the line.
+    """
     settled = {}
     for name, dtype in zip(schema.names, schema.types, strict=True):
-        if pa.types.is_temporal(dtype):
+        if pa.types.is_temporal(dtype) or pa.types.is_binary(dtype):
             dtype = pa.string()
         elif pa.types.is_null(dtype):
             dtype = pa.float64()
