@@ -1,0 +1,25 @@
+"""Training: task detection, preflight, one Pipeline per model, Auto mode and evaluation. Pure: no Django, no MLflow."""
+
+from csv_processor.ml.training.automl import Cancelled, Candidate, Progress, TrainConfig, TrainResult, train
+from csv_processor.ml.training.pipeline import ALGORITHMS, build_pipeline
+from csv_processor.ml.training.preflight import Issue, Preflight, preflight
+from csv_processor.ml.training.prepare import TrainingBlocked
+from csv_processor.ml.training.task import TaskGuess, detect_task, suggest_targets
+
+__all__ = [
+    "ALGORITHMS",
+    "Cancelled",
+    "Candidate",
+    "Issue",
+    "Preflight",
+    "Progress",
+    "TaskGuess",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingBlocked",
+    "build_pipeline",
+    "detect_task",
+    "preflight",
+    "suggest_targets",
+    "train",
+]

@@ -1,0 +1,177 @@
+"""Auto mode: preflight, split, time-boxed search, then refit, test metrics, importance and model card.
+
+Budget: `budget_seconds` covers everything from the call to the return. Trials start only when their
+estimated cost fits after a reserve for the final refit and evaluation, so a run ends within about
+budget + 10%; the fixed part that cannot be cut (type inference, preflight, the first trial of each
+stage on very large data) is the "small fixed overhead" in the tests.
+
+Threads: below PARALLEL_ROWS training rows every fit is single-threaded (OpenMP and BLAS start-up
+costs more than it gains there, and two threads per fit oversubscribe a 2-core machine); above it
+the estimators use every core, one fit at a time.
+"""
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from csv_processor.ml.training.algorithms import ALGORITHMS, BASELINE
+from csv_processor.ml.training.evaluation import MAIN_METRIC, model_card
+from csv_processor.ml.training.finalize import Candidate, best_trials, leaderboard, reserve_seconds, score, test_report
+from csv_processor.ml.training.importance import raw_importance
+from csv_processor.ml.training.prepare import Prepared, prepare
+from csv_processor.ml.training.progress import Cancelled, Clock, Progress, Reporter
+from csv_processor.ml.training.search import SearchData, run_trial, search
+from csv_processor.ml.training.split import cv_folds, split_rows
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Cancelled", "Candidate", "Progress", "TrainConfig", "TrainResult", "train"]
+
+PARALLEL_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """`features` None means every column but the target and identifier-like ones; `algorithms` None
+    means all for the task; `test_index` (row labels) replays an earlier split instead of drawing one."""
+
+    target: str
+    task: str
+    features: tuple[str, ...] | None = None
+    algorithms: tuple[str, ...] | None = None
+    test_size: float = 0.2
+    cv_folds: int = 5
+    seed: int = 0
+    budget_seconds: float = 60.0
+    recipe_steps: tuple[dict, ...] = ()
+    test_index: tuple | None = None
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    config: TrainConfig
+    main_metric: str
+    leaderboard: tuple[Candidate, ...]
+    best: Candidate
+    baseline: Candidate
+    pipeline: Pipeline
+    metrics: dict
+    baseline_metrics: dict
+    plots: dict
+    importance: list[dict]
+    model_card: dict
+    split: dict
+    feature_schema: dict[str, dict]
+    class_labels: list
+    features: tuple[str, ...]
+    warnings: tuple[str, ...]
+    trials: tuple[Candidate, ...] = field(default=())
+    elapsed_seconds: float = 0.0
+
+
+def train(df: pd.DataFrame, config: TrainConfig, *, progress=None, should_cancel=None) -> TrainResult:
+    """Train and evaluate within `config.budget_seconds`; raises TrainingBlocked or Cancelled."""
+    reporter = Reporter(Clock(config.budget_seconds), progress, should_cancel)
+    reporter.report("preflight", message="checking the data")
+    prepared = prepare(df, config)
+    train_pos, test_pos, split = split_rows(
+        prepared.y, task=config.task, test_size=config.test_size, seed=config.seed, test_index=config.test_index
+    )
+    n_jobs = 1 if len(train_pos) < PARALLEL_ROWS else max(1, os.cpu_count() or 1)
+    with threadpool_limits(limits=n_jobs):
+        return _fit_all(prepared, config, reporter, (train_pos, test_pos, split), n_jobs)
+
+
+def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split: tuple, n_jobs: int) -> TrainResult:
+    train_pos, test_pos, info = split
+    y_train = prepared.y.iloc[train_pos]
+    data = SearchData(
+        X=prepared.X.iloc[train_pos],
+        y=y_train,
+        task=config.task,
+        kinds=prepared.kinds,
+        folds=cv_folds(y_train, task=config.task, folds=config.cv_folds, seed=config.seed),
+        seed=config.seed,
+        n_jobs=n_jobs,
+        recipe_steps=list(config.recipe_steps) or None,
+    )
+    X_test, y_test = prepared.X.iloc[test_pos], prepared.y.iloc[test_pos]
+    budget = config.budget_seconds
+
+    def reserve(trials: list) -> float:
+        return reserve_seconds(trials, data, budget, len(test_pos))
+
+    baseline_trial = run_trial(data, BASELINE, {}, reporter, reserve=0.0)
+    trials = search(data, list(config.algorithms or ALGORITHMS[config.task]), reporter, reserve)
+    if not trials:
+        raise Cancelled("The time budget ran out before any model could be trained: raise the budget.")
+    ranked = best_trials(trials)
+    reporter.report("refit", 1, len(ranked), f"refitting {ranked[0].algorithm} on the training split")
+    best = score(data, ranked[0], X_test, y_test)
+    baseline = score(data, baseline_trial, X_test, y_test)
+    classes = list(best.pipeline.classes_) if config.task != "regression" else []
+    metrics, plots = test_report(data, best, y_test, classes)
+    baseline_metrics, _ = test_report(data, baseline, y_test, classes)
+    reporter.report("importance", message="measuring which columns matter")
+    importance = raw_importance(
+        best.pipeline, X_test, y_test, task=config.task, features=prepared.features, seed=config.seed
+    )
+    reporter.report("evaluate", message="scoring the other algorithms on the test split")
+    rows = leaderboard(data, ranked, best, X_test, y_test, reporter)
+    card = model_card(
+        target=config.target,
+        task=config.task,
+        algorithm=best.candidate.algorithm,
+        features=prepared.features,
+        metrics=metrics,
+        baseline_metrics=baseline_metrics,
+        importance=importance,
+        warnings=[
+            issue.message for issue in prepared.check.warnings if issue.code in ("leakage_suspect", "small_class")
+        ],
+        class_counts={str(k): int(v) for k, v in y_train.value_counts().items()} if classes else {},
+        n_train=len(train_pos),
+        n_test=len(test_pos),
+    )
+    reporter.report("done", message=f"best: {best.candidate.algorithm}")
+    return TrainResult(
+        config=config,
+        main_metric=MAIN_METRIC[config.task],
+        leaderboard=rows,
+        best=best.candidate,
+        baseline=baseline.candidate,
+        pipeline=best.pipeline,
+        metrics=metrics,
+        baseline_metrics=baseline_metrics,
+        plots=plots,
+        importance=importance,
+        model_card=card,
+        split=info,
+        feature_schema=prepared.schema(train_pos),
+        class_labels=[_plain(c) for c in classes],
+        features=prepared.features,
+        warnings=tuple(issue.message for issue in prepared.check.warnings),
+        trials=tuple(_as_candidate(t) for t in trials),
+        elapsed_seconds=reporter.clock.elapsed(),
+    )
+
+
+def _as_candidate(trial: Any) -> Candidate:
+    return Candidate(
+        trial.algorithm,
+        trial.params,
+        trial.cv_mean,
+        trial.cv_std,
+        None,
+        trial.fold_fit_seconds,
+        trial.predict_ms_per_row,
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,87 @@
+"""The model card: what the model predicts and how well, in sentences a non-specialist can read."""
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+TOP_FEATURES = 3
+SMALL_CLASS_ROWS = 30
+SMALL_DATA_ROWS = 200
+TASK_WORDS = {"binary": "binary classification", "multiclass": "multiclass classification", "regression": "regression"}
+
+
+def model_card(
+    *,
+    target: str,
+    task: str,
+    algorithm: str,
+    features: tuple[str, ...],
+    metrics: dict,
+    baseline_metrics: dict,
+    importance: list[dict],
+    warnings: list[str],
+    class_counts: dict[str, int],
+    n_train: int,
+    n_test: int,
+) -> dict:
+    """Short texts (summary, performance, baseline, strongest features, limits) and what they rest on."""
+    performance, baseline = (_classification_text if task != "regression" else _regression_text)(
+        metrics, baseline_metrics, n_test
+    )
+    strongest = [row for row in importance if row["importance"] > 0][:TOP_FEATURES]
+    return {
+        "target": target,
+        "task": task,
+        "algorithm": algorithm,
+        "summary": f"Predicts {target!r} ({TASK_WORDS[task]}) from {len(features)} columns with {algorithm}, "
+        f"trained on {n_train} rows and tested on {n_test} rows it never saw.",
+        "performance": performance,
+        "baseline": baseline,
+        "strongest_features": [row["feature"] for row in strongest],
+        "strongest_features_text": _features_text(strongest, task),
+        "limits": _limits(task, class_counts, warnings, n_train),
+    }
+
+
+def _classification_text(metrics: dict, baseline: dict, n_test: int) -> tuple[str, str]:
+    ours, guess = metrics["accuracy"], baseline["accuracy"]
+    performance = f"Right {ours:.0%} of the time on the test rows; guessing the most common class is right {guess:.0%}."
+    if metrics.get("roc_auc") is not None:
+        performance += f" Ranking quality (ROC AUC) {metrics['roc_auc']:.2f}, where 0.5 is chance."
+    return performance, _versus(ours - guess, "percentage points of accuracy", scale=100)
+
+
+def _regression_text(metrics: dict, baseline: dict, n_test: int) -> tuple[str, str]:
+    performance = (
+        f"Explains {max(metrics['r2'], 0):.0%} of the variation in the test rows (R² {metrics['r2']:.3f}); "
+        f"typical error (MAE) {metrics['mae']:.4g}, against {baseline['mae']:.4g} when always guessing the average."
+    )
+    gain = 1 - metrics["mae"] / baseline["mae"] if baseline["mae"] else 0.0
+    return performance, _versus(gain, "% smaller typical error than guessing the average", scale=100)
+
+
+def _versus(gain: float, unit: str, *, scale: float) -> str:
+    if gain <= 0:
+        return "No better than the baseline: the chosen columns may not carry information about the target."
+    return f"Better than the baseline by {gain * scale:.0f}{'' if unit.startswith('%') else ' '}{unit}."
+
+
+def _features_text(strongest: list[dict], task: str) -> str:
+    if not strongest:
+        return "No single column matters much on its own."
+    metric = "accuracy" if task != "regression" else "R²"
+    parts = [f"{row['feature']!r} (shuffling it costs {row['importance']:.3f} {metric})" for row in strongest]
+    return "Strongest columns: " + ", ".join(parts) + "."
+
+
+def _limits(task: str, class_counts: dict[str, int], warnings: list[str], n_train: int) -> list[str]:
+    limits = list(warnings)
+    if n_train < SMALL_DATA_ROWS:
+        limits.append(f"Trained on only {n_train} rows: expect scores on new data to vary.")
+    small = [f"{label!r} ({count} rows)" for label, count in class_counts.items() if count < SMALL_CLASS_ROWS]
+    if task != "regression" and small:
+        limits.append(f"Few training examples for {', '.join(small)}: predictions of these classes are less reliable.")
+    limits.append(
+        "Scores come from one held-back split of this file; data from another period or source may score lower."
+    )
+    return limits

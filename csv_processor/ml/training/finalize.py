@@ -1,0 +1,118 @@
+"""After the search: refit the chosen configurations on the whole training split and score them on the
+held-out test split, which no trial has seen. The models stay fitted on the training split only, so
+the test metrics are honest; nothing is refitted on train + test."""
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from csv_processor.ml.training.evaluation import classification_report, main_score, regression_report
+from csv_processor.ml.training.importance import importance_seconds
+from csv_processor.ml.training.progress import Reporter
+from csv_processor.ml.training.search import SearchData, Trial
+
+logger = logging.getLogger(__name__)
+
+# Share of the budget kept free for evaluation, plots and bookkeeping.
+MARGIN_SHARE = 0.03
+MARGIN_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One leaderboard row: `test_score` is None when the budget left no time to refit it."""
+
+    algorithm: str
+    params: dict[str, Any]
+    cv_mean: float
+    cv_std: float
+    test_score: float | None
+    fit_seconds: float
+    predict_ms_per_row: float
+
+
+@dataclass(frozen=True)
+class Scored:
+    pipeline: Pipeline
+    candidate: Candidate
+    predicted: np.ndarray
+    proba: np.ndarray | None
+
+
+def best_trials(trials: list[Trial]) -> list[Trial]:
+    """The best trial of each algorithm, best first; complete trials beat interrupted ones."""
+    ranked = sorted(trials, key=lambda t: (not t.complete, -t.cv_mean, t.algorithm))
+    seen: dict[str, Trial] = {}
+    for trial in ranked:
+        seen.setdefault(trial.algorithm, trial)
+    return list(seen.values())
+
+
+def refit_seconds(trial: Trial, n_folds: int) -> float:
+    # A fold trains on (k-1)/k of the rows; the refit on all of them takes about k/(k-1) as long.
+    return trial.fold_fit_seconds * n_folds / max(n_folds - 1, 1)
+
+
+def reserve_seconds(trials: list[Trial], data: SearchData, budget: float, n_test: int) -> float:
+    """What to keep free for the final refit, the test evaluation and the importance."""
+    margin = MARGIN_SHARE * budget + MARGIN_SECONDS
+    leaders = [t for t in best_trials(trials) if t.algorithm != "Dummy"]
+    if not leaders:
+        return margin
+    best = leaders[0]
+    importance = importance_seconds(len(data.kinds), n_test, best.predict_ms_per_row)
+    return margin + refit_seconds(best, len(data.folds)) + importance
+
+
+def score(data: SearchData, trial: Trial, X_test: pd.DataFrame, y_test: pd.Series) -> Scored:
+    """Refit `trial`'s configuration on the training split and predict the test split."""
+    pipeline = data.pipeline(trial.algorithm, trial.params)
+    start = time.perf_counter()
+    pipeline.fit(data.X, data.y)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = pipeline.predict(X_test)
+    proba = pipeline.predict_proba(X_test) if data.task != "regression" else None
+    predict_ms = 1000 * (time.perf_counter() - start) / max(len(X_test), 1)
+    test_score = main_score(data.task, y_test.to_numpy(), predicted)
+    candidate = Candidate(
+        trial.algorithm, trial.params, trial.cv_mean, trial.cv_std, test_score, fit_seconds, predict_ms
+    )
+    return Scored(pipeline, candidate, predicted, proba)
+
+
+def unscored(trial: Trial) -> Candidate:
+    return Candidate(
+        trial.algorithm,
+        trial.params,
+        trial.cv_mean,
+        trial.cv_std,
+        None,
+        trial.fold_fit_seconds,
+        trial.predict_ms_per_row,
+    )
+
+
+def leaderboard(
+    data: SearchData, ranked: list[Trial], best: Scored, X_test: pd.DataFrame, y_test: pd.Series, reporter: Reporter
+) -> tuple[Candidate, ...]:
+    """The best row of each algorithm, test-scored while the budget allows (the chosen one always is)."""
+    rows = [best.candidate]
+    for trial in ranked[1:]:
+        if reporter.clock.remaining() > refit_seconds(trial, len(data.folds)) * 1.5 + MARGIN_SECONDS:
+            reporter.check_cancel()
+            rows.append(score(data, trial, X_test, y_test).candidate)
+        else:
+            rows.append(unscored(trial))
+    return tuple(rows)
+
+
+def test_report(data: SearchData, scored: Scored, y_test: pd.Series, classes: list) -> tuple[dict, dict]:
+    if data.task == "regression":
+        return regression_report(y_test.to_numpy(), scored.predicted, data.seed)
+    return classification_report(y_test.to_numpy(), scored.predicted, scored.proba, classes)

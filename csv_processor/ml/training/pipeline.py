@@ -1,0 +1,110 @@
+"""One scikit-learn Pipeline per model: [recipe replay ->] column preparation -> estimator.
+
+The column preparation depends on what the estimator can take:
+* linear models: numbers imputed (median, plus a missing flag) and scaled; categories one-hot encoded
+  with rare and unseen values folded into an "infrequent" column;
+* trees: numbers imputed with a missing flag; categories as ordinal codes, unseen and missing as -1;
+* HistGradientBoosting: numbers left with their gaps and categories as native categorical codes (at
+  most 250 levels), because it handles both itself and does better that way.
+Dates become numeric parts, free text its length. Categories always come first in the output so
+HistGradientBoosting can be told their positions before anything is fitted.
+"""
+
+import logging
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from csv_processor.ml.training.algorithms import ALGORITHMS, AlgorithmSpec, algorithm_spec
+from csv_processor.ml.training.features import ROLE_OF_KIND
+from csv_processor.ml.training.preprocess import CategoryColumns, DateParts, NumberColumns, TextStats
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ALGORITHMS", "build_pipeline", "roles_of"]
+
+ONEHOT_MAX_CATEGORIES = 30
+ONEHOT_MIN_FREQUENCY = 5
+NATIVE_MAX_CATEGORIES = 250
+
+
+def roles_of(feature_types: dict[str, str]) -> dict[str, list[str]]:
+    """Feature names grouped by role (categorical, numeric, datetime, text), keeping their order."""
+    roles: dict[str, list[str]] = {"categorical": [], "numeric": [], "datetime": [], "text": []}
+    for name, kind in feature_types.items():
+        if kind not in ROLE_OF_KIND:
+            raise ValueError(f"Unknown kind {kind!r} for {name!r}: expected one of {', '.join(ROLE_OF_KIND)}.")
+        roles[ROLE_OF_KIND[kind]].append(name)
+    return roles
+
+
+def build_pipeline(
+    *,
+    algorithm: str,
+    task: str,
+    feature_types: dict[str, str],
+    params: dict[str, Any],
+    recipe_steps: list[dict] | None = None,
+    seed: int,
+    n_jobs: int = 1,
+) -> Pipeline:
+    """An unfitted Pipeline that takes raw rows (a DataFrame with the original columns)."""
+    spec = algorithm_spec(task, algorithm)
+    roles = roles_of(feature_types)
+    estimator = spec.factory(dict(params), seed, n_jobs)
+    if spec.encoding == "native" and roles["categorical"]:
+        estimator.set_params(categorical_features=list(range(len(roles["categorical"]))))
+    steps: list[tuple[str, BaseEstimator]] = []
+    if recipe_steps:
+        steps.append(("recipe", _recipe_step(recipe_steps)))
+    steps += [("prepare", _column_transformer(roles, spec)), ("model", estimator)]
+    return Pipeline(steps)
+
+
+def _recipe_step(recipe_steps: list[dict]) -> BaseEstimator:
+    # Import on use: the cleaning package is optional for training without a recipe.
+    from csv_processor.ml.cleaning.recipe import RecipeTransformer
+
+    return RecipeTransformer(list(recipe_steps))
+
+
+def _column_transformer(roles: dict[str, list[str]], spec: AlgorithmSpec) -> ColumnTransformer:
+    parts = [
+        ("categorical", _categorical(spec), roles["categorical"]),
+        ("numeric", _numeric(NumberColumns(), spec), roles["numeric"]),
+        ("datetime", _numeric(DateParts(), spec), roles["datetime"]),
+        ("text", _numeric(TextStats(), spec), roles["text"]),
+    ]
+    return ColumnTransformer([part for part in parts if part[2]], remainder="drop", sparse_threshold=0.0)
+
+
+def _numeric(reader: BaseEstimator, spec: AlgorithmSpec) -> Pipeline:
+    if spec.encoding == "native":
+        return make_pipeline(reader)
+    imputer = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+    return make_pipeline(reader, imputer, StandardScaler()) if spec.needs_scaling else make_pipeline(reader, imputer)
+
+
+def _categorical(spec: AlgorithmSpec) -> Pipeline:
+    if spec.encoding == "onehot":
+        encoder: BaseEstimator = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=ONEHOT_MIN_FREQUENCY,
+            max_categories=ONEHOT_MAX_CATEGORIES,
+            sparse_output=False,
+        )
+    elif spec.encoding == "native":
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            encoded_missing_value=np.nan,
+            max_categories=NATIVE_MAX_CATEGORIES,
+        )
+    else:
+        encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1)
+    return make_pipeline(CategoryColumns(), encoder)

@@ -1,0 +1,136 @@
+"""Column steps that read raw rows: numbers written as text, date strings, categories, free text.
+
+Every step takes the DataFrame columns as they come from the CSV (strings for dates, "1,000" for
+numbers, mixed types in object columns) so the fitted Pipeline can predict on raw rows. Non-finite
+numbers become missing here, and the imputer or the estimator's own missing-value support takes it
+from there.
+"""
+
+import logging
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from csv_processor.ml.numbers import parse_numbers
+from csv_processor.ml.types import detect_datetime_format, parse_datetimes
+
+logger = logging.getLogger(__name__)
+
+
+def _frame(X: pd.DataFrame | np.ndarray) -> pd.DataFrame:
+    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+
+
+class NumberColumns(TransformerMixin, BaseEstimator):
+    """Read each column with parse_numbers ("1,000", "$4.99", " " -> NaN); inf becomes NaN."""
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> "NumberColumns":
+        self.feature_names_in_ = np.asarray(_frame(X).columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        frame = _frame(X)
+        out = np.column_stack([parse_numbers(frame.iloc[:, i]).to_numpy() for i in range(frame.shape[1])])
+        out = out.reshape(len(frame), frame.shape[1])
+        out[~np.isfinite(out)] = np.nan
+        return out
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return self.feature_names_in_
+
+
+class CategoryColumns(TransformerMixin, BaseEstimator):
+    """Every value as its text, missing as NaN, so encoders never see mixed str/int/float objects."""
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> "CategoryColumns":
+        self.feature_names_in_ = np.asarray(_frame(X).columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        frame = _frame(X)
+        out = frame.astype("object").to_numpy(dtype=object, copy=True)
+        missing = frame.isna().to_numpy()
+        out = np.where(missing, np.nan, out.astype("str").astype(object))
+        return out
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return self.feature_names_in_
+
+
+class DateParts(TransformerMixin, BaseEstimator):
+    """Dates as numbers: days since 1970 (the trend), year, month, day of month, weekday, and hour when
+    the training values carry a time. The text format is learned once at fit time."""
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> "DateParts":
+        frame = _frame(X)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.formats_ = [_date_formats(frame.iloc[:, i]) for i in range(frame.shape[1])]
+        parsed = [self._parse(frame.iloc[:, i], i) for i in range(frame.shape[1])]
+        self.has_time_ = [bool((p.dropna().dt.hour != 0).any()) for p in parsed]
+        return self
+
+    def _parse(self, series: pd.Series, i: int) -> pd.Series:
+        if ptypes.is_datetime64_any_dtype(series.dtype):
+            return series
+        formats = self.formats_[i]
+        if not formats:
+            return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+        return parse_datetimes(series, formats)
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        frame = _frame(X)
+        blocks = [self._parts(self._parse(frame.iloc[:, i], i), self.has_time_[i]) for i in range(frame.shape[1])]
+        return np.column_stack(blocks) if blocks else np.empty((len(frame), 0))
+
+    @staticmethod
+    def _parts(parsed: pd.Series, has_time: bool) -> np.ndarray:
+        dt = parsed.dt
+        naive = dt.tz_convert(None) if dt.tz is not None else parsed
+        days = (naive - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+        parts = [days, dt.year, dt.month, dt.day, dt.dayofweek] + ([dt.hour] if has_time else [])
+        return np.column_stack([pd.Series(p).to_numpy(dtype="float64", na_value=np.nan) for p in parts])
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        names = []
+        for name, has_time in zip(self.feature_names_in_, self.has_time_, strict=True):
+            names += [f"{name}_{part}" for part in ("days", "year", "month", "day", "weekday")]
+            names += [f"{name}_hour"] if has_time else []
+        return np.asarray(names, dtype=object)
+
+
+def _date_formats(series: pd.Series) -> tuple[str, ...]:
+    if ptypes.is_datetime64_any_dtype(series.dtype):
+        return ()
+    guess = detect_datetime_format(series)
+    return guess.formats if guess is not None else ()
+
+
+class TextStats(TransformerMixin, BaseEstimator):
+    """Free text as its length in characters and in words.
+
+    Long unique text is dropped as categories (each value seen once teaches nothing) but its length
+    often carries signal (a detailed complaint, a long product name) at no cost.
+    """
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> "TextStats":
+        self.feature_names_in_ = np.asarray(_frame(X).columns, dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        frame = _frame(X)
+        blocks = []
+        for i in range(frame.shape[1]):
+            text = frame.iloc[:, i].astype("object").where(frame.iloc[:, i].notna())
+            as_str = text.dropna().astype("str")
+            chars = as_str.str.len().reindex(text.index)
+            words = as_str.str.split().str.len().reindex(text.index)
+            blocks += [
+                chars.to_numpy(dtype="float64", na_value=np.nan),
+                words.to_numpy(dtype="float64", na_value=np.nan),
+            ]
+        return np.column_stack(blocks) if blocks else np.empty((len(frame), 0))
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray([f"{n}_{p}" for n in self.feature_names_in_ for p in ("chars", "words")], dtype=object)
