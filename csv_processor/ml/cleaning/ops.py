@@ -143,8 +143,6 @@ def _fill(df: pd.DataFrame, p: dict) -> pd.DataFrame:
     series = column(df, p["column"])
     if p["strategy"] == "ffill":
         return _with_column(df, p["column"], series.ffill())
-    if not series.hasnans:
-        return df.copy(deep=False)
     value = fill_value(series, p["value"])
     if isinstance(series.dtype, pd.CategoricalDtype) and value not in series.cat.categories:
         series = series.cat.add_categories([value])
