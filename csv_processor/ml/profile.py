@@ -171,7 +171,12 @@ def top_positions(counts: np.ndarray, top_n: int) -> np.ndarray:
 
 
 def _histogram(distinct: np.ndarray, counts: np.ndarray, bins: int) -> dict[str, list]:
-    """np.histogram's edges and counts, by binary search in the sorted distinct values."""
+    """np.histogram's edges and counts, by binary search in the sorted distinct values.
+
+    Infinite values are left out: they have no bin (min, max and top_values still show them).
+    """
+    finite = np.isfinite(distinct) if distinct.dtype.kind == "f" else slice(None)
+    distinct, counts = distinct[finite], counts[finite]
     if distinct.size == 0:
         return {"edges": [], "counts": []}
     edges = np.histogram_bin_edges(distinct[[0, -1]].astype("float64"), bins=bins)
@@ -206,11 +211,13 @@ def numeric_summary(distinct: np.ndarray, counts: np.ndarray, *, top_n: int, bin
     }
     if total == 0:
         return summary
-    mean = float(distinct @ counts / total)
-    # Two-pass variance around the mean, as pandas does, so large offsets do not cancel.
-    spread = float(((distinct - mean) ** 2) @ counts)
+    # Infinite values give inf or NaN here, as in pandas; to_dict turns both into None.
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = float(distinct @ counts / total)
+        # Two-pass variance around the mean, as pandas does, so large offsets do not cancel.
+        spread = float(((distinct - mean) ** 2) @ counts)
+        quantiles = _quantiles(distinct, counts)
     std = (spread / (total - 1)) ** 0.5 if total > 1 else None
-    quantiles = _quantiles(distinct, counts)
     extremes = {"min": shown[0].item(), "max": shown[-1].item()}
     return {**summary, **extremes, "mean": mean, "std": std, "quantiles": quantiles}
 
@@ -337,7 +344,7 @@ def _pairwise_pearson(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     which drops them from the cross products. The other sums only need the rows where column j is
     missing: what pair (i, j) leaves out is what column i holds in those rows.
     """
-    missing = np.isnan(values)
+    missing = ~np.isfinite(values)  # infinities would make every sum they touch NaN: leave them out too
     present = (~missing).sum(axis=0).astype("float64")
     for k in range(values.shape[1]):
         column = values[:, k]

@@ -88,8 +88,8 @@ def infer_column_type(series: pd.Series, *, counts: pd.Series | None = None) -> 
 def _numeric_kind(series: pd.Series) -> str:
     if ptypes.is_float_dtype(series.dtype):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
-        # trunc(NaN) != NaN, so missing values are let through by the isnan test.
-        whole = np.isnan(values) | (np.trunc(values) == values)
+        # Missing values do not count against whole numbers; infinities do (they are not integers).
+        whole = np.isnan(values) | (np.isfinite(values) & (np.trunc(values) == values))
         return "integer" if bool(whole.all()) and not bool(np.isnan(values).all()) else "float"
     return "identifier" if _is_integer_identifier(series) else "integer"
 
