@@ -1,0 +1,1 @@
+"""SimpleCleanModel: a small decision tree that suggests one cleaning action per column."""
