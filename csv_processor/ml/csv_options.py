@@ -10,6 +10,11 @@ import codecs
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+# pandas' default NA spellings (pandas.io.parsers STR_NA_VALUES), copied because that constant is private.
+PANDAS_NA_VALUES = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 DECIMAL_MARKS = (".", ",")
 THOUSANDS_SEPARATORS = (None, ",", ".", " ", "'")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import mmap
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -18,15 +17,17 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from csv_processor.ml.csv_engine_arrow import ArrowPlan, NeedsPandas, Restart, arrow_can_read, iter_tables, widen_for
+from csv_processor.ml.csv_arrow_compat import NeedsPandas
+from csv_processor.ml.csv_chunks import ProgressReader
+from csv_processor.ml.csv_engine_arrow import ArrowPlan, Restart, arrow_can_read, iter_tables, widen_for
 from csv_processor.ml.csv_engine_pandas import check_records, pandas_read
 from csv_processor.ml.csv_layout import Layout, read_layout
 from csv_processor.ml.csv_options import CsvParseError, ParseOptions
-from csv_processor.ml.csv_sinks import FrameSink, ParquetSink, ProgressReader, TableSink
+from csv_processor.ml.csv_sinks import FrameSink, ParquetSink, TableSink
 from csv_processor.ml.csv_structure import (
+    ByteFacts,
     find_bad_record,
     is_ascii_compatible,
-    quotes_balanced,
     scan_bytes,
     transcode_to_utf8,
 )
@@ -52,13 +53,13 @@ def read_csv_sniffed(
     if nrows is not None and nrows < 1:
         raise ValueError("nrows must be at least 1.")
     with _utf8_source(Path(path), options) as (source, opts):
-        scan_bytes(source)
+        facts = scan_bytes(source, opts)
         layout = read_layout(source, opts, max_columns=max_columns)
         if nrows is not None:
             frame = _preview(source, opts, layout, nrows)
         else:
             sink = FrameSink()
-            _ingest(source, opts, layout, sink, lambda _done: None)
+            _ingest(source, opts, layout, facts, sink, lambda _done: None)
             frame = sink.frame()
     _require_rows(len(frame))
     return frame
@@ -80,11 +81,11 @@ def csv_to_parquet(
     total = path.stat().st_size
     report = _monotonic(progress, total)
     with _utf8_source(path, options) as (source, opts):
-        scan_bytes(source)
+        facts = scan_bytes(source, opts)
         layout = read_layout(source, opts, max_columns=max_columns)
         scale = total / max(source.stat().st_size, 1)
         with ParquetSink(out_path) as sink:
-            _ingest(source, opts, layout, sink, lambda done: report(int(done * scale)))
+            _ingest(source, opts, layout, facts, sink, lambda done: report(int(done * scale)))
             _require_rows(sink.rows)
             sink.commit()
     report(total)
@@ -130,50 +131,47 @@ def _preview(source: Path, options: ParseOptions, layout: Layout, nrows: int) ->
 
 
 def _ingest(
-    source: Path, options: ParseOptions, layout: Layout, sink: TableSink, progress: Callable[[int], None]
-) -> None:
-    with source.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        _check_final_quote(source, options, layout, mm)
-        if arrow_can_read(options, mm):
-            try:
-                _ingest_arrow(source, options, layout, sink, mm, progress)
-                return
-            except NeedsPandas as reason:
-                logger.info("parsing %s with pandas: %s", source.name, reason)
-                sink.reset()
-    _ingest_pandas(source, options, layout, sink, progress)
-
-
-def _check_final_quote(source: Path, options: ParseOptions, layout: Layout, mm: mmap.mmap) -> None:
-    # pyarrow accepts a quote left open at the end of the file; an odd quote count triggers the exact check.
-    if not quotes_balanced(mm, options.quotechar.encode("utf-8"), layout.data_offset):
-        find_bad_record(source, options, len(layout.names), offset=layout.data_offset, line=layout.data_line)
-
-
-def _ingest_arrow(
     source: Path,
     options: ParseOptions,
     layout: Layout,
+    facts: ByteFacts,
     sink: TableSink,
-    mm: mmap.mmap,
     progress: Callable[[int], None],
 ) -> None:
-    plan = ArrowPlan(options, layout)
-    with pa.memory_map(str(source)) as mapped:
-        data = mapped.read_buffer()
-        for _attempt in range(_MAX_RESTARTS):
+    data_quotes = facts.quote_count - _header_quotes(source, options, layout)
+    if data_quotes % 2:
+        # pyarrow accepts a quote left open at the end of the file: an odd count triggers the exact check.
+        find_bad_record(source, options, len(layout.names), offset=layout.data_offset, line=layout.data_line)
+    if arrow_can_read(options, hex_cell=facts.hex_cell):
+        try:
+            _ingest_arrow(source, ArrowPlan(options, layout, quoted=data_quotes > 0), sink, progress)
+            return
+        except NeedsPandas as reason:
+            logger.info("parsing %s with pandas: %s", source.name, reason)
             sink.reset()
-            try:
-                for table in iter_tables(plan, data, mm, progress):
-                    sink.add(table)
-                return
-            except Restart:
+    _ingest_pandas(source, options, layout, sink, progress)
+
+
+def _header_quotes(source: Path, options: ParseOptions, layout: Layout) -> int:
+    with source.open("rb") as fh:
+        return fh.read(layout.data_offset).count(options.quotechar.encode("utf-8"))
+
+
+def _ingest_arrow(source: Path, plan: ArrowPlan, sink: TableSink, progress: Callable[[int], None]) -> None:
+    layout = plan.layout
+    for _attempt in range(_MAX_RESTARTS):
+        sink.reset()
+        try:
+            for table in iter_tables(plan, source, progress):
+                sink.add(table)
+            return
+        except Restart:
+            continue
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if isinstance(exc, pa.ArrowInvalid) and widen_for(plan, exc):
                 continue
-            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                if isinstance(exc, pa.ArrowInvalid) and widen_for(plan, exc):
-                    continue
-                find_bad_record(source, options, len(layout.names), offset=layout.data_offset, line=layout.data_line)
-                raise NeedsPandas(f"pyarrow failed where the row check did not: {exc}") from exc
+            find_bad_record(source, plan.options, len(layout.names), offset=layout.data_offset, line=layout.data_line)
+            raise NeedsPandas(f"pyarrow failed where the row check did not: {exc}") from exc
     raise NeedsPandas("column types kept changing")
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -54,7 +53,11 @@ class FrameSink:
 
 
 class ParquetSink:
-    """Write to a hidden temporary file next to ``out_path`` and move it into place only on ``commit``."""
+    """Write to a hidden temporary file next to ``out_path`` and move it into place only on ``commit``.
+
+    Row groups are written on a background thread while the next piece is parsed (both release the GIL);
+    at most one write is in flight, so memory stays bounded.
+    """
 
     def __init__(self, out_path: Path) -> None:
         self.out_path = out_path
@@ -63,6 +66,8 @@ class ParquetSink:
         self._writer: pq.ParquetWriter | None = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
+        self._inflight: Future[None] | None = None
 
     def __enter__(self) -> ParquetSink:
         return self
@@ -71,6 +76,7 @@ class ParquetSink:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._discard()
+        self._executor.shutdown(wait=True)
 
     def reset(self) -> None:
         self._discard()
@@ -90,6 +96,7 @@ class ParquetSink:
 
     def commit(self) -> None:
         self._flush(final=True)
+        self._wait()
         if self._writer is None:
             return
         self._writer.close()
@@ -101,33 +108,28 @@ class ParquetSink:
             return
         table = pa.concat_tables(self._pending)
         whole = table.num_rows if final else table.num_rows - table.num_rows % ROW_GROUP_ROWS
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self._tmp, table.schema)
-        self._writer.write_table(table.slice(0, whole), row_group_size=ROW_GROUP_ROWS)
         rest = table.slice(whole)
         self._pending = [rest] if rest.num_rows else []
         self._pending_rows = rest.num_rows
+        self._wait()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        self._inflight = self._executor.submit(
+            self._writer.write_table, table.slice(0, whole), row_group_size=ROW_GROUP_ROWS
+        )
+
+    def _wait(self) -> None:
+        if self._inflight is not None:
+            inflight, self._inflight = self._inflight, None
+            inflight.result()  # re-raise a failed write here, in the caller's thread
 
     def _discard(self) -> None:
+        try:
+            self._wait()
+        except (OSError, pa.ArrowException) as exc:
+            logger.info("discarding a Parquet file whose write failed: %s", exc)
         if self._writer is not None:
             self._writer.close()
             self._writer = None
         self._pending, self._pending_rows = [], 0
         self._tmp.unlink(missing_ok=True)
-
-
-class ProgressReader(io.RawIOBase):
-    """A read-only file wrapper that reports its position, so pandas' parse can drive a progress bar."""
-
-    def __init__(self, fh: BinaryIO, progress: Callable[[int], None]) -> None:
-        super().__init__()
-        self._fh = fh
-        self._progress = progress
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        count = self._fh.readinto(buffer)  # type: ignore[attr-defined]
-        self._progress(self._fh.tell())
-        return count

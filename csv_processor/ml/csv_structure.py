@@ -9,12 +9,13 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
-import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from csv_processor.ml.csv_arrow_compat import HexCellFinder
+from csv_processor.ml.csv_chunks import iter_blocks
 from csv_processor.ml.csv_options import CsvParseError, ParseOptions
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 LINE_LIMIT_BYTES = 10 * 1024 * 1024
 _WINDOW = 4 * 1024 * 1024  # smaller than LINE_LIMIT_BYTES so a too-long line always crosses a window edge
 _ASCII_PROBE = ',;|\t"\n'
+_BLANK = b" \t\r\n\xef\xbb\xbf"
 
 
 def is_ascii_compatible(encoding: str) -> bool:
@@ -31,59 +33,61 @@ def is_ascii_compatible(encoding: str) -> bool:
     return encoder.encode(_ASCII_PROBE) == _ASCII_PROBE.encode("ascii")
 
 
-def scan_bytes(path: Path) -> None:
-    """Reject empty files, NUL bytes and lines over LINE_LIMIT_BYTES without loading the file."""
+@dataclass(frozen=True)
+class ByteFacts:
+    quote_count: int  # quote characters in the whole file
+    hex_cell: bool  # a cell such as 0x1F, which pyarrow and pandas read differently
+
+
+def scan_bytes(path: Path, options: ParseOptions) -> ByteFacts:
+    """Reject empty files, NUL bytes and lines over 10 MB; gather facts for the parser. One pass, in blocks."""
     if path.stat().st_size == 0:
         raise CsvParseError("The file is empty.")
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        if not _has_content(mm):
-            raise CsvParseError("The file is empty: it holds only blank lines.")
-        nul = mm.find(b"\x00")
+    quote = options.quotechar.encode("utf-8")
+    hex_cells = HexCellFinder(options.delimiter.encode("utf-8"))
+    has_text, run, quotes = False, 0, 0
+    for offset, block in iter_blocks(path, size=_WINDOW):
+        has_text = has_text or bool(block.strip(_BLANK))
+        nul = block.find(b"\x00")
         if nul != -1:
             raise CsvParseError(
                 "The file contains NUL (zero) bytes, so it is probably not a plain-text CSV or it is corrupted. "
                 "Re-export it from the source program as CSV (UTF-8).",
-                line=_line_of(mm, nul),
+                line=line_of_offset(path, offset + nul),
             )
-        _check_line_lengths(mm)
+        run = _check_line_lengths(path, offset, block, run)
+        quotes += block.count(quote)
+        hex_cells.feed(block)
+    if not has_text:
+        raise CsvParseError("The file is empty: it holds only blank lines.")
+    return ByteFacts(quote_count=quotes, hex_cell=hex_cells.found)
 
 
-def _has_content(mm: mmap.mmap) -> bool:
-    # Stops at the first window with text, so a normal file costs one small read.
-    blank = b" \t\r\n\xef\xbb\xbf"
-    return any(mm[i : i + _WINDOW].strip(blank) for i in range(0, len(mm), _WINDOW))
+def _check_line_lengths(path: Path, offset: int, block: bytes, run: int) -> int:
+    """Return the length of the line still open at the end of ``block``; raise if any line is too long."""
+    # A block is smaller than the limit, so only a line crossing block edges can exceed it. Look for "\r"
+    # only when a block has no "\n": it matters for old Mac files alone and costs a full pass.
+    first, last = block.find(b"\n"), block.rfind(b"\n")
+    if first == -1:
+        first, last = block.find(b"\r"), block.rfind(b"\r")
+    run += first if first != -1 else len(block)
+    if run > LINE_LIMIT_BYTES:
+        raise CsvParseError(
+            "A single line is longer than 10 MB. This is not a normal table row; the file may not be a CSV, "
+            "or its line breaks were lost.",
+            line=line_of_offset(path, offset + max(first, 0)),
+        )
+    return run if first == -1 else len(block) - last - 1
 
 
-def _line_of(mm: mmap.mmap, offset: int) -> int:
-    return mm[:offset].count(b"\n") + 1
-
-
-def _check_line_lengths(mm: mmap.mmap) -> None:
-    run = 0  # bytes since the last line break
-    for start in range(0, len(mm), _WINDOW):
-        end = min(start + _WINDOW, len(mm))
-        first = _first_break(mm, start, end)
-        if first == -1:
-            run += end - start
-        else:
-            run += first - start
-        if run > LINE_LIMIT_BYTES:
-            raise CsvParseError(
-                "A single line is longer than 10 MB. This is not a normal table row; the file may not be a CSV, "
-                "or its line breaks were lost.",
-                line=_line_of(mm, start),
-            )
-        if first != -1:
-            run = end - _last_break(mm, start, end) - 1
-
-
-def _first_break(mm: mmap.mmap, start: int, end: int) -> int:
-    hits = [p for p in (mm.find(b"\n", start, end), mm.find(b"\r", start, end)) if p != -1]
-    return min(hits) if hits else -1
-
-
-def _last_break(mm: mmap.mmap, start: int, end: int) -> int:
-    return max(mm.rfind(b"\n", start, end), mm.rfind(b"\r", start, end))
+def line_of_offset(path: Path, offset: int) -> int:
+    """1-based line number of the byte at ``offset`` (error path only: it reads the file up to there)."""
+    lines = 1
+    for start, block in iter_blocks(path, size=_WINDOW):
+        if start + len(block) > offset:
+            return lines + block[: offset - start].count(b"\n")
+        lines += block.count(b"\n")
+    return lines
 
 
 def transcode_to_utf8(path: Path, encoding: str, out_path: Path) -> None:
@@ -228,9 +232,3 @@ def ragged_error(record: Record, n_fields: int, has_header: bool) -> CsvParseErr
             "so a quote may be missing its closing partner."
         )
     return CsvParseError(message, line=record.first_line)
-
-
-def quotes_balanced(mm: mmap.mmap, quote: bytes, start: int) -> bool:
-    """Even quote count from ``start``: cheap evidence that no quote is left open at the end of the file."""
-    count = sum(mm[i : i + _WINDOW].count(quote) for i in range(start, len(mm), _WINDOW))
-    return count % 2 == 0
