@@ -35,8 +35,14 @@ def _frame() -> pd.DataFrame:
     return df
 
 
-def _cases(df: pd.DataFrame) -> dict[str, tuple[str, dict, Callable[[pd.DataFrame], object]]]:
-    median = float(df["dep_time"].median())
+Case = tuple[str, dict, Callable[[pd.DataFrame], object] | None]
+
+
+def _cases(df: pd.DataFrame) -> dict[str, Case]:
+    return _row_cases(df) | _type_cases() | _value_cases(df)
+
+
+def _row_cases(df: pd.DataFrame) -> dict[str, Case]:
     every_third = list(range(0, len(df), 3))
     return {
         "delete_rows": ("delete_rows", {"positions": every_third}, lambda d: d.drop(index=d.index[every_third])),
@@ -56,6 +62,11 @@ def _cases(df: pd.DataFrame) -> dict[str, tuple[str, dict, Callable[[pd.DataFram
             {"column": "dest", "new_name": "destination"},
             lambda d: d.rename(columns={"dest": "destination"}),
         ),
+    }
+
+
+def _type_cases() -> dict[str, Case]:
+    return {
         "to_number": (
             "to_number",
             {"column": "distance_text"},
@@ -72,6 +83,12 @@ def _cases(df: pd.DataFrame) -> dict[str, tuple[str, dict, Callable[[pd.DataFram
             {"column": "delayed"},
             lambda d: d.assign(delayed=d["delayed"].map({"yes": True, "no": False}).astype("boolean")),
         ),
+    }
+
+
+def _value_cases(df: pd.DataFrame) -> dict[str, Case]:
+    median = float(df["dep_time"].median())
+    return {
         "fill_missing_median": (
             "fill_missing",
             {"column": "dep_time", "strategy": "median"},
