@@ -127,8 +127,7 @@ def profile_column(
         stats = _category_stats(series, top_n=top_n)
     elif ptypes.is_numeric_dtype(dtype) and not ptypes.is_complex_dtype(dtype):
         column_type = column_type or infer_column_type(series)
-        values = series.to_numpy(dtype="float64", na_value=np.nan)
-        stats = numeric_summary(*runs(np.sort(values[~np.isnan(values)])), top_n=top_n, bins=bins)
+        stats = numeric_summary(*runs(_sorted_numbers(series)), top_n=top_n, bins=bins)
     elif ptypes.is_datetime64_any_dtype(dtype):
         column_type = column_type or infer_column_type(series)
         array = series.dropna().array
@@ -140,6 +139,22 @@ def profile_column(
         column_type = column_type or infer_column_type(series, counts=pd.Series(counts, index=distinct))
         stats = _text_stats(distinct, counts, column_type.kind, top_n=top_n, bins=bins)
     return column_type, ColumnProfile(kind=column_type.kind, **base, **stats)
+
+
+def _plain_numbers(series: pd.Series) -> np.ndarray:
+    """The values as a numpy array, without a float copy for plain numpy dtypes (int columns sort faster)."""
+    if isinstance(series.dtype, np.dtype):
+        return series.to_numpy()
+    return series.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _sorted_numbers(series: pd.Series) -> np.ndarray:
+    """Sorted float64 values without NaN: np.sort puts NaN last, so cut them off instead of masking."""
+    values = _plain_numbers(series)
+    ordered = np.sort(values)
+    if values.dtype.kind == "f":
+        ordered = ordered[: ordered.size - int(np.count_nonzero(np.isnan(values)))]
+    return ordered.astype("float64", copy=False)
 
 
 def runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -317,17 +332,22 @@ def _tied(hashes: np.ndarray) -> np.ndarray:
 
 
 def correlation_matrix(df: pd.DataFrame, types: list[ColumnType], *, max_columns: int) -> dict[str, list]:
-    """Pearson r of the first `max_columns` numeric, non-identifier columns; None where undefined.
+    """Pearson r of the first `max_columns` numeric, non-identifier columns, as DataFrame.corr() gives it.
 
-    Each pair uses the rows where both are present, like DataFrame.corr(); r is undefined when a
-    pair has under two such rows or one side does not vary.
+    Each pair uses the rows where both values are present (infinities count as missing); r is None
+    where a pair has under two such rows or one side does not vary.
     """
     positions = [i for i, t in enumerate(types) if t.kind in ("integer", "float") and _is_number(df.dtypes.iloc[i])]
     positions = positions[:max_columns]
     values = np.empty((len(df), len(positions)), dtype="float64", order="F")
     for k, i in enumerate(positions):
-        values[:, k] = df.iloc[:, i].to_numpy(dtype="float64", na_value=np.nan)
-    r, undefined = _pairwise_pearson(values)
+        values[:, k] = _plain_numbers(df.iloc[:, i])
+    r, suspect, constant = _pairwise_pearson(values)
+    for i, j in zip(*np.nonzero(np.triu(suspect & ~constant[:, None] & ~constant[None, :])), strict=True):
+        # Rounding could have eaten this pair's variance: recompute it directly, as pandas does.
+        pair = df.iloc[:, [positions[i], positions[j]]].astype("float64").replace([np.inf, -np.inf], np.nan)
+        r[i, j] = r[j, i] = pair.iloc[:, 0].corr(pair.iloc[:, 1])
+    undefined = constant[:, None] | constant[None, :] | ~np.isfinite(r)
     size = range(len(positions))
     matrix = [[None if undefined[i, j] else float(r[i, j]) for j in size] for i in size]
     return {"columns": [str(df.columns[i]) for i in positions], "matrix": matrix}
@@ -337,19 +357,25 @@ def _is_number(dtype: Any) -> bool:
     return ptypes.is_numeric_dtype(dtype) and not ptypes.is_bool_dtype(dtype) and not ptypes.is_complex_dtype(dtype)
 
 
-def _pairwise_pearson(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise-complete Pearson r from one matrix product over all rows.
+def _pairwise_pearson(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise-complete Pearson r from one matrix product, the pairs to recompute, the constant columns.
 
-    Columns are centred (so sums of squares near 2014**2 do not cancel) and missing values set to 0,
-    which drops them from the cross products. The other sums only need the rows where column j is
-    missing: what pair (i, j) leaves out is what column i holds in those rows.
+    Columns are centred on their own mean and missing values set to 0, which drops them from the
+    cross products. The other sums only need the rows where column j is missing: what pair (i, j)
+    leaves out is what column i holds there. When a pair's rows sit far from the column mean, the
+    subtraction in the variance loses precision: such pairs come back as suspect.
     """
-    missing = ~np.isfinite(values)  # infinities would make every sum they touch NaN: leave them out too
+    missing = ~np.isfinite(values)
     present = (~missing).sum(axis=0).astype("float64")
+    constant = np.ones(values.shape[1], dtype=bool)
     for k in range(values.shape[1]):
         column = values[:, k]
-        column -= column[~missing[:, k]].mean() if present[k] else 0.0
-        column[missing[:, k]] = 0.0
+        # Most columns have no gaps: use them in place rather than copying through a mask.
+        kept = column if present[k] == len(column) else column[~missing[:, k]]
+        constant[k] = kept.size == 0 or kept.min() == kept.max()
+        column -= kept.mean() if kept.size else 0.0
+        if present[k] < len(column):
+            np.nan_to_num(column, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     sum_xy = values.T @ values
     width = values.shape[1]
     sum_x = np.repeat(values.sum(axis=0)[:, None], width, axis=1)
@@ -365,7 +391,8 @@ def _pairwise_pearson(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cov = sum_xy - sum_x * sum_x.T / pairs
         var_x = sum_xx - sum_x**2 / pairs
         var_y = var_x.T
-        r = np.clip(cov / np.sqrt(var_x * var_y), -1.0, 1.0)
-    # A column that does not vary over the pair's rows leaves only rounding noise in its variance.
-    tiny = 1e-12 * np.maximum(sum_xx, sum_xx.T)
-    return r, (pairs < 2) | (var_x <= tiny) | (var_y <= tiny) | ~np.isfinite(r)
+        r = np.where(pairs >= 2, np.clip(cov / np.sqrt(var_x * var_y), -1.0, 1.0), np.nan)
+    # The subtraction in var_x loses about 1e-16 of sum_xx: below 1e-8 of it, r keeps under 8 digits.
+    sum_yy = sum_xx.T
+    suspect = (pairs >= 2) & ((var_x <= 1e-8 * sum_xx) | (var_y <= 1e-8 * sum_yy))
+    return r, suspect, constant
