@@ -100,6 +100,8 @@ def profile_frame(
     max_corr_columns: int = 30,
 ) -> DatasetProfile:
     """Profile every column of `df`; without `types`, infer them (sharing the value counts)."""
+    if types is not None and len(types) != df.shape[1]:
+        raise ValueError(f"{len(types)} column types given for {df.shape[1]} columns")
     pairs = [
         profile_column(df.iloc[:, i], None if types is None else types[i], top_n=top_n, bins=bins)
         for i in range(df.shape[1])

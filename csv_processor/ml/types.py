@@ -15,10 +15,15 @@ Decisions:
 * An integer column is an "identifier" when every value is unique and it is either the row
   number (a step-1 sequence in row order, like PassengerId) or named like an id (customer_id,
   PassengerId, ID). Floats are never identifiers.
-* Text is "categorical" when it has at most 50 distinct values or fewer than 5% distinct per row,
-  "identifier" when nearly every row differs (>= 85%, like Name) or it is short codes that are
-  mostly distinct (Ticket, Cabin), "text" when it is long or wordy (>= 50 characters or >= 4 words
-  on average), and otherwise "categorical" with many levels (City, Current Ver).
+* Text is checked in this order: "categorical" with at most 50 distinct values or under 5%
+  distinct per row; "text" when values average 50+ characters; "identifier" when 85%+ of the
+  rows differ (Name; App names in the Play store file are 89%) or when they are short codes
+  (<= 2 words, <= 20 characters) and 50%+ differ (Ticket, Cabin); "text" when values average
+  4+ words (Product Name); otherwise "categorical" with many levels (City, Current Ver).
+* Text with 50-90% numbers gets a "Partly numbers ..." suggestion only when the rest is at most
+  3 distinct placeholders (Size: "Varies with device"), not when it is codes (Ticket).
+* Distinct and missing counts are exact; parsing checks (numbers, dates, lengths) run on a
+  seeded sample of at most 20,000 non-missing values, so a million rows cost about 0.3 s.
 """
 
 import logging

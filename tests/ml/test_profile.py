@@ -223,3 +223,10 @@ def test_real_dataset_profile_is_strict_json_and_matches_pandas(file):
         assert stats["unique"] == series.nunique() or series.dtype == object
         if pd.api.types.is_numeric_dtype(series) and series.notna().any():
             assert stats["mean"] == pytest.approx(series.mean(), rel=1e-9)
+
+
+def test_profile_rejects_types_for_other_columns():
+    df = pd.DataFrame({"a": [1], "b": [2]})
+    with pytest.raises(ValueError, match="1 column types given for 2 columns"):
+        profile_frame(df, types=infer_column_types(df[["a"]]))
+    assert profile_frame(df, types=infer_column_types(df)).rows == 1
