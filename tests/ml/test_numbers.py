@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csv_processor.ml.numbers import numeric_share, parse_numbers
@@ -98,17 +98,20 @@ def test_parse_numbers_handles_a_million_rows_of_repeated_text():
     assert int(out.isna().sum()) == 250_000
 
 
+@settings(deadline=None)  # timing varies on a shared machine; correctness is what is checked
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_parse_numbers_round_trips_thousands_separators(number):
     assert parse_numbers(pd.Series([f"{number:,}"])).iloc[0] == number
 
 
+@settings(deadline=None)  # timing varies on a shared machine; correctness is what is checked
 @given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["${:,}", "{:,}+", "€ {:,}", "({:,})", "{:,}%"]))
 def test_parse_numbers_round_trips_decorated_integers(number, template):
     expected = -number if template.startswith("(") else number
     assert parse_numbers(pd.Series([template.format(number)])).iloc[0] == expected
 
 
+@settings(deadline=None)  # timing varies on a shared machine; correctness is what is checked
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
 def test_parse_numbers_round_trips_decimal_comma_format(number):
     # Format as 1.234.567,89 (German style): swap the separators of Python's 1,234,567.89.
@@ -116,11 +119,13 @@ def test_parse_numbers_round_trips_decimal_comma_format(number):
     assert parse_numbers(pd.Series([text]), decimal=",").iloc[0] == pytest.approx(float(number))
 
 
+@settings(deadline=None)  # timing varies on a shared machine; correctness is what is checked
 @given(st.floats(allow_nan=False, allow_infinity=False, width=64))
 def test_parse_numbers_round_trips_python_float_repr(number):
     assert parse_numbers(pd.Series([repr(number)])).iloc[0] == number
 
 
+@settings(deadline=None)  # timing varies on a shared machine; correctness is what is checked
 @given(st.text(alphabet="abcxyz _/;:#", min_size=1, max_size=12))
 def test_parse_numbers_never_reads_text_without_digits(text):
     assert math.isnan(parse_numbers(pd.Series([text])).iloc[0])
