@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 from csv_processor.ml.training.algorithms import ALGORITHMS, BASELINE
 from csv_processor.ml.training.evaluation import MAIN_METRIC, model_card
 from csv_processor.ml.training.finalize import Candidate, best_trials, leaderboard, reserve_seconds, score, test_report
-from csv_processor.ml.training.importance import raw_importance
+from csv_processor.ml.training.importance import importance_plan, raw_importance
 from csv_processor.ml.training.prepare import Prepared, prepare
 from csv_processor.ml.training.progress import Cancelled, Clock, Progress, Reporter
 from csv_processor.ml.training.search import SearchData, run_trial, search
@@ -118,8 +118,18 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
     metrics, plots = test_report(data, best, y_test, classes)
     baseline_metrics, _ = test_report(data, baseline, y_test, classes)
     reporter.report("importance", message="measuring which columns matter")
+    rows, repeats = importance_plan(
+        reporter.clock.remaining(), len(prepared.kinds), len(test_pos), best.candidate.predict_ms_per_row
+    )
     importance = raw_importance(
-        best.pipeline, X_test, y_test, task=config.task, features=prepared.features, seed=config.seed
+        best.pipeline,
+        X_test,
+        y_test,
+        task=config.task,
+        features=prepared.features,
+        seed=config.seed,
+        rows=rows,
+        repeats=repeats,
     )
     reporter.report("evaluate", message="scoring the other algorithms on the test split")
     rows = leaderboard(data, ranked, best, X_test, y_test, reporter)

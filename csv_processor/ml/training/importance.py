@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 logger = logging.getLogger(__name__)
 
 IMPORTANCE_ROWS = 1000
+MIN_ROWS = 100
 REPEATS = 3
 # Fixed cost of one prediction call on a small frame (pandas and the column steps), in seconds.
 CALL_OVERHEAD = 0.005
@@ -25,6 +26,17 @@ def importance_seconds(n_features: int, n_rows: int, predict_ms_per_row: float, 
     return calls * (min(n_rows, IMPORTANCE_ROWS) * predict_ms_per_row / 1000 + CALL_OVERHEAD)
 
 
+def importance_plan(seconds: float, n_features: int, n_rows: int, predict_ms_per_row: float) -> tuple[int, int]:
+    """(rows, repeats) that fit in `seconds`: fewer rows first, then a single repeat, never under MIN_ROWS."""
+    for repeats in (REPEATS, 1):
+        calls = n_features * repeats + 1
+        per_row = calls * predict_ms_per_row / 1000
+        rows = int((seconds - calls * CALL_OVERHEAD) / per_row) if per_row > 0 else IMPORTANCE_ROWS
+        if rows >= MIN_ROWS:
+            return min(rows, IMPORTANCE_ROWS, n_rows), repeats
+    return min(MIN_ROWS, n_rows), 1
+
+
 def raw_importance(
     pipeline: Pipeline,
     X: pd.DataFrame,
@@ -33,11 +45,12 @@ def raw_importance(
     task: str,
     features: tuple[str, ...],
     seed: int,
+    rows: int = IMPORTANCE_ROWS,
     repeats: int = REPEATS,
 ) -> list[dict]:
     """[{feature, importance, std}] for each raw feature column, most important first."""
-    if len(X) > IMPORTANCE_ROWS:
-        X = X.sample(IMPORTANCE_ROWS, random_state=seed)
+    if len(X) > rows:
+        X = X.sample(rows, random_state=seed)
         y = y.loc[X.index]
     scoring = "r2" if task == "regression" else "accuracy"
     result = permutation_importance(pipeline, X, y, scoring=scoring, n_repeats=repeats, random_state=seed, n_jobs=1)

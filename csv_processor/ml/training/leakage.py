@@ -78,9 +78,12 @@ def _auc(numbers: pd.Series, y: pd.Series) -> str | None:
 def _purity(feature: pd.Series, y: pd.Series) -> str | None:
     if feature.nunique() > PURITY_MAX_RATIO * len(feature):
         return None
-    table = pd.crosstab(feature, y.astype("str"))
-    purity = float(table.max(axis=1).sum() / len(feature))
-    majority = float(y.value_counts(normalize=True).iloc[0])
+    values, _ = pd.factorize(feature)
+    classes, _ = pd.factorize(y)
+    n_classes = int(classes.max()) + 1
+    pairs = np.bincount(values * n_classes + classes, minlength=(int(values.max()) + 1) * n_classes)
+    purity = float(pairs.reshape(-1, n_classes).max(axis=1).sum() / len(feature))
+    majority = float(np.bincount(classes).max() / len(classes))
     if purity >= STRONG and majority < STRONG - 0.05:
         return f"each value maps to one class for {purity:.1%} of rows"
     return None

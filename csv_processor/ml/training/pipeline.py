@@ -13,16 +13,15 @@ HistGradientBoosting can be told their positions before anything is fitted.
 import logging
 from typing import Any
 
-import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from csv_processor.ml.training.algorithms import ALGORITHMS, AlgorithmSpec, algorithm_spec
 from csv_processor.ml.training.features import ROLE_OF_KIND
-from csv_processor.ml.training.preprocess import CategoryColumns, DateParts, NumberColumns, TextStats
+from csv_processor.ml.training.preprocess import CategoryCodes, DateParts, NumberColumns, TextStats
 
 logger = logging.getLogger(__name__)
 
@@ -92,19 +91,14 @@ def _numeric(reader: BaseEstimator, spec: AlgorithmSpec) -> Pipeline:
 
 def _categorical(spec: AlgorithmSpec) -> Pipeline:
     if spec.encoding == "onehot":
-        encoder: BaseEstimator = OneHotEncoder(
+        onehot = OneHotEncoder(
             handle_unknown="infrequent_if_exist",
             min_frequency=ONEHOT_MIN_FREQUENCY,
             max_categories=ONEHOT_MAX_CATEGORIES,
             sparse_output=False,
         )
-    elif spec.encoding == "native":
-        encoder = OrdinalEncoder(
-            handle_unknown="use_encoded_value",
-            unknown_value=np.nan,
-            encoded_missing_value=np.nan,
-            max_categories=NATIVE_MAX_CATEGORIES,
-        )
-    else:
-        encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1)
-    return make_pipeline(CategoryColumns(), encoder)
+        # Unseen values get code -1, which the encoder never saw: it sends them to the infrequent column.
+        return make_pipeline(CategoryCodes(unknown=-1.0), onehot)
+    if spec.encoding == "native":
+        return make_pipeline(CategoryCodes(max_categories=NATIVE_MAX_CATEGORIES))
+    return make_pipeline(CategoryCodes(missing=-1.0, unknown=-1.0))

@@ -63,9 +63,9 @@ def prepare(df: pd.DataFrame, config: "TrainConfig") -> Prepared:
     _validate(config)
     frame = df
     if config.recipe_steps:
-        from csv_processor.ml.cleaning.recipe import apply_recipe
+        from csv_processor.ml.cleaning.recipe import Recipe, apply_recipe
 
-        frame = apply_recipe(df, list(config.recipe_steps), training=True)
+        frame = apply_recipe(df, Recipe.from_list(list(config.recipe_steps)), training=True)
     types = infer_column_types(frame)
     check = preflight(
         frame, target=config.target, task=config.task, features=config.features, types=types, cv_folds=config.cv_folds

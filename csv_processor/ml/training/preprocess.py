@@ -41,22 +41,51 @@ class NumberColumns(TransformerMixin, BaseEstimator):
         return self.feature_names_in_
 
 
-class CategoryColumns(TransformerMixin, BaseEstimator):
-    """Every value as its text, missing as NaN, so encoders never see mixed str/int/float objects."""
+class CategoryCodes(TransformerMixin, BaseEstimator):
+    """Categories as numeric codes, most frequent first (ties by value), read as text so 1, "1" and 1.0
+    from different files agree. Codes from `max_categories - 1` up share one "other" code.
 
-    def fit(self, X: pd.DataFrame, y: object = None) -> "CategoryColumns":
-        self.feature_names_in_ = np.asarray(_frame(X).columns, dtype=object)
+    Encoding to numbers here, rather than handing object arrays to scikit-learn's encoders, keeps the
+    encoders on their fast numeric path: the object path checks every value in Python.
+    """
+
+    def __init__(self, max_categories: int | None = None, missing: float = np.nan, unknown: float = np.nan) -> None:
+        self.max_categories = max_categories
+        self.missing = missing
+        self.unknown = unknown
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> "CategoryCodes":
+        frame = _frame(X)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self.categories_ = [_by_frequency(frame.iloc[:, i]) for i in range(frame.shape[1])]
         return self
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         frame = _frame(X)
-        out = frame.astype("object").to_numpy(dtype=object, copy=True)
-        missing = frame.isna().to_numpy()
-        out = np.where(missing, np.nan, out.astype("str").astype(object))
+        out = np.empty(frame.shape, dtype="float64")
+        for i, categories in enumerate(self.categories_):
+            lookup = {value: code for code, value in enumerate(categories)}
+            local, uniques = pd.factorize(frame.iloc[:, i], use_na_sentinel=True)
+            # Look up the distinct values only: a million rows with ten categories cost ten lookups.
+            mapped = np.array(
+                [lookup.get(str(value), self.unknown) for value in uniques] + [self.missing], dtype="float64"
+            )
+            if self.max_categories is not None:
+                mapped[mapped >= self.max_categories] = self.max_categories - 1
+            out[:, i] = mapped[local]
         return out
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return self.feature_names_in_
+
+
+def _by_frequency(column: pd.Series) -> list[str]:
+    """Distinct values as text, most frequent first, ties in text order (so the codes are reproducible)."""
+    local, uniques = pd.factorize(column, use_na_sentinel=True)
+    counts: dict[str, int] = {}
+    for value, count in zip(uniques, np.bincount(local[local >= 0], minlength=len(uniques)), strict=True):
+        counts[str(value)] = counts.get(str(value), 0) + int(count)
+    return sorted(counts, key=lambda text: (-counts[text], text))
 
 
 class DateParts(TransformerMixin, BaseEstimator):
@@ -89,7 +118,7 @@ class DateParts(TransformerMixin, BaseEstimator):
         dt = parsed.dt
         naive = dt.tz_convert(None) if dt.tz is not None else parsed
         days = (naive - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
-        parts = [days, dt.year, dt.month, dt.day, dt.dayofweek] + ([dt.hour] if has_time else [])
+        parts = [days, dt.year, dt.month, dt.day, dt.day_of_week] + ([dt.hour] if has_time else [])
         return np.column_stack([pd.Series(p).to_numpy(dtype="float64", na_value=np.nan) for p in parts])
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
