@@ -1,13 +1,20 @@
 """Reads for csv_processor. An id from a URL reaches an object only through a `*_get_for_user` here."""
 
 import math
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pandas as pd
 from django.db.models import Max, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, read_csv_sniffed
+from csv_processor.ml.tables import iter_csv_chunks, read_page
+from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, Upload, WorkerHeartbeat
+from csv_processor.services.files import file_path
 
 PAGE_ROWS = 50
 CELL_CHARS = 200
@@ -27,6 +34,14 @@ class TableView:
     total_rows: int
     offset: int
     error: str = ""
+
+    @property
+    def first_row(self) -> int:
+        return self.offset + 1 if self.rows else 0
+
+    @property
+    def last_row(self) -> int:
+        return self.offset + len(self.rows)
 
     @property
     def page_count(self) -> int:
@@ -75,3 +90,67 @@ def upload_get_for_user(*, user: object, upload_id: int) -> Upload:
     if upload is None:
         raise Http404("No such upload.")
     return upload
+
+
+def _cell(value: object) -> Cell:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT or value is pd.NA:
+        return Cell("", missing=True)
+    if isinstance(value, bool):
+        return Cell(str(value))
+    if isinstance(value, int | float):
+        return Cell(f"{value:g}" if isinstance(value, float) else str(value), numeric=True)
+    text = str(value)
+    return Cell(text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…")
+
+
+def _rows(frame: pd.DataFrame) -> list[list[Cell]]:
+    return [[_cell(value) for value in row] for row in frame.itertuples(index=False, name=None)]
+
+
+def upload_preview(*, upload: Upload, options: dict | None = None, rows: int = 20) -> TableView:
+    """The first rows as parsed with the given (or stored) options, or the problem in plain words."""
+    try:
+        parsed = ParseOptions.from_dict(options if options is not None else upload.parse_options)
+        frame = read_csv_sniffed(file_path(upload.file.name), parsed, nrows=rows)
+    except (CsvParseError, ValueError, TypeError) as exc:
+        return TableView(columns=[], rows=[], total_rows=0, offset=0, error=str(exc))
+    columns = [
+        {"name": column.name, "kind": column.kind, "missing": column.missing, "suggestion": column.suggestion}
+        for column in infer_column_types(frame)
+    ]
+    return TableView(columns=columns, rows=_rows(frame), total_rows=len(frame), offset=0)
+
+
+def dataset_version_page(
+    *,
+    version: DatasetVersion,
+    page: int,
+    sort: str | None = None,
+    descending: bool = False,
+    filter_column: str | None = None,
+    filter_text: str = "",
+) -> TableView:
+    """One page of a version, read from its Parquet file without loading the rest."""
+    names = [column["name"] for column in version.schema]
+    sort = sort if sort in names else None
+    contains = (filter_column, filter_text) if filter_column in names and filter_text else None
+    offset = (max(page, 1) - 1) * PAGE_ROWS
+    result = read_page(
+        file_path(version.file.name),
+        offset=offset,
+        limit=PAGE_ROWS,
+        sort_by=sort,
+        descending=descending,
+        contains=contains,
+    )
+    return TableView(columns=version.schema, rows=_rows(result.frame), total_rows=result.total_rows, offset=offset)
+
+
+def dataset_version_csv_chunks(*, version: DatasetVersion) -> Iterator[str]:
+    return iter_csv_chunks(file_path(version.file.name))
+
+
+def dataset_version_download_name(*, version: DatasetVersion, suffix: str) -> str:
+    """A safe file name for downloads: letters, digits, dot, dash and underscore only."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", version.dataset.name).strip("._") or "dataset"
+    return f"{stem[:80]}-v{version.number}{suffix}"

@@ -1,9 +1,29 @@
 from django.urls import path
 
-from csv_processor.views import home
+from csv_processor.views import datasets, uploads
 
 app_name = "csv_processor"
 
 urlpatterns = [
-    path("", home.home, name="home"),
+    path("", datasets.dataset_list_view, name="home"),
+    path("datasets/", datasets.dataset_list_view, name="dataset-list"),
+    path("datasets/upload/", uploads.upload_new, name="upload-new"),
+    path("uploads/<int:upload_id>/", uploads.upload_status, name="upload-status"),
+    path("uploads/<int:upload_id>/confirm/", uploads.upload_confirm_view, name="upload-confirm"),
+    path("uploads/<int:upload_id>/preview/", uploads.upload_preview_partial, name="upload-preview"),
+    path("uploads/<int:upload_id>/discard/", uploads.upload_discard_view, name="upload-discard"),
+    path("datasets/<int:dataset_id>/", datasets.dataset_detail, name="dataset-detail"),
+    path("datasets/<int:dataset_id>/edit/", datasets.dataset_edit, name="dataset-edit"),
+    path("datasets/<int:dataset_id>/delete/", datasets.dataset_delete_view, name="dataset-delete"),
+    path("datasets/<int:dataset_id>/v/<int:number>/profile/", datasets.dataset_profile, name="dataset-profile"),
+    path(
+        "datasets/<int:dataset_id>/v/<int:number>/download.csv",
+        datasets.dataset_download_csv,
+        name="dataset-download-csv",
+    ),
+    path(
+        "datasets/<int:dataset_id>/v/<int:number>/download.parquet",
+        datasets.dataset_download_parquet,
+        name="dataset-download-parquet",
+    ),
 ]

@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from csv_processor.models import Dataset, DatasetVersion, Upload, WorkerHeartbeat
+
+
+class DatasetVersionInline(admin.TabularInline):
+    model = DatasetVersion
+    fields = ("number", "row_count", "column_count", "size_bytes", "profile_status", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "current_version", "created_at", "updated_at")
+    search_fields = ("name", "description", "owner__username", "owner__email")
+    list_select_related = ("owner", "current_version")
+    raw_id_fields = ("owner", "source_upload", "current_version")
+    date_hierarchy = "created_at"
+    inlines = [DatasetVersionInline]
+
+
+@admin.register(DatasetVersion)
+class DatasetVersionAdmin(admin.ModelAdmin):
+    list_display = ("dataset", "number", "row_count", "column_count", "size_bytes", "profile_status", "created_at")
+    list_filter = ("profile_status",)
+    search_fields = ("dataset__name", "dataset__owner__username")
+    list_select_related = ("dataset",)
+    # Versions are immutable: staff can look, not edit.
+    readonly_fields = [field.name for field in DatasetVersion._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "owner", "status", "size_bytes", "created_at")
+    list_filter = ("status",)
+    search_fields = ("original_name", "owner__username", "sha256")
+    list_select_related = ("owner",)
+    readonly_fields = ("file", "sha256", "size_bytes", "created_at", "updated_at")
+    raw_id_fields = ("owner", "dataset")
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ("worker_id", "hostname", "pid", "started_at", "last_seen_at")
+    readonly_fields = ("worker_id", "hostname", "pid", "started_at", "last_seen_at")

@@ -1,0 +1,33 @@
+"""Import a local CSV file as a dataset in one go: the command-line face of the upload flow."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+
+from csv_processor.models import Dataset, Upload
+from csv_processor.services.datasets import dataset_version_profile_compute
+from csv_processor.services.ingest import upload_ingest
+from csv_processor.services.uploads import upload_confirm, upload_create
+
+
+def dataset_import_file(
+    *,
+    owner: object,
+    path: Path,
+    name: str | None = None,
+    options: dict | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> Dataset:
+    """Upload, confirm (with detected or given parse options), parse and profile a file; same checks as the web."""
+    with path.open("rb") as handle:
+        upload = upload_create(owner=owner, uploaded_file=handle, name=path.name, size=path.stat().st_size)
+    merged = {**upload.parse_options, **(options or {})}
+    upload = upload_confirm(upload=upload, options=merged, dataset_name=name or upload.dataset_name, enqueue=False)
+    upload = upload_ingest(upload_id=upload.pk, on_progress=on_progress)
+    if upload is None or upload.status != Upload.Status.SUCCEEDED:
+        message = upload.error if upload is not None else "The upload was taken by another worker."
+        raise ValidationError(message, code="parse")
+    dataset = Dataset.objects.get(pk=upload.dataset_id)
+    dataset_version_profile_compute(version_id=dataset.current_version_id)
+    return dataset
