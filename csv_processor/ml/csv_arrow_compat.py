@@ -9,17 +9,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _MAX_EXACT_FLOAT = 2.0**53
-_MAX_HEX_PROBES = 20_000
-_HEX_CELL = re.compile(rb'[ \t]*"?[ \t]*[+-]?0[xX][0-9a-fA-F]+[ \t]*"?[ \t]*')
-_CONTEXT = 32  # bytes around a 0x prefix that can hold the rest of a hex cell
+_MAX_PROBES = 20_000
+# Cells pyarrow reads differently: 0x1F becomes the integer 31 (pandas: text) and +5 a float (pandas: int).
+_SUSPECT_CELL = re.compile(rb'[ \t]*"?[ \t]*(?:[+-]?0[xX][0-9a-fA-F]+|\+\d+)[ \t]*"?[ \t]*')
+_CONTEXT = 32  # bytes either side of a candidate that can hold the rest of such a cell
 
 
 class NeedsPandas(Exception):
     """The file has a feature where pyarrow's reading differs from pandas; parse it with pandas instead."""
 
 
-class HexCellFinder:
-    """pyarrow reads a cell 0x1F as the integer 31; pandas keeps it as text. Spot such cells block by block."""
+class SuspectCellFinder:
+    """Spot, block by block, cells that pyarrow and pandas would read as different values or types."""
 
     def __init__(self, delimiter: bytes) -> None:
         self.delimiter = delimiter
@@ -36,15 +37,15 @@ class HexCellFinder:
         self._tail = block[-2 * _CONTEXT :]
 
     def _search(self, window: bytes, *, start: int) -> bool:
-        for pos in _hex_prefixes(window, start=start):
+        for pos in _candidates(window, start=start):
             self._probes += 1
             # Past many candidates, checking one by one costs more than letting pandas decide.
-            if self._probes > _MAX_HEX_PROBES or _is_hex_cell(window, pos, self.delimiter):
+            if self._probes > _MAX_PROBES or _is_suspect_cell(window, pos, self.delimiter):
                 return True
         return False
 
 
-def _hex_prefixes(window: bytes, *, start: int) -> Iterator[int]:
+def _candidates(window: bytes, *, start: int) -> Iterator[int]:
     # Search for the rare "x" and look back for "0": "0" is so common in numeric CSVs that finding "0x"
     # directly stops at almost every byte.
     for letter in (b"x", b"X"):
@@ -53,19 +54,23 @@ def _hex_prefixes(window: bytes, *, start: int) -> Iterator[int]:
             if window[pos - 1] == 0x30:
                 yield pos - 1
             pos = window.find(letter, pos + 1)
+    pos = window.find(b"+", start)
+    while pos != -1:
+        yield pos
+        pos = window.find(b"+", pos + 1)
 
 
-def _is_hex_cell(window: bytes, pos: int, delimiter: bytes) -> bool:
+def _is_suspect_cell(window: bytes, pos: int, delimiter: bytes) -> bool:
     # Bounded searches: an unbounded rfind for a separator that never occurs would rescan the whole block.
     separators = (delimiter, b"\n", b"\r")
     low, high = max(0, pos - _CONTEXT), min(len(window), pos + _CONTEXT)
     starts = [s for s in (window.rfind(sep, low, pos) for sep in separators) if s != -1]
     ends = [e for e in (window.find(sep, pos, high) for sep in separators) if e != -1]
     if (not starts and low > 0) or (not ends and high < len(window)):
-        return False  # the cell is longer than any hex number pandas would keep as text
+        return False  # the cell is longer than any number that could be affected
     start = max(starts) + 1 if starts else 0
     end = min(ends) if ends else len(window)
-    return bool(_HEX_CELL.fullmatch(window[start:end]))
+    return bool(_SUSPECT_CELL.fullmatch(window[start:end]))
 
 
 def pandas_compatible(table: pa.Table, na_values: tuple[str, ...], *, probe: bool) -> pa.Table:

@@ -2,7 +2,7 @@
 
 pyarrow is 3-5x faster than pandas' C engine but guesses differently; each difference is handled here:
 dates/times/timestamps stay text, only True/TRUE/true are booleans, pandas' NA spellings are nulls,
-empty columns are float64, hex and huge integers go to pandas. Types are inferred on the first piece and
+empty columns are float64, hex, plus-signed and huge integers go to pandas. Types are inferred on the first piece and
 widened (with a restart) when a later piece disagrees, which is what pandas' whole-column inference gives.
 """
 
@@ -38,8 +38,10 @@ class Restart(Exception):
     """A later piece needs a wider column type than the first piece suggested; parse again from the start."""
 
 
-def arrow_can_read(options: ParseOptions, *, hex_cell: bool) -> bool:
-    return not (options.skip_initial_space or options.thousands is not None or hex_cell)
+def arrow_can_read(options: ParseOptions, layout: Layout, *, suspect_cell: bool) -> bool:
+    # One column: a line of spaces is a value to pyarrow but a blank line to pandas, with no error to catch.
+    single_column = len(layout.names) == 1
+    return not (options.skip_initial_space or options.thousands is not None or suspect_cell or single_column)
 
 
 @dataclass

@@ -142,7 +142,7 @@ def _ingest(
     if data_quotes % 2:
         # pyarrow accepts a quote left open at the end of the file: an odd count triggers the exact check.
         find_bad_record(source, options, len(layout.names), offset=layout.data_offset, line=layout.data_line)
-    if arrow_can_read(options, hex_cell=facts.hex_cell):
+    if arrow_can_read(options, layout, suspect_cell=facts.suspect_cell):
         try:
             _ingest_arrow(source, ArrowPlan(options, layout, quoted=data_quotes > 0), sink, progress)
             return

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from csv_processor.ml.csv_arrow_compat import HexCellFinder
+from csv_processor.ml.csv_arrow_compat import SuspectCellFinder
 from csv_processor.ml.csv_chunks import iter_blocks
 from csv_processor.ml.csv_options import CsvParseError, ParseOptions
 
@@ -36,7 +36,7 @@ def is_ascii_compatible(encoding: str) -> bool:
 @dataclass(frozen=True)
 class ByteFacts:
     quote_count: int  # quote characters in the whole file
-    hex_cell: bool  # a cell such as 0x1F, which pyarrow and pandas read differently
+    suspect_cell: bool  # a cell such as 0x1F or +5, which pyarrow and pandas read differently
 
 
 def scan_bytes(path: Path, options: ParseOptions) -> ByteFacts:
@@ -44,7 +44,7 @@ def scan_bytes(path: Path, options: ParseOptions) -> ByteFacts:
     if path.stat().st_size == 0:
         raise CsvParseError("The file is empty.")
     quote = options.quotechar.encode("utf-8")
-    hex_cells = HexCellFinder(options.delimiter.encode("utf-8"))
+    suspects = SuspectCellFinder(options.delimiter.encode("utf-8"))
     has_text, run, quotes = False, 0, 0
     for offset, block in iter_blocks(path, size=_WINDOW):
         has_text = has_text or bool(block.strip(_BLANK))
@@ -57,10 +57,10 @@ def scan_bytes(path: Path, options: ParseOptions) -> ByteFacts:
             )
         run = _check_line_lengths(path, offset, block, run)
         quotes += block.count(quote)
-        hex_cells.feed(block)
+        suspects.feed(block)
     if not has_text:
         raise CsvParseError("The file is empty: it holds only blank lines.")
-    return ByteFacts(quote_count=quotes, hex_cell=hex_cells.found)
+    return ByteFacts(quote_count=quotes, suspect_cell=suspects.found)
 
 
 def _check_line_lengths(path: Path, offset: int, block: bytes, run: int) -> int:
@@ -178,8 +178,10 @@ def iter_records(path: Path, options: ParseOptions, *, offset: int = 0, line: in
             except csv.Error as exc:
                 raise _tokenizer_error(exc, first) from None
             _check_quotes_closed(feeder, options, first)
+            # pandas skips lines holding only spaces (but keeps a quoted "  "), so judge the raw text.
+            blank = not "".join(feeder.raw).strip()
             feeder.raw = []
-            if row and not (len(row) == 1 and not row[0].strip()):
+            if not blank:
                 yield Record(row, first, feeder.line, feeder.offset)
 
 
