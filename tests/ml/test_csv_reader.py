@@ -304,6 +304,25 @@ def test_csv_to_parquet_writes_small_row_groups_and_reports_progress(tmp_path: P
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), expected, check_exact=True)
 
 
+def test_csv_to_parquet_transcodes_utf16_and_reports_original_bytes(tmp_path: Path) -> None:
+    source = DATA / "utf16_bom.csv"
+    calls: list[tuple[int, int]] = []
+    options = ParseOptions(encoding="utf-16")
+    csv_to_parquet(source, options, tmp_path / "o.parquet", progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (source.stat().st_size, source.stat().st_size)
+    expected = read_csv_sniffed(source, options)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), expected, check_exact=True)
+
+
+def test_csv_to_parquet_streams_quoted_files_with_progress(tmp_path: Path) -> None:
+    source = _write(tmp_path, _many_rows(""))
+    calls: list[tuple[int, int]] = []
+    csv_to_parquet(source, ParseOptions(), tmp_path / "o.parquet", progress=lambda d, t: calls.append((d, t)))
+    assert len(calls) > 2
+    assert calls[-1][0] == source.stat().st_size
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), pd.read_csv(source), check_exact=True)
+
+
 def test_csv_to_parquet_matches_read_csv_sniffed_on_pandas_path(tmp_path: Path) -> None:
     source = _write(tmp_path, 'a, b\n1, "x, y"\n2, ?\n')
     options = ParseOptions(skip_initial_space=True, na_values=("?",))
