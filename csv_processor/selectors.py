@@ -154,3 +154,24 @@ def dataset_version_download_name(*, version: DatasetVersion, suffix: str) -> st
     """A safe file name for downloads: letters, digits, dot, dash and underscore only."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", version.dataset.name).strip("._") or "dataset"
     return f"{stem[:80]}-v{version.number}{suffix}"
+
+
+def dataset_version_chain(*, version: DatasetVersion) -> list[DatasetVersion]:
+    """The versions from the parse (version 1) down to this one, oldest first."""
+    chain = [version]
+    while chain[-1].parent_id is not None:
+        chain.append(DatasetVersion.objects.get(pk=chain[-1].parent_id))
+    return chain[::-1]
+
+
+def dataset_version_recipe(*, version: DatasetVersion) -> list[dict]:
+    """The cleaning steps that made this version from the parse, oldest first, as Step dicts.
+
+    Replayed with `apply_recipe(training=False)` they turn raw rows like the upload's into rows like this
+    version's (row filters are training-only and skipped then).
+    """
+    return [
+        item.produced_by["step"]
+        for item in dataset_version_chain(version=version)
+        if item.produced_by.get("kind") == "clean"
+    ]

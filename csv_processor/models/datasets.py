@@ -1,0 +1,90 @@
+from django.conf import settings
+from django.db import models
+
+
+class Upload(models.Model):
+    """An uploaded original CSV and the job that parses it into a dataset's first version."""
+
+    class Status(models.TextChoices):
+        AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting confirmation"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Parsing"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    original_name = models.CharField(max_length=255, help_text="The browser's file name, for display only.")
+    file = models.FileField(upload_to="uploads/", max_length=255)
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    parse_options = models.JSONField(default=dict)
+    dataset_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.AWAITING_CONFIRMATION)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    dataset = models.ForeignKey("Dataset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+
+class Dataset(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    dismissed_suggestions = models.JSONField(default=list, blank=True, help_text="Cleaning suggestions set aside.")
+    source_upload = models.OneToOneField(
+        Upload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The original file."
+    )
+    current_version = models.ForeignKey(
+        "DatasetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["owner", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DatasetVersion(models.Model):
+    """An immutable table stored as Parquet. Version 1 is the parse of the upload; cleaning adds more."""
+
+    class ProfileStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Computing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to="versions/", max_length=255)
+    size_bytes = models.BigIntegerField()
+    row_count = models.BigIntegerField()
+    column_count = models.PositiveIntegerField()
+    schema = models.JSONField(default=list, help_text="Per column: name, kind, dtype, missing, suggestion.")
+    profile = models.JSONField(null=True, blank=True)
+    profile_status = models.CharField(max_length=16, choices=ProfileStatus.choices, default=ProfileStatus.PENDING)
+    produced_by = models.JSONField(default=dict, help_text="What made this version: the parse or a cleaning step.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset", "number"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="dataset_version_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name} v{self.number}"
