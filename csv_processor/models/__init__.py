@@ -1,6 +1,7 @@
 """csv_processor's models, one module per sub-domain; import them from here."""
 
+from csv_processor.models.cleaning import CleaningJob, CleanModelArtifact
 from csv_processor.models.datasets import Dataset, DatasetVersion, Upload
 from csv_processor.models.workers import WorkerHeartbeat
 
-__all__ = ["Dataset", "DatasetVersion", "Upload", "WorkerHeartbeat"]
+__all__ = ["CleanModelArtifact", "CleaningJob", "Dataset", "DatasetVersion", "Upload", "WorkerHeartbeat"]

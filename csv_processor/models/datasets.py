@@ -78,6 +78,7 @@ class DatasetVersion(models.Model):
     column_count = models.PositiveIntegerField()
     schema = models.JSONField(default=list, help_text="Per column: name, kind, dtype, missing, suggestion.")
     profile = models.JSONField(null=True, blank=True)
+    suggestions = models.JSONField(null=True, blank=True, help_text="SimpleCleanModel suggestions, per column.")
     profile_status = models.CharField(max_length=16, choices=ProfileStatus.choices, default=ProfileStatus.PENDING)
     produced_by = models.JSONField(default=dict, help_text="What made this version: the parse or a cleaning step.")
     created_at = models.DateTimeField(auto_now_add=True)
