@@ -7,7 +7,8 @@ stage on very large data) is the "small fixed overhead" in the tests.
 
 Threads: below PARALLEL_ROWS training rows every fit is single-threaded (OpenMP and BLAS start-up
 costs more than it gains there, and two threads per fit oversubscribe a 2-core machine); above it
-the estimators use every core, one fit at a time.
+the estimators use every core, one fit at a time, unless the machine is already busy (load average).
+Thread counts never change the results, only the speed.
 """
 
 import logging
@@ -82,9 +83,18 @@ def train(df: pd.DataFrame, config: TrainConfig, *, progress=None, should_cancel
     train_pos, test_pos, split = split_rows(
         prepared.y, task=config.task, test_size=config.test_size, seed=config.seed, test_index=config.test_index
     )
-    n_jobs = 1 if len(train_pos) < PARALLEL_ROWS else max(1, os.cpu_count() or 1)
+    n_jobs = _threads(len(train_pos))
     with threadpool_limits(limits=n_jobs):
         return _fit_all(prepared, config, reporter, (train_pos, test_pos, split), n_jobs)
+
+
+def _threads(n_rows: int) -> int:
+    cpus = os.cpu_count() or 1
+    if n_rows < PARALLEL_ROWS or cpus == 1:
+        return 1
+    # When other work already holds the cores, OpenMP threads spin against it and a fit slows down
+    # several times over: stay on one thread then.
+    return cpus if os.getloadavg()[0] < cpus - 0.5 else 1
 
 
 def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split: tuple, n_jobs: int) -> TrainResult:
@@ -106,7 +116,7 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
     def reserve(trials: list) -> float:
         return reserve_seconds(trials, data, budget, len(test_pos))
 
-    baseline_trial = run_trial(data, BASELINE, {}, reporter, reserve=0.0)
+    baseline_trial = run_trial(data, BASELINE, {}, reporter, limit=reporter.clock.budget)
     trials = search(data, list(config.algorithms or ALGORITHMS[config.task]), reporter, reserve)
     if not trials:
         raise Cancelled("The time budget ran out before any model could be trained: raise the budget.")

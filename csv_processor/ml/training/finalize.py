@@ -46,7 +46,7 @@ class Scored:
 
 def best_trials(trials: list[Trial]) -> list[Trial]:
     """The best trial of each algorithm, best first; complete trials beat interrupted ones."""
-    ranked = sorted(trials, key=lambda t: (not t.complete, -t.cv_mean, t.algorithm))
+    ranked = sorted(trials, key=lambda t: t.rank_key())
     seen: dict[str, Trial] = {}
     for trial in ranked:
         seen.setdefault(trial.algorithm, trial)

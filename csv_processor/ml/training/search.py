@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import log_loss
 
 from csv_processor.ml.training.algorithms import BASELINE, AlgorithmSpec, algorithm_spec
 from csv_processor.ml.training.evaluation import main_score
@@ -25,6 +26,9 @@ from csv_processor.ml.training.progress import Reporter
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 12
+MAX_TRIAL_SHARE = 0.25
+# The leading algorithm gets this many configurations per round, the others one each.
+LEADER_DRAWS = 2
 DRAWS_PER_CONFIG = 8
 
 
@@ -36,10 +40,16 @@ class Trial:
     fold_fit_seconds: float
     predict_ms_per_row: float
     complete: bool
+    cv_loss: float = float("nan")
 
     @property
     def cv_mean(self) -> float:
         return float(np.mean(self.cv_scores))
+
+    def rank_key(self) -> tuple:
+        """Best first: complete, higher score, then lower log loss (accuracy ties often on small data)."""
+        loss = self.cv_loss if np.isfinite(self.cv_loss) else np.inf
+        return (not self.complete, -round(self.cv_mean, 9), loss, self.algorithm)
 
     @property
     def cv_std(self) -> float:
@@ -91,30 +101,57 @@ def estimate_fold_seconds(data: SearchData, algorithm: str, params: dict[str, An
     return float(np.median(seen)) * spec.cost * size_ratio(spec, params) if seen else None
 
 
-def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter: Reporter, reserve: float) -> Trial:
-    """Cross-validate one configuration; stop between folds if the rest would not fit in the budget."""
-    scores, fit_times, predict_times, rows = [], [], [], 0
+def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter: Reporter, limit: float) -> Trial:
+    """Cross-validate one configuration; stop between folds once the rest would take it past `limit` seconds."""
+    folds: list[tuple[float, float, float, float]] = []  # score, loss, fit seconds, predict seconds
+    start_trial, rows = time.perf_counter(), 0
     for train_pos, val_pos in data.folds:
         reporter.check_cancel()
-        model = data.pipeline(algorithm, params)
-        start = time.perf_counter()
-        model.fit(data.X.iloc[train_pos], data.y.iloc[train_pos])
-        fit_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        predicted = model.predict(data.X.iloc[val_pos])
-        predict_times.append(time.perf_counter() - start)
+        folds.append(_fold(data, data.pipeline(algorithm, params), train_pos, val_pos))
         rows += len(val_pos)
-        scores.append(main_score(data.task, data.y.iloc[val_pos].to_numpy(), predicted))
-        left = len(data.folds) - len(scores)
-        if left and reporter.clock.remaining() - reserve < left * float(np.mean(fit_times) + np.mean(predict_times)):
+        per_fold = (time.perf_counter() - start_trial) / len(folds)
+        if len(folds) < len(data.folds) and per_fold * len(data.folds) > limit:
             break
-    spec = algorithm_spec(data.task, algorithm)
-    per_fold = float(np.mean(fit_times) + np.mean(predict_times))
-    data.fold_seconds[algorithm] = per_fold / size_ratio(spec, params)
-    complete = len(scores) == len(data.folds)
-    return Trial(
-        algorithm, dict(params), tuple(scores), float(np.mean(fit_times)), 1000 * sum(predict_times) / rows, complete
+    scores, losses, fits, predicts = (np.array(column) for column in zip(*folds, strict=True))
+    data.fold_seconds[algorithm] = float(fits.mean() + predicts.mean()) / size_ratio(
+        algorithm_spec(data.task, algorithm), params
     )
+    loss = float(losses.mean()) if np.isfinite(losses).all() else float("nan")
+    complete = len(folds) == len(data.folds)
+    return Trial(
+        algorithm,
+        dict(params),
+        tuple(scores.tolist()),
+        float(fits.mean()),
+        1000 * predicts.sum() / rows,
+        complete,
+        loss,
+    )
+
+
+def _fold(
+    data: SearchData, model: Any, train_pos: np.ndarray, val_pos: np.ndarray
+) -> tuple[float, float, float, float]:
+    start = time.perf_counter()
+    model.fit(data.X.iloc[train_pos], data.y.iloc[train_pos])
+    fitted = time.perf_counter()
+    y_val = data.y.iloc[val_pos].to_numpy()
+    predicted, loss = _predict(model, data.task, data.X.iloc[val_pos], y_val)
+    predicted_at = time.perf_counter()
+    return main_score(data.task, y_val, predicted), loss, fitted - start, predicted_at - fitted
+
+
+def _predict(model: Any, task: str, X: pd.DataFrame, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Predictions and, for classifiers, the log loss; one predict_proba call gives both."""
+    if task == "regression":
+        return model.predict(X), float("nan")
+    proba = model.predict_proba(X)
+    predicted = model.classes_[np.argmax(proba, axis=1)]
+    try:
+        return predicted, float(log_loss(y, proba, labels=model.classes_))
+    except ValueError:
+        # A class missing from this fold's training rows: the loss is undefined, the accuracy is not.
+        return predicted, float("nan")
 
 
 def sample_params(spec: AlgorithmSpec, seed: int, round_: int, index: int, tried: set[str]) -> dict[str, Any] | None:
@@ -140,46 +177,67 @@ def search(
     """All trials run, in order: defaults first, then seeded random rounds over the leading algorithms."""
     specs = sorted((algorithm_spec(data.task, name) for name in algorithms), key=lambda s: (s.cost, s.name))
     trials: list[Trial] = []
-    tried: set[str] = set()
-    total = len(specs) + sum(max(1, len(specs) - r) for r in range(MAX_ROUNDS))
-    plan = [(spec.name, {}) for spec in specs]
+    tried: set[str] = {_key(spec.name, {}) for spec in specs}
+    total = len(specs) + sum(max(1, len(specs) - r) + LEADER_DRAWS - 1 for r in range(MAX_ROUNDS))
+    plan: list[tuple[str, dict[str, Any]]] = [(spec.name, {}) for spec in specs]
+    done = 0
     for round_ in range(MAX_ROUNDS + 1):
         for name, params in plan:
-            tried.add(_key(name, params))
-            trial = _maybe_run(data, name, params, reporter, reserve(trials), index=(len(tried), total))
+            done += 1
+            has_model = any(t.complete for t in trials)
+            trial = _maybe_run(data, name, params, reporter, reserve(trials), (done, total), has_model)
             if trial is not None:
                 trials.append(trial)
         ranking = _ranking(trials, [s.name for s in specs if s.space])
-        leaders = ranking[: max(1, len(ranking) - round_)]
-        plan = [
-            (name, sample_params(algorithm_spec(data.task, name), data.seed, round_, algorithms.index(name), tried))
-            for name in leaders
-        ]
-        plan = [(name, params) for name, params in plan if params is not None]
+        plan = _next_round(data, ranking[: max(1, len(ranking) - round_)], round_, algorithms, tried)
         if not plan or reporter.clock.remaining() - reserve(trials) <= 0:
             break
     return trials
 
 
+def _next_round(
+    data: SearchData, leaders: list[str], round_: int, algorithms: list[str], tried: set[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Seeded draws for this round: LEADER_DRAWS for the best algorithm so far, one for each other leader."""
+    plan = []
+    for rank, name in enumerate(leaders):
+        spec = algorithm_spec(data.task, name)
+        for draw in range(LEADER_DRAWS if rank == 0 else 1):
+            params = sample_params(spec, data.seed, round_, algorithms.index(name) * 10 + draw, tried)
+            if params is not None:
+                tried.add(_key(name, params))
+                plan.append((name, params))
+    return plan
+
+
 def _maybe_run(
-    data: SearchData, name: str, params: dict[str, Any], reporter: Reporter, reserve: float, index: tuple[int, int]
+    data: SearchData,
+    name: str,
+    params: dict[str, Any],
+    reporter: Reporter,
+    reserve: float,
+    index: tuple[int, int],
+    has_model: bool,
 ) -> Trial | None:
     reporter.check_cancel()
     estimate = estimate_fold_seconds(data, name, params)
     available = reporter.clock.remaining() - reserve
-    if estimate is not None and estimate * len(data.folds) > available:
-        logger.debug("skip %s %s: needs about %.1fs, %.1fs left", name, params, estimate * len(data.folds), available)
-        return None
-    if estimate is None and available <= 0:
+    if has_model:
+        # One slow configuration must not eat the budget the others could use better.
+        available = min(available, MAX_TRIAL_SHARE * reporter.clock.budget)
+    if (estimate is not None and estimate * len(data.folds) > available) or available <= 0:
+        logger.debug(
+            "skip %s %s: needs about %.1fs, %.1fs left", name, params, (estimate or 0) * len(data.folds), available
+        )
         return None
     reporter.report("search", index[0], index[1], f"{name} {params or 'defaults'}")
-    return run_trial(data, name, params, reporter, reserve)
+    return run_trial(data, name, params, reporter, available)
 
 
 def _ranking(trials: list[Trial], names: list[str]) -> list[str]:
-    """Algorithms that can still be tuned, best cross-validated score first (name breaks ties)."""
-    best = {
-        name: max((t.cv_mean for t in trials if t.algorithm == name and t.complete), default=None) for name in names
-    }
-    scored = [name for name in names if best[name] is not None]
-    return sorted(scored, key=lambda name: (-best[name], name))
+    """Algorithms that can still be tuned, best first by their best complete trial."""
+    best = {}
+    for trial in sorted(trials, key=lambda t: t.rank_key()):
+        if trial.complete and trial.algorithm in names:
+            best.setdefault(trial.algorithm, trial)
+    return list(best)
