@@ -2,6 +2,16 @@
 
 from csv_processor.models.cleaning import CleaningJob, CleanModelArtifact
 from csv_processor.models.datasets import Dataset, DatasetVersion, Upload
+from csv_processor.models.training import TrainedModel, TrainingRun
 from csv_processor.models.workers import WorkerHeartbeat
 
-__all__ = ["CleanModelArtifact", "CleaningJob", "Dataset", "DatasetVersion", "Upload", "WorkerHeartbeat"]
+__all__ = [
+    "CleanModelArtifact",
+    "CleaningJob",
+    "Dataset",
+    "DatasetVersion",
+    "TrainedModel",
+    "TrainingRun",
+    "Upload",
+    "WorkerHeartbeat",
+]
