@@ -91,6 +91,27 @@ def _stream(plan: ArrowPlan, path: Path, progress: ProgressFn) -> Iterator[pa.Ta
         yield pa.Table.from_batches(batches, schema=reader.schema)
 
 
+def rows_are_even(plan: ArrowPlan, path: Path) -> bool:
+    """True when every row has the header's field count, checked with pyarrow's tokenizer (fast).
+
+    False means "ask the exact, slower check": pyarrow also objects to lines of spaces, which pandas skips.
+    Only valid without skip_initial_space, which changes how quotes after a space are tokenized.
+    """
+    first = plan.layout.names[0]
+    # Convert one column as plain text: the tokenizer still checks every row's width.
+    convert = pacsv.ConvertOptions(include_columns=[first], column_types={first: pa.string()})
+    parse = _parse_options(plan, newlines_in_values=plan.quoted)
+    with path.open("rb") as fh:
+        fh.seek(plan.layout.data_offset)
+        try:
+            reader = pacsv.open_csv(fh, read_options=_read_options(plan), parse_options=parse, convert_options=convert)
+            for _batch in reader:
+                pass
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            return False
+    return True
+
+
 def _read_piece(plan: ArrowPlan, source: pa.BufferReader) -> pa.Table:
     table = pacsv.read_csv(  # a BufferReader, never a path: pyarrow would unzip a file named *.gz
         source,

@@ -19,7 +19,14 @@ import pyarrow as pa
 
 from csv_processor.ml.csv_arrow_compat import NeedsPandas
 from csv_processor.ml.csv_chunks import ProgressReader
-from csv_processor.ml.csv_engine_arrow import ArrowPlan, Restart, arrow_can_read, iter_tables, widen_for
+from csv_processor.ml.csv_engine_arrow import (
+    ArrowPlan,
+    Restart,
+    arrow_can_read,
+    iter_tables,
+    rows_are_even,
+    widen_for,
+)
 from csv_processor.ml.csv_engine_pandas import check_records, pandas_read
 from csv_processor.ml.csv_layout import Layout, read_layout
 from csv_processor.ml.csv_options import CsvParseError, ParseOptions
@@ -142,14 +149,15 @@ def _ingest(
     if data_quotes % 2:
         # pyarrow accepts a quote left open at the end of the file: an odd count triggers the exact check.
         find_bad_record(source, options, len(layout.names), offset=layout.data_offset, line=layout.data_line)
+    plan = ArrowPlan(options, layout, quoted=data_quotes > 0)
     if arrow_can_read(options, layout, suspect_cell=facts.suspect_cell):
         try:
-            _ingest_arrow(source, ArrowPlan(options, layout, quoted=data_quotes > 0), sink, progress)
+            _ingest_arrow(source, plan, sink, progress)
             return
         except NeedsPandas as reason:
             logger.info("parsing %s with pandas: %s", source.name, reason)
             sink.reset()
-    _ingest_pandas(source, options, layout, sink, progress)
+    _ingest_pandas(source, plan, sink, progress)
 
 
 def _header_quotes(source: Path, options: ParseOptions, layout: Layout) -> int:
@@ -175,10 +183,12 @@ def _ingest_arrow(source: Path, plan: ArrowPlan, sink: TableSink, progress: Call
     raise NeedsPandas("column types kept changing")
 
 
-def _ingest_pandas(
-    source: Path, options: ParseOptions, layout: Layout, sink: TableSink, progress: Callable[[int], None]
-) -> None:
-    check_records(source, options, layout)
+def _ingest_pandas(source: Path, plan: ArrowPlan, sink: TableSink, progress: Callable[[int], None]) -> None:
+    options, layout = plan.options, plan.layout
+    # pandas pads short rows silently, so rows are checked first: by pyarrow's fast tokenizer when it
+    # tokenizes like pandas, else (or when it objects) by the exact record scan that names the line.
+    if options.skip_initial_space or not rows_are_even(plan, source):
+        check_records(source, options, layout)
     with source.open("rb") as fh:
         fh.seek(layout.data_offset)
         frame = pandas_read(ProgressReader(fh, progress), options, layout)
