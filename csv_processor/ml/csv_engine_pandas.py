@@ -32,14 +32,14 @@ def check_records(path: Path, options: ParseOptions, layout: Layout, *, limit: i
 def pandas_read(source: BinaryIO, options: ParseOptions, layout: Layout, *, nrows: int | None = None) -> pd.DataFrame:
     """Parse from ``source`` positioned at ``layout.data_offset``; rows must already be checked."""
     try:
-        return pd.read_csv(source, **_read_csv_kwargs(options, layout), nrows=nrows)
+        return pd.read_csv(source, **read_csv_kwargs(options, layout), nrows=nrows)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         # check_records ran first, so this is a disagreement between tokenizers, not a user mistake.
         logger.warning("pandas rejected a file the row check accepted: %s", exc)
         raise CsvParseError(f"The file could not be read as CSV: {exc}") from None
 
 
-def _read_csv_kwargs(options: ParseOptions, layout: Layout) -> dict[str, Any]:
+def read_csv_kwargs(options: ParseOptions, layout: Layout) -> dict[str, Any]:
     encoding = options.encoding
     if encoding == "utf-8-sig" and layout.data_offset:
         encoding = "utf-8"  # the BOM is already behind us with the header

@@ -30,6 +30,8 @@ from csv_processor.ml.csv_engine_arrow import (
 from csv_processor.ml.csv_engine_pandas import check_records, pandas_read
 from csv_processor.ml.csv_layout import Layout, read_layout
 from csv_processor.ml.csv_options import CsvParseError, ParseOptions
+from csv_processor.ml.csv_pandas_chunks import MixedTypes, settle_kinds
+from csv_processor.ml.csv_pandas_chunks import iter_tables as iter_pandas_tables
 from csv_processor.ml.csv_sinks import FrameSink, ParquetSink, TableSink
 from csv_processor.ml.csv_structure import (
     ByteFacts,
@@ -44,6 +46,9 @@ __all__ = ["CsvParseError", "ParquetSummary", "ParseOptions", "csv_to_parquet", 
 logger = logging.getLogger(__name__)
 
 _MAX_RESTARTS = 20
+# Above this size the pandas path streams a Parquet ingest in chunks (two passes) instead of holding a
+# DataFrame of about six times the file size.
+CHUNKED_PANDAS_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,15 @@ def _ingest_pandas(source: Path, plan: ArrowPlan, sink: TableSink, progress: Cal
     # tokenizes like pandas, else (or when it objects) by the exact record scan that names the line.
     if options.skip_initial_space or not rows_are_even(plan, source):
         check_records(source, options, layout)
+    if sink.streaming and source.stat().st_size > CHUNKED_PANDAS_BYTES:
+        try:
+            kinds = settle_kinds(source, options, layout)
+            for table in iter_pandas_tables(source, options, layout, kinds, progress):
+                sink.add(table)
+            return
+        except MixedTypes as reason:
+            logger.info("reading %s whole: %s", source.name, reason)
+            sink.reset()
     with source.open("rb") as fh:
         fh.seek(layout.data_offset)
         frame = pandas_read(ProgressReader(fh, progress), options, layout)

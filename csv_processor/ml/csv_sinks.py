@@ -21,6 +21,8 @@ ROW_GROUP_ROWS = 65_536
 
 
 class TableSink(Protocol):
+    streaming: bool  # True when pieces leave memory as they arrive, so chunked parsing pays off
+
     def reset(self) -> None: ...
 
     def add(self, table: pa.Table) -> None: ...
@@ -30,6 +32,8 @@ class TableSink(Protocol):
 
 class FrameSink:
     """Collect pieces and hand them back as one DataFrame."""
+
+    streaming = False
 
     def __init__(self) -> None:
         self._tables: list[pa.Table] = []
@@ -58,6 +62,8 @@ class ParquetSink:
     Row groups are written on a background thread while the next piece is parsed (both release the GIL);
     at most one write is in flight, so memory stays bounded.
     """
+
+    streaming = True
 
     def __init__(self, out_path: Path) -> None:
         self.out_path = out_path

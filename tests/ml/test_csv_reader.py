@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from csv_processor.ml import csv_pandas_chunks, csv_reader
 from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, csv_to_parquet, read_csv_sniffed
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "csv"
@@ -330,6 +331,28 @@ def test_csv_to_parquet_matches_read_csv_sniffed_on_pandas_path(tmp_path: Path) 
     frame = read_csv_sniffed(source, options)
     assert frame["b"].tolist()[0] == "x, y"
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), frame, check_exact=True)
+
+
+def test_csv_to_parquet_streams_pandas_path_in_chunks_with_whole_column_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_reader, "CHUNKED_PANDAS_BYTES", 0)
+    monkeypatch.setattr(csv_pandas_chunks, "CHUNK_ROWS", 4)
+    # Each column changes type between 4-row chunks: whole-column inference must win, as in read_csv.
+    rows = [
+        ("1", '"1,234"', "True", "", "7", "x"),
+        ("2", "5", "False", "", "8", "y"),
+        ("3", "6", "True", "", "9", "z"),
+        ("4", "7", "False", "", "10", "w"),
+        ("5.5", "8", "", "3", "", "1"),
+        ("6", "abc", "", "", "11", "2"),
+    ]
+    source = _write(tmp_path, "i,t,b,e,n,s\n" + "".join(",".join(row) + "\n" for row in rows))
+    options = ParseOptions(thousands=",")
+    csv_to_parquet(source, options, tmp_path / "o.parquet")
+    expected = pd.read_csv(source, thousands=",", low_memory=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "o.parquet"), expected, check_exact=True)
+    pd.testing.assert_frame_equal(read_csv_sniffed(source, options), expected, check_exact=True)
 
 
 def test_csv_to_parquet_replaces_nothing_on_error(tmp_path: Path) -> None:
