@@ -30,7 +30,11 @@ MEMORY_BAR = 3.0
 
 
 def build_input(target: Path) -> None:
-    """Three copies of flights for 2013, 2014 and 2015: year and time_hour shifted, all other text unchanged."""
+    """Three copies of flights for 2013, 2014 and 2015: year and time_hour shifted, all other text unchanged.
+
+    1,010,328 rows x 19 columns, 93 MB. Rewriting through pandas would give ~103 MB because columns with NA
+    come back as "517.0"; copying the text keeps the file as real exports look and takes 2 s instead of 7.
+    """
     header, _, body = FLIGHTS.read_bytes().partition(b"\n")
     lines = body.rstrip(b"\n").split(b"\n")
     with target.open("wb") as out:

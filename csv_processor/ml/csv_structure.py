@@ -45,9 +45,10 @@ def scan_bytes(path: Path, options: ParseOptions) -> ByteFacts:
         raise CsvParseError("The file is empty.")
     quote = options.quotechar.encode("utf-8")
     suspects = SuspectCellFinder(options.delimiter.encode("utf-8"))
-    has_text, run, quotes = False, 0, 0
+    has_text, has_lf, run, quotes = False, False, 0, 0
     for offset, block in iter_blocks(path, size=_WINDOW):
         has_text = has_text or bool(block.strip(_BLANK))
+        has_lf = has_lf or b"\n" in block
         nul = block.find(b"\x00")
         if nul != -1:
             raise CsvParseError(
@@ -60,6 +61,11 @@ def scan_bytes(path: Path, options: ParseOptions) -> ByteFacts:
         suspects.feed(block)
     if not has_text:
         raise CsvParseError("The file is empty: it holds only blank lines.")
+    if not has_lf and b"\r" in block.rstrip(b"\r"):
+        raise CsvParseError(
+            "The file uses old Macintosh line endings (a lone CR between lines). Re-save it as "
+            '"CSV UTF-8" (or with Windows or Unix line endings) and upload it again.'
+        )
     return ByteFacts(quote_count=quotes, suspect_cell=suspects.found)
 
 

@@ -237,6 +237,10 @@ def test_read_csv_sniffed_rejects_bytes_undefined_in_cp1252(tmp_path: Path) -> N
     assert _parse_error(path, ParseOptions(encoding="cp1252")).line == 3
 
 
+def test_read_csv_sniffed_rejects_classic_mac_line_endings_clearly(tmp_path: Path) -> None:
+    assert "old Macintosh line endings" in str(_parse_error(_write(tmp_path, "a,b\r1,2\r3,4\r")))
+
+
 def test_read_csv_sniffed_rejects_nul_bytes_with_line(tmp_path: Path) -> None:
     # Decision: refuse rather than strip NULs, so no cell is ever changed behind the user's back.
     path = _write(tmp_path, b"a,b\n1,2\n3,\x004\n")
