@@ -233,3 +233,12 @@ LOGGING = {
         "django_tasks_db": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
     },
 }
+
+# --- Training ---------------------------------------------------------------------------------------
+# Where new MLflow experiments keep their artifacts (empty: MLflow's default for the tracking store).
+MLFLOW_ARTIFACT_ROOT = os.environ.get("MLFLOW_ARTIFACT_ROOT", "")
+# How often runs whose logging to MLflow failed (store unreachable) are retried.
+MLFLOW_RETRY_SECONDS = env_int("CSVA_MLFLOW_RETRY_SECONDS", 60)
+# A training job refreshes its heartbeat this often; one silent for TRAINING_STALE_SECONDS is re-queued once.
+TRAINING_HEARTBEAT_SECONDS = env_int("CSVA_TRAINING_HEARTBEAT_SECONDS", 10)
+TRAINING_STALE_SECONDS = env_int("CSVA_TRAINING_STALE_SECONDS", 60)

@@ -4,6 +4,7 @@ from django_tasks import task
 
 from csv_processor.services.datasets import dataset_version_profile_compute
 from csv_processor.services.ingest import upload_ingest
+from csv_processor.services.training_execute import training_run_execute
 
 
 @task()
@@ -14,3 +15,19 @@ def upload_ingest_task(upload_id: int) -> None:
 @task()
 def dataset_version_profile_task(version_id: int) -> None:
     dataset_version_profile_compute(version_id=version_id)
+
+
+# --- Training ---------------------------------------------------------------------------------------
+
+
+@task()
+def training_run_execute_task(run_id: int) -> None:
+    training_run_execute(run_id=run_id)
+
+
+@task()
+def training_tracking_retry_task() -> None:
+    # Imported here: MLflow is heavy, and only the worker that runs this task needs it.
+    from csv_processor.services.training_tracking import training_runs_track_pending
+
+    training_runs_track_pending()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
+from csv_processor.services.training_maintenance import training_periodic_enqueue_due
 from users.tasks import session_cleanup_task
 
 logger = logging.getLogger(__name__)
@@ -42,4 +43,6 @@ def periodic_tasks_enqueue_due() -> list[str]:
     if not recent.exists():
         session_cleanup_task.enqueue()
         enqueued.append(session_cleanup_task.name)
+    # Training: reap runs of dead workers, schedule the MLflow logging retry (services/training_maintenance.py).
+    enqueued += training_periodic_enqueue_due()
     return enqueued

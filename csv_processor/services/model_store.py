@@ -1,0 +1,100 @@
+"""Where fitted pipelines live: joblib files under MEDIA_ROOT with generated names, checked by SHA-256.
+
+Only files this module wrote are ever unpickled: the name must be one it generates (`models/<hex>.joblib`)
+and the bytes must hash to what was recorded when it was written. Loaded pipelines are cached per
+process (keyed by name and hash), never loaded at import time.
+"""
+
+import hashlib
+import logging
+import re
+import threading
+from collections import OrderedDict
+
+import joblib
+import sklearn
+from sklearn.pipeline import Pipeline
+
+from csv_processor.models import TrainedModel, TrainingRun
+from csv_processor.services.files import file_name_new, file_path, files_delete
+
+logger = logging.getLogger(__name__)
+
+MODEL_FOLDER = "models"
+MODEL_SUFFIX = ".joblib"
+_OUR_NAME = re.compile(rf"^{MODEL_FOLDER}/[0-9a-f]{{32}}{re.escape(MODEL_SUFFIX)}$")
+CACHE_SIZE = 8
+
+_cache: "OrderedDict[tuple[str, str], Pipeline]" = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+class ModelFileError(Exception):
+    """The stored model file is missing, not ours or altered; the message says which, in plain words."""
+
+
+def _sha256(path: object) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_file_write(pipeline: Pipeline) -> tuple[str, str, int]:
+    """Write a pipeline to a fresh generated name; return (name, sha256, size). The caller records it."""
+    name = file_name_new(folder=MODEL_FOLDER, suffix=MODEL_SUFFIX)
+    path = file_path(name)
+    try:
+        joblib.dump(pipeline, path, compress=3)
+    except BaseException:
+        files_delete([name])
+        raise
+    return name, _sha256(path), path.stat().st_size
+
+
+def trained_model_save(*, run: TrainingRun, pipeline: Pipeline, algorithm: str) -> TrainedModel:
+    """Store `pipeline` as the model of `run`; the file is removed again if the row cannot be written."""
+    name, sha256, size = model_file_write(pipeline)
+    try:
+        return TrainedModel.objects.create(
+            run=run,
+            file=name,
+            sha256=sha256,
+            size_bytes=size,
+            algorithm=algorithm,
+            sklearn_version=sklearn.__version__,
+        )
+    except BaseException:
+        files_delete([name])
+        raise
+
+
+def trained_model_load(*, trained_model: TrainedModel) -> Pipeline:
+    """The fitted Pipeline, after checking the file is one we wrote and is unchanged (cached per process)."""
+    name = trained_model.file.name
+    if not _OUR_NAME.match(name or ""):
+        raise ModelFileError(f"Model {trained_model.pk} does not point at a model file this app wrote.")
+    key = (name, trained_model.sha256)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    path = file_path(name)
+    if not path.is_file():
+        raise ModelFileError(f"The file of model {trained_model.pk} is missing; train the model again.")
+    actual = _sha256(path)
+    if actual != trained_model.sha256:
+        logger.error("model %s: file hash %s does not match the recorded %s", trained_model.pk, actual, key[1])
+        raise ModelFileError(
+            f"The file of model {trained_model.pk} was changed after it was saved (checksum mismatch); "
+            "it will not be loaded. Train the model again."
+        )
+    pipeline = joblib.load(path)
+    if not isinstance(pipeline, Pipeline):
+        raise ModelFileError(f"The file of model {trained_model.pk} does not hold a scikit-learn Pipeline.")
+    with _cache_lock:
+        _cache[key] = pipeline
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return pipeline

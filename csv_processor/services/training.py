@@ -1,0 +1,132 @@
+"""Start and cancel training runs. The work itself is in training_execute (run by the worker)."""
+
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from csv_processor.models import DatasetVersion, TrainingRun
+from csv_processor.services.training_setup import TASKS, algorithm_names, training_setup
+
+logger = logging.getLogger(__name__)
+
+MIN_BUDGET_SECONDS = 5
+MAX_BUDGET_SECONDS = 3600
+MIN_FOLDS, MAX_FOLDS = 2, 10
+MIN_TEST_SIZE, MAX_TEST_SIZE = 0.05, 0.5
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """What the user asks for; `task` None means the detected task, `features` None the default set,
+    `algorithms` empty means Auto (all that apply)."""
+
+    target: str
+    task: str | None = None
+    features: tuple[str, ...] | None = None
+    algorithms: tuple[str, ...] = ()
+    test_size: float = 0.2
+    cv_folds: int = 5
+    seed: int = 0
+    budget_seconds: int = 60
+
+
+def _validate_numbers(options: TrainingOptions) -> None:
+    errors = []
+    if not MIN_BUDGET_SECONDS <= options.budget_seconds <= MAX_BUDGET_SECONDS:
+        errors.append(f"The time budget must be between {MIN_BUDGET_SECONDS} and {MAX_BUDGET_SECONDS} seconds.")
+    if not MIN_FOLDS <= options.cv_folds <= MAX_FOLDS:
+        errors.append(f"Cross-validation folds must be between {MIN_FOLDS} and {MAX_FOLDS}.")
+    if not MIN_TEST_SIZE <= options.test_size <= MAX_TEST_SIZE:
+        errors.append(f"The test share must be between {MIN_TEST_SIZE:.0%} and {MAX_TEST_SIZE:.0%}.")
+    if options.seed < 0:
+        errors.append("The seed must be 0 or more.")
+    if options.task is not None and options.task not in TASKS:
+        errors.append(f"Unknown task {options.task!r}: choose one of {', '.join(TASKS)}.")
+    if errors:
+        raise ValidationError(errors, code="invalid")
+
+
+def _validate_choices(options: TrainingOptions, task: str, columns: list[str]) -> None:
+    if options.target not in columns:
+        raise ValidationError(f"There is no column named {options.target!r}.", code="target")
+    unknown = [name for name in options.algorithms if name not in algorithm_names()[task]]
+    if unknown:
+        raise ValidationError(
+            f"Not available for {task}: {', '.join(unknown)}. Choose from {', '.join(algorithm_names()[task])}.",
+            code="algorithms",
+        )
+    if options.features is not None and not options.features:
+        raise ValidationError("Pick at least one feature column.", code="no_features")
+
+
+def training_run_create(
+    *, owner: object, version: DatasetVersion, options: TrainingOptions, idempotency_key: str = ""
+) -> TrainingRun:
+    """Check the settings and the data, then queue a run; the same `idempotency_key` returns the first run."""
+    if version.dataset.owner_id != owner.pk:
+        raise ValidationError("You can only train on your own datasets.", code="owner")
+    if idempotency_key:
+        existing = TrainingRun.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    _validate_numbers(options)
+    setup = training_setup(
+        version=version,
+        target=options.target,
+        task=options.task,
+        features=list(options.features) if options.features is not None else None,
+        cv_folds=options.cv_folds,
+    )
+    _validate_choices(options, setup.task, setup.columns)
+    if not setup.ok:
+        raise ValidationError([item.message for item in setup.blockers], code="preflight")
+    return _create(owner, version, options, setup, idempotency_key)
+
+
+def _create(owner: object, version: DatasetVersion, options: TrainingOptions, setup, key: str) -> TrainingRun:
+    from csv_processor.tasks import training_run_execute_task
+
+    try:
+        with transaction.atomic():
+            run = TrainingRun.objects.create(
+                owner=owner,
+                dataset_version=version,
+                idempotency_key=key,
+                target=options.target,
+                task=setup.task,
+                task_reason=setup.task_reason[:300],
+                features=list(options.features or []),
+                algorithms=list(options.algorithms),
+                test_size=options.test_size,
+                cv_folds=options.cv_folds,
+                seed=options.seed,
+                budget_seconds=options.budget_seconds,
+                progress={"stage": "queued"},
+                warnings=[item.message for item in setup.warnings],
+            )
+            transaction.on_commit(lambda: training_run_execute_task.enqueue(run.pk))
+    except IntegrityError:
+        # A second click raced the first past the lookup above; the unique key kept one run.
+        existing = TrainingRun.objects.filter(owner=owner, idempotency_key=key).first() if key else None
+        if existing is None:
+            raise
+        return existing
+    logger.info("training run %s queued: %s on dataset version %s", run.pk, run.target, version.pk)
+    return run
+
+
+def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
+    """Cancel a queued run at once; ask a running one to stop (the worker ends it at the next check)."""
+    now = timezone.now()
+    stopped = TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED).update(
+        status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=now, progress={"stage": "cancelled"}
+    )
+    if not stopped:
+        asked = TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.RUNNING).update(cancel_requested=True)
+        if not asked:
+            raise ValidationError("This run has already finished.", code="finished")
+    run.refresh_from_db()
+    return run

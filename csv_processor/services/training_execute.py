@@ -1,0 +1,251 @@
+"""The background training job: claim a queued run, train within its budget, store the model and results.
+
+Writes from the job go through guarded updates (`status=RUNNING` and this claim's `attempts`), so a run
+that was cancelled, reaped and re-queued, or deleted with its dataset while training is never
+overwritten by a late finisher, and a run never gets two models.
+"""
+
+import logging
+import math
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from csv_processor.ml.cleaning.recipe import Recipe
+from csv_processor.ml.training import Cancelled, Progress, TrainConfig, TrainingBlocked, TrainResult, train
+from csv_processor.models import TrainingRun
+from csv_processor.services.files import files_delete
+from csv_processor.services.model_store import trained_model_save
+from csv_processor.services.training_setup import training_frame
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY_SECONDS = 0.5
+CANCEL_CHECK_SECONDS = 0.5
+UNEXPECTED = "An unexpected error stopped training. Try again, or contact your administrator."
+
+
+class _Monitor:
+    """Progress and cancellation for one claim of a run, written from the training thread only.
+
+    The ml layer may call back from other threads; a write from there would open a second database
+    connection (and may wait on this thread's transaction), so those reports wait for the next one here.
+    """
+
+    def __init__(self, run_id: int, attempt: int) -> None:
+        self.run_id, self.attempt = run_id, attempt
+        self.thread = threading.get_ident()
+        self.written_at = self.checked_at = 0.0
+        self.cancel = False
+        self.lost = False
+
+    def mine(self):
+        return TrainingRun.objects.filter(pk=self.run_id, status=TrainingRun.Status.RUNNING, attempts=self.attempt)
+
+    def report(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final = progress.stage == "done"
+        if threading.get_ident() != self.thread or (now - self.written_at < PROGRESS_EVERY_SECONDS and not final):
+            return
+        self.written_at = now
+        state = {
+            "stage": progress.stage,
+            "candidate": progress.candidate,
+            "total": progress.total,
+            "elapsed": round(progress.elapsed, 1),
+            "remaining": round(progress.remaining, 1),
+            "message": progress.message[:200],
+        }
+        if not self.mine().update(progress=state, heartbeat_at=timezone.now()):
+            self.lost = True
+
+    def should_cancel(self) -> bool:
+        now = time.monotonic()
+        if threading.get_ident() != self.thread or now - self.checked_at < CANCEL_CHECK_SECONDS:
+            return self.cancel or self.lost
+        self.checked_at = now
+        row = self.mine().values_list("cancel_requested", flat=True).first()
+        if row is None:
+            # Deleted with its dataset, or reaped and handed to another worker: stop spending the CPU.
+            self.lost = True
+        else:
+            self.cancel = bool(row)
+        return self.cancel or self.lost
+
+
+@contextmanager
+def _heartbeat(monitor: _Monitor):
+    """Refresh the heartbeat while a single long fit gives no progress reports (own thread, own connection)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.TRAINING_HEARTBEAT_SECONDS):
+                try:
+                    monitor.mine().update(heartbeat_at=timezone.now())
+                except DatabaseError as exc:
+                    logger.warning("training heartbeat of run %s failed: %s", monitor.run_id, exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"training-heartbeat-{monitor.run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _claim(run_id: int) -> TrainingRun | None:
+    now = timezone.now()
+    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED, cancel_requested=False).update(
+        status=TrainingRun.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        progress={"stage": "loading", "message": "reading the data"},
+        error="",
+    )
+    if not claimed:
+        return None
+    return TrainingRun.objects.select_related("dataset_version__dataset").get(pk=run_id)
+
+
+def _finish(monitor: _Monitor, status: str, error: str = "") -> TrainingRun | None:
+    updated = monitor.mine().update(status=status, error=error, finished_at=timezone.now(), progress={"stage": status})
+    if not updated:
+        logger.info("training run %s: gone or taken over; result %s dropped", monitor.run_id, status)
+        return None
+    logger.info("training run %s %s%s", monitor.run_id, status, f": {error}" if error else "")
+    return TrainingRun.objects.get(pk=monitor.run_id)
+
+
+def training_run_execute(*, run_id: int) -> TrainingRun | None:
+    """Train a queued run; idempotent: only a QUEUED run is taken, by one worker, once per claim."""
+    run = _claim(run_id)
+    if run is None:
+        logger.info("training run %s is not queued (deleted, cancelled or taken); nothing to do", run_id)
+        return None
+    monitor = _Monitor(run.pk, run.attempts)
+    with _heartbeat(monitor):
+        try:
+            frame, steps = training_frame(version=run.dataset_version)
+            result = train(frame, _config(run, steps), progress=monitor.report, should_cancel=monitor.should_cancel)
+        except Cancelled as exc:
+            if monitor.lost:
+                return None
+            if monitor.cancel:
+                return _finish(monitor, TrainingRun.Status.CANCELLED)
+            return _finish(monitor, TrainingRun.Status.FAILED, str(exc))
+        except TrainingBlocked as exc:
+            return _finish(monitor, TrainingRun.Status.FAILED, str(exc))
+        except FileNotFoundError:
+            return _finish(monitor, TrainingRun.Status.FAILED, "The dataset's data file is missing; upload it again.")
+        except ValueError as exc:
+            logger.info("training run %s stopped on the data: %s", run.pk, exc)
+            return _finish(monitor, TrainingRun.Status.FAILED, f"Training stopped: {exc}")
+        except BaseException:
+            logger.exception("training run %s failed unexpectedly", run.pk)
+            _finish(monitor, TrainingRun.Status.FAILED, UNEXPECTED)
+            raise
+        saved = _save_result(monitor, result, steps)
+    if saved is None:
+        return None
+    from csv_processor.services.training_tracking import training_run_track
+
+    training_run_track(run_id=saved.pk, pipeline=result.pipeline, frame=frame)
+    return TrainingRun.objects.get(pk=saved.pk)
+
+
+def _config(run: TrainingRun, steps: list[dict]) -> TrainConfig:
+    return TrainConfig(
+        target=run.target,
+        task=run.task,
+        features=tuple(run.features) or None,
+        algorithms=tuple(run.algorithms) or None,
+        test_size=run.test_size,
+        cv_folds=run.cv_folds,
+        seed=run.seed,
+        budget_seconds=float(run.budget_seconds),
+        recipe_steps=tuple(steps),
+    )
+
+
+def _save_result(monitor: _Monitor, result: TrainResult, steps: list[dict]) -> TrainingRun | None:
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            run = monitor.mine().select_for_update().first()
+            if run is None:
+                logger.info("training run %s: gone or taken over before saving; model dropped", monitor.run_id)
+                return None
+            model = trained_model_save(run=run, pipeline=result.pipeline, algorithm=result.best.algorithm)
+            stored.append(model.file.name)
+            monitor.mine().update(**_result_fields(result, steps))
+    except BaseException:
+        files_delete(stored)
+        raise
+    logger.info("training run %s succeeded: %s", monitor.run_id, result.best.algorithm)
+    return TrainingRun.objects.get(pk=monitor.run_id)
+
+
+def _result_fields(result: TrainResult, steps: list[dict]) -> dict[str, Any]:
+    return {
+        "status": TrainingRun.Status.SUCCEEDED,
+        "finished_at": timezone.now(),
+        "progress": {"stage": "done", "elapsed": round(result.elapsed_seconds, 1)},
+        "best_algorithm": result.best.algorithm,
+        "main_metric": result.main_metric,
+        "leaderboard": jsonable([_candidate(c) for c in result.leaderboard]),
+        "trials": jsonable([_candidate(c) for c in result.trials]),
+        "metrics": jsonable({**result.metrics, "baseline": _candidate(result.baseline)}),
+        "baseline_metrics": jsonable(result.baseline_metrics),
+        "plots": jsonable(result.plots),
+        "importance": jsonable(result.importance),
+        "model_card": jsonable(result.model_card),
+        "feature_schema": jsonable(result.feature_schema),
+        "used_features": list(result.features),
+        "class_labels": jsonable(result.class_labels),
+        "split": jsonable(result.split),
+        "warnings": list(result.warnings),
+        "recipe_digest": Recipe.from_list(steps).digest() if steps else "",
+        "elapsed_seconds": result.elapsed_seconds,
+        "tracking_status": TrainingRun.Tracking.PENDING,
+    }
+
+
+def _candidate(candidate: Any) -> dict:
+    return {
+        "algorithm": candidate.algorithm,
+        "params": candidate.params,
+        "cv_mean": candidate.cv_mean,
+        "cv_std": candidate.cv_std,
+        "test_score": candidate.test_score,
+        "fit_seconds": candidate.fit_seconds,
+        "predict_ms_per_row": candidate.predict_ms_per_row,
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars as Python ones, NaN and infinities as None (PostgreSQL refuses them)."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

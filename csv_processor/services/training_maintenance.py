@@ -1,0 +1,83 @@
+"""Housekeeping for training, run from the worker's heartbeat loop: reap runs of dead workers and
+schedule the retry of MLflow logging that could not reach the store."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from csv_processor.models import TrainingRun
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2
+DIED_RETRIED = "The worker stopped while training; the run was queued again."
+DIED_FAILED = "The worker stopped while training, twice. Try a smaller time budget or fewer rows, then start again."
+# A claim on MLflow logging older than this belongs to a process that died while logging.
+LOGGING_STALE_SECONDS = 600
+
+
+def training_runs_reap() -> list[int]:
+    """Re-queue (once) or fail RUNNING runs whose heartbeat is older than TRAINING_STALE_SECONDS."""
+    from csv_processor.tasks import training_run_execute_task
+
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.TRAINING_STALE_SECONDS)
+    stale = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, heartbeat_at__lt=cutoff)
+    reaped = []
+    for run_id, attempts in stale.values_list("pk", "attempts"):
+        # Guarded on the values read, so a run that just beat or finished is left alone.
+        still = TrainingRun.objects.filter(
+            pk=run_id, status=TrainingRun.Status.RUNNING, attempts=attempts, heartbeat_at__lt=cutoff
+        )
+        cancelled = _cancel_requested(run_id)
+        with transaction.atomic():
+            if attempts < MAX_ATTEMPTS and not cancelled:
+                done = still.update(status=TrainingRun.Status.QUEUED, error=DIED_RETRIED, progress={"stage": "queued"})
+                if done:
+                    transaction.on_commit(lambda run_id=run_id: training_run_execute_task.enqueue(run_id))
+            else:
+                done = still.update(
+                    status=TrainingRun.Status.CANCELLED if cancelled else TrainingRun.Status.FAILED,
+                    error="" if cancelled else DIED_FAILED,
+                    finished_at=timezone.now(),
+                )
+        if done:
+            logger.warning("training run %s: worker died (attempt %d); reaped", run_id, attempts)
+            reaped.append(run_id)
+    return reaped
+
+
+def _cancel_requested(run_id: int) -> bool:
+    return TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
+
+
+def training_periodic_enqueue_due() -> list[str]:
+    """Reap dead runs now (cheap) and enqueue the MLflow retry when runs wait for it; return task names."""
+    from csv_processor.tasks import training_tracking_retry_task
+
+    training_runs_reap()
+    training_tracking_reset_stale(older_than_seconds=LOGGING_STALE_SECONDS)
+    pending = TrainingRun.objects.filter(
+        status=TrainingRun.Status.SUCCEEDED, tracking_status=TrainingRun.Tracking.PENDING
+    )
+    interval = dt.timedelta(seconds=settings.MLFLOW_RETRY_SECONDS)
+    recent = DBTaskResult.objects.filter(
+        task_path=training_tracking_retry_task.module_path, enqueued_at__gte=timezone.now() - interval
+    )
+    if pending.exists() and not recent.exists():
+        training_tracking_retry_task.enqueue()
+        return [training_tracking_retry_task.name]
+    return []
+
+
+def training_tracking_reset_stale(*, older_than_seconds: int) -> int:
+    """Hand back MLflow logging claims of processes that died while logging."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    return TrainingRun.objects.filter(
+        Q(tracking_started_at__lt=cutoff) | Q(tracking_started_at__isnull=True),
+        tracking_status=TrainingRun.Tracking.LOGGING,
+    ).update(tracking_status=TrainingRun.Tracking.PENDING)

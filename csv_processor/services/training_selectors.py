@@ -1,0 +1,38 @@
+"""Reads of training runs, scoped to their owner: another user's run is a 404.
+
+They live beside the training services rather than in selectors.py while the datasets and cleaning
+work owns that module; the names follow the selector pattern so they can move there unchanged.
+"""
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404
+
+from csv_processor.models import Dataset, TrainingRun
+
+RECENT_RUNS = 10
+
+
+def training_run_get_for_user(*, user: object, run_id: int) -> TrainingRun:
+    run = (
+        TrainingRun.objects.filter(owner=user, pk=run_id)
+        .select_related("dataset_version__dataset", "trained_model")
+        .first()
+    )
+    if run is None:
+        raise Http404("No such training run.")
+    return run
+
+
+def training_run_list(*, user: object, dataset: Dataset | None = None) -> QuerySet[TrainingRun]:
+    runs = TrainingRun.objects.filter(owner=user).select_related("dataset_version__dataset")
+    if dataset is not None:
+        runs = runs.filter(dataset_version__dataset=dataset)
+    return runs.defer("plots", "trials", "split", "feature_schema", "importance")
+
+
+def training_run_mlflow_url(*, run: TrainingRun) -> str:
+    """The run's page in the MLflow UI (settings.MLFLOW_UI_URL), or "" before it was logged."""
+    if not (run.mlflow_experiment_id and run.mlflow_run_id):
+        return ""
+    return f"{settings.MLFLOW_UI_URL.rstrip('/')}/#/experiments/{run.mlflow_experiment_id}/runs/{run.mlflow_run_id}"

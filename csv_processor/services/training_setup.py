@@ -1,0 +1,126 @@
+"""What the training form needs before a run exists: the data to train on, likely targets, the detected
+task with its reason, the default features and the pre-flight checks. Reads only; no writes.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from csv_processor.ml.cleaning.checks import dataset_checks
+from csv_processor.ml.training import ALGORITHMS, detect_task, preflight, suggest_targets
+from csv_processor.ml.types import infer_column_types
+from csv_processor.models import DatasetVersion
+from csv_processor.selectors import dataset_version_chain, dataset_version_recipe
+from csv_processor.services.files import file_path
+
+logger = logging.getLogger(__name__)
+
+TASKS = ("binary", "multiclass", "regression")
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TrainingSetup:
+    """The form's choices and the pre-flight verdict for one target (and task and features)."""
+
+    columns: list[str]
+    suggested_targets: list[str]
+    target: str
+    detected_task: str
+    task: str
+    task_reason: str
+    default_features: list[str]
+    identifiers: list[str]
+    features: list[str]
+    algorithms: dict[str, list[str]]
+    blockers: list[CheckItem] = field(default_factory=list)
+    warnings: list[CheckItem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.blockers
+
+
+def version_frame(*, version: DatasetVersion) -> pd.DataFrame:
+    """The version's own rows, as the user sees them."""
+    return pd.read_parquet(file_path(version.file.name))
+
+
+def training_frame(*, version: DatasetVersion) -> tuple[pd.DataFrame, list[dict]]:
+    """(raw rows, cleaning steps): the parse (version 1) and the recipe to replay on it, so the model takes
+    raw rows; without cleaning steps, the version's own rows and no recipe."""
+    steps = dataset_version_recipe(version=version)
+    if not steps:
+        return version_frame(version=version), []
+    return version_frame(version=dataset_version_chain(version=version)[0]), steps
+
+
+def algorithm_names() -> dict[str, list[str]]:
+    return {task: list(ALGORITHMS[task]) for task in TASKS}
+
+
+def training_setup(
+    *,
+    version: DatasetVersion,
+    target: str | None = None,
+    task: str | None = None,
+    features: list[str] | None = None,
+    cv_folds: int = 5,
+    frame: pd.DataFrame | None = None,
+) -> TrainingSetup:
+    """Suggestions and checks for training on `version`; unknown targets fall back to the first suggestion."""
+    frame = version_frame(version=version) if frame is None else frame
+    types = infer_column_types(frame)
+    columns = [str(c) for c in frame.columns]
+    suggested = suggest_targets(frame, types)
+    if target not in columns:
+        target = suggested[0] if suggested else (columns[-1] if columns else "")
+    guess = detect_task(frame[target]) if target else None
+    detected = guess.task if guess else "binary"
+    chosen_task = task if task in TASKS else detected
+    reason = guess.reason if guess else "No columns."
+    if chosen_task != detected:
+        reason = f"{reason} (you chose {chosen_task})"
+    default = preflight(frame, target=target, task=chosen_task, types=types, cv_folds=cv_folds) if target else None
+    identifiers = [c.name for c in types if c.kind == "identifier" and c.name != target]
+    default_features = list(default.features) if default else []
+    chosen = default_features if features is None else [f for f in features if f != target]
+    setup = TrainingSetup(
+        columns=columns,
+        suggested_targets=suggested,
+        target=target,
+        detected_task=detected,
+        task=chosen_task,
+        task_reason=reason,
+        default_features=default_features,
+        identifiers=identifiers,
+        features=chosen,
+        algorithms=algorithm_names(),
+    )
+    if target:
+        _add_checks(setup, frame, types, cv_folds)
+    return setup
+
+
+def _add_checks(setup: TrainingSetup, frame: pd.DataFrame, types: list, cv_folds: int) -> None:
+    check = preflight(
+        frame, target=setup.target, task=setup.task, features=setup.features, types=types, cv_folds=cv_folds
+    )
+    setup.blockers.extend(CheckItem(i.code, i.message) for i in check.problems)
+    setup.warnings.extend(CheckItem(i.code, i.message) for i in check.warnings)
+    if check.problems:
+        return
+    # Dataset checks look at the columns that will be used: unticking a leaking column clears its blocker.
+    used = frame[[*check.features, setup.target]]
+    seen = {item.message for item in setup.blockers + setup.warnings}
+    for item in dataset_checks(used, target=setup.target):
+        if item.severity == "info" or item.message in seen:
+            continue
+        bucket = setup.blockers if item.severity == "blocker" else setup.warnings
+        bucket.append(CheckItem(item.code, item.message))
