@@ -13,7 +13,7 @@ from django.utils import timezone
 from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, read_csv_sniffed
 from csv_processor.ml.tables import iter_csv_chunks, read_page
 from csv_processor.ml.types import infer_column_types
-from csv_processor.models import Dataset, DatasetVersion, Upload, WorkerHeartbeat
+from csv_processor.models import CleaningJob, Dataset, DatasetVersion, Upload, WorkerHeartbeat
 from csv_processor.services.files import file_path
 
 PAGE_ROWS = 50
@@ -34,6 +34,13 @@ class TableView:
     total_rows: int
     offset: int
     error: str = ""
+    positions: tuple[int, ...] = ()
+
+    @property
+    def numbered_rows(self) -> list[tuple[int | None, list[Cell]]]:
+        """Rows with their position in the whole table (None where unknown, as in a parse preview)."""
+        positions = self.positions or (None,) * len(self.rows)
+        return list(zip(positions, self.rows, strict=True))
 
     @property
     def first_row(self) -> int:
@@ -143,7 +150,13 @@ def dataset_version_page(
         descending=descending,
         contains=contains,
     )
-    return TableView(columns=version.schema, rows=_rows(result.frame), total_rows=result.total_rows, offset=offset)
+    return TableView(
+        columns=version.schema,
+        rows=_rows(result.frame),
+        total_rows=result.total_rows,
+        offset=offset,
+        positions=result.positions,
+    )
 
 
 def dataset_version_csv_chunks(*, version: DatasetVersion) -> Iterator[str]:
@@ -175,3 +188,17 @@ def dataset_version_recipe(*, version: DatasetVersion) -> list[dict]:
         for item in dataset_version_chain(version=version)
         if item.produced_by.get("kind") == "clean"
     ]
+
+
+def dataset_suggestions(*, dataset: Dataset, version: DatasetVersion) -> list[dict]:
+    """The version's cleaning suggestions the user has not set aside, most confident first."""
+    dismissed = set(dataset.dismissed_suggestions)
+    items = [s for s in version.suggestions or [] if f"{s['column']}\x1f{s['action']}" not in dismissed]
+    return sorted(items, key=lambda s: -s["confidence"])
+
+
+def cleaning_job_get_for_user(*, user: object, job_id: int) -> CleaningJob:
+    job = CleaningJob.objects.filter(owner=user, pk=job_id).select_related("dataset").first()
+    if job is None:
+        raise Http404("No such cleaning job.")
+    return job

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from csv_processor.views import datasets, uploads
+from csv_processor.views import cleaning, datasets, uploads
 
 app_name = "csv_processor"
 
@@ -26,4 +26,11 @@ urlpatterns = [
         datasets.dataset_download_parquet,
         name="dataset-download-parquet",
     ),
+    path("datasets/<int:dataset_id>/clean/", cleaning.cleaning_page, name="cleaning"),
+    path("datasets/<int:dataset_id>/clean/preview/", cleaning.cleaning_preview_view, name="cleaning-preview"),
+    path("datasets/<int:dataset_id>/clean/apply/", cleaning.cleaning_apply, name="cleaning-apply"),
+    path("datasets/<int:dataset_id>/v/<int:number>/restore/", cleaning.version_restore, name="version-restore"),
+    path("datasets/<int:dataset_id>/suggestions/apply/", cleaning.suggestion_apply, name="suggestion-apply"),
+    path("datasets/<int:dataset_id>/suggestions/dismiss/", cleaning.suggestion_dismiss_view, name="suggestion-dismiss"),
+    path("cleaning-jobs/<int:job_id>/", cleaning.cleaning_job_status, name="cleaning-job"),
 ]

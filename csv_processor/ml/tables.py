@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,6 +19,7 @@ class Page:
     frame: pd.DataFrame
     total_rows: int
     offset: int
+    positions: tuple[int, ...]  # each row's 0-based position in the whole table (for selecting rows)
 
 
 def read_page(
@@ -32,19 +34,22 @@ def read_page(
     """Return rows [offset, offset+limit) in file order, or after filtering and sorting."""
     parquet = pq.ParquetFile(path)
     if sort_by is None and contains is None:
-        return Page(_slice_row_groups(parquet, offset, limit), parquet.metadata.num_rows, offset)
+        frame = _slice_row_groups(parquet, offset, limit)
+        return Page(frame, parquet.metadata.num_rows, offset, tuple(range(offset, offset + len(frame))))
     table = parquet.read()
+    positions = pa.array(np.arange(table.num_rows))
     if contains is not None:
         column, text = contains
         as_text = pc.cast(table[column], pa.string()) if not pa.types.is_string(table[column].type) else table[column]
         mask = pc.fill_null(pc.match_substring(as_text, text, ignore_case=True), False)
-        table = table.filter(mask)
+        table, positions = table.filter(mask), positions.filter(mask)
+    indices = pa.array(np.arange(offset, min(offset + limit, table.num_rows)), type=pa.int64())
     if sort_by is not None:
         order = "descending" if descending else "ascending"
-        indices = pc.sort_indices(table, sort_keys=[(sort_by, order)], null_placement="at_end")
-        indices = indices.slice(offset, limit)
-        return Page(table.take(indices).to_pandas(), table.num_rows, offset)
-    return Page(table.slice(offset, limit).to_pandas(), table.num_rows, offset)
+        ordered = pc.sort_indices(table, sort_keys=[(sort_by, order)], null_placement="at_end")
+        indices = ordered.slice(offset, limit)
+    kept = positions.take(indices).to_pylist()
+    return Page(table.take(indices).to_pandas(), table.num_rows, offset, tuple(kept))
 
 
 def _slice_row_groups(parquet: pq.ParquetFile, offset: int, limit: int) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Writes on datasets and their versions: rename, delete, profile."""
 
 import logging
+from dataclasses import asdict
 
 import pandas as pd
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.db import transaction
 from csv_processor.ml.profile import profile_frame
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, Upload
+from csv_processor.services.clean_model import clean_model_get
 from csv_processor.services.files import file_path, files_delete
 
 logger = logging.getLogger(__name__)
@@ -55,12 +57,13 @@ def dataset_version_profile_compute(*, version_id: int) -> DatasetVersion | None
     try:
         frame = pd.read_parquet(file_path(version.file.name))
         profile = profile_frame(frame, types=infer_column_types(frame)).to_dict()
+        suggestions = [asdict(item) for item in clean_model_get().suggest(frame) if item.action != "keep"]
     except (OSError, ValueError, TypeError) as exc:
         logger.warning("profile of version %s failed: %s", version_id, exc)
         DatasetVersion.objects.filter(pk=version_id).update(profile_status=DatasetVersion.ProfileStatus.FAILED)
         raise
     DatasetVersion.objects.filter(pk=version_id).update(
-        profile=profile, profile_status=DatasetVersion.ProfileStatus.READY
+        profile=profile, suggestions=suggestions, profile_status=DatasetVersion.ProfileStatus.READY
     )
     version.refresh_from_db()
     return version

@@ -11,6 +11,7 @@ from csv_processor.forms import DatasetEditForm, TableQueryForm
 from csv_processor.selectors import (
     dataset_get_for_user,
     dataset_list,
+    dataset_suggestions,
     dataset_version_csv_chunks,
     dataset_version_download_name,
     dataset_version_get_for_user,
@@ -38,7 +39,14 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
         filter_column=params.get("col") or None,
         filter_text=params.get("q") or "",
     )
-    context = {"dataset": version.dataset, "version": version, "table": table, "query": params}
+    suggestions = dataset_suggestions(dataset=version.dataset, version=version)
+    context = {
+        "dataset": version.dataset,
+        "version": version,
+        "table": table,
+        "query": params,
+        "suggestions": suggestions,
+    }
     if request.htmx and request.htmx.target == "data-table":
         return render(request, "csv_processor/partials/_data_table.html", context)
     return render(request, "csv_processor/dataset_detail.html", context)

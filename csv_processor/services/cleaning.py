@@ -1,0 +1,186 @@
+"""Cleaning: preview a step, apply it as a new version (atomically, one winner), go back to a version."""
+
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from csv_processor.ml.cleaning.ops import apply_step
+from csv_processor.ml.cleaning.preview import preview_step
+from csv_processor.ml.cleaning.schema import CleaningError
+from csv_processor.ml.cleaning.steps import Step, fit_step
+from csv_processor.ml.types import infer_column_types
+from csv_processor.models import CleaningJob, Dataset, DatasetVersion
+from csv_processor.services.files import file_name_new, file_path, files_delete
+
+logger = logging.getLogger(__name__)
+
+CONFLICT_MESSAGE = (
+    "This dataset changed since you opened it (another change was applied). Reload the page and try again."
+)
+
+
+class CleaningConflict(ValidationError):
+    """Someone else changed the dataset first."""
+
+
+@dataclass(frozen=True)
+class CleaningPreview:
+    step: dict
+    description: str
+    rows_before: int
+    rows_after: int
+    columns_before: int
+    columns_after: int
+    rows_affected: int
+    cells_changed: int
+    columns_affected: tuple[str, ...]
+    before: pd.DataFrame
+    after: pd.DataFrame
+    warnings: tuple[str, ...]
+    values_lost: int
+    needs_confirmation: bool
+
+
+def version_frame(version: DatasetVersion) -> pd.DataFrame:
+    return pd.read_parquet(file_path(version.file.name))
+
+
+def _fit(frame: pd.DataFrame, op: str, params: dict) -> Step:
+    try:
+        return fit_step(frame, op, params)
+    except CleaningError as exc:
+        raise ValidationError(str(exc), code="params") from exc
+
+
+def cleaning_preview(*, version: DatasetVersion, op: str, params: dict) -> CleaningPreview:
+    """What the step would do to this version, without writing anything."""
+    frame = version_frame(version)
+    step = _fit(frame, op, params)
+    try:
+        preview = preview_step(frame, step)
+    except CleaningError as exc:
+        raise ValidationError(str(exc), code="params") from exc
+    return CleaningPreview(
+        step=step.to_dict(), **{k: getattr(preview, k) for k in CleaningPreview.__dataclass_fields__ if k != "step"}
+    )
+
+
+def cleaning_job_create(
+    *, owner: object, version: DatasetVersion, op: str, params: dict, confirm_loss: bool
+) -> CleaningJob:
+    """Check the step against the data and run it: in this request for small data, else in the worker."""
+    from csv_processor.tasks import cleaning_job_execute_task
+
+    dataset = version.dataset
+    if dataset.current_version_id != version.pk:
+        raise CleaningConflict(CONFLICT_MESSAGE, code="conflict")
+    preview = cleaning_preview(version=version, op=op, params=params)
+    if preview.needs_confirmation and not confirm_loss:
+        raise ValidationError(
+            f"This would turn {preview.values_lost} values into missing values. Tick “I understand” to go ahead.",
+            code="confirm",
+        )
+    job = CleaningJob.objects.create(
+        owner=owner, dataset=dataset, base_version=version, step=preview.step, description=preview.description
+    )
+    if version.row_count <= settings.SYNC_CLEAN_MAX_ROWS:
+        return cleaning_job_execute(job_id=job.pk) or job
+    transaction.on_commit(lambda: cleaning_job_execute_task.enqueue(job.pk))
+    return job
+
+
+def cleaning_job_execute(*, job_id: int) -> CleaningJob | None:
+    """Apply a queued job's step; idempotent (a job runs once). Conflicts and data errors fail the job."""
+    claimed = CleaningJob.objects.filter(pk=job_id, status=CleaningJob.Status.QUEUED).update(
+        status=CleaningJob.Status.RUNNING
+    )
+    if not claimed:
+        return None
+    job = CleaningJob.objects.select_related("base_version", "dataset").get(pk=job_id)
+    try:
+        version = _apply(job)
+    except (CleaningError, CleaningConflict, ValidationError) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        CleaningJob.objects.filter(pk=job_id).update(
+            status=CleaningJob.Status.FAILED, error=message, finished_at=timezone.now()
+        )
+    else:
+        CleaningJob.objects.filter(pk=job_id).update(
+            status=CleaningJob.Status.SUCCEEDED, result_version=version, finished_at=timezone.now()
+        )
+    job.refresh_from_db()
+    return job
+
+
+def _apply(job: CleaningJob) -> DatasetVersion:
+    step = Step.from_dict(job.step)
+    result = apply_step(version_frame(job.base_version), step)
+    name = file_name_new(folder="versions", suffix=".parquet")
+    result.to_parquet(file_path(name), index=False, row_group_size=65_536)
+    try:
+        version = _record_version(job, step, result, name)
+    except (CleaningConflict, IntegrityError) as exc:
+        files_delete([name])
+        raise CleaningConflict(CONFLICT_MESSAGE, code="conflict") from exc
+    except BaseException:
+        files_delete([name])
+        raise
+    logger.info("dataset %s: %s -> version %s", job.dataset_id, step.op, version.number)
+    return version
+
+
+def _record_version(job: CleaningJob, step: Step, result: pd.DataFrame, name: str) -> DatasetVersion:
+    from csv_processor.tasks import dataset_version_profile_task
+
+    base = job.base_version
+    with transaction.atomic():
+        number = (DatasetVersion.objects.filter(dataset_id=job.dataset_id).aggregate(n=Max("number"))["n"] or 0) + 1
+        version = DatasetVersion.objects.create(
+            dataset_id=job.dataset_id,
+            parent=base,
+            number=number,
+            file=name,
+            size_bytes=file_path(name).stat().st_size,
+            row_count=len(result),
+            column_count=result.shape[1],
+            schema=[column.to_dict() for column in infer_column_types(result)],
+            produced_by={
+                "kind": "clean",
+                "step": step.to_dict(),
+                "description": step.describe(),
+                "training_only": step.training_only,
+                "job_id": job.pk,
+            },
+        )
+        # Only one change can move the dataset on from `base`: the loser's update matches no row.
+        moved = Dataset.objects.filter(pk=job.dataset_id, current_version=base).update(
+            current_version=version, updated_at=timezone.now()
+        )
+        if not moved:
+            raise CleaningConflict(CONFLICT_MESSAGE, code="conflict")
+        transaction.on_commit(lambda: dataset_version_profile_task.enqueue(version.pk))
+    return version
+
+
+def dataset_version_restore(*, dataset: Dataset, number: int) -> DatasetVersion:
+    """Make an earlier (or later) version current again; nothing is deleted."""
+    version = dataset.versions.filter(number=number).first()
+    if version is None:
+        raise ValidationError("No such version.", code="missing")
+    Dataset.objects.filter(pk=dataset.pk).update(current_version=version, updated_at=timezone.now())
+    dataset.refresh_from_db()
+    return version
+
+
+def suggestion_dismiss(*, dataset: Dataset, column: str, action: str) -> Dataset:
+    key = f"{column}\x1f{action}"
+    if key not in dataset.dismissed_suggestions:
+        dataset.dismissed_suggestions = [*dataset.dismissed_suggestions, key]
+        dataset.save(update_fields=["dismissed_suggestions", "updated_at"])
+    return dataset
