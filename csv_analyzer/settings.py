@@ -74,9 +74,12 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "rest_framework",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times every request and counts responses by view and status.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "csv_analyzer.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "csv_analyzer.urls"
@@ -126,6 +130,10 @@ def _databases() -> dict:
         config["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME", str(BASE_DIR / ".test-db.sqlite3"))}
     else:
         config.setdefault("CONN_HEALTH_CHECKS", True)
+    # django-prometheus' wrappers of the same backends count connections, queries and their durations.
+    vendor = config["ENGINE"].rsplit(".", 1)[-1]
+    if vendor in {"sqlite3", "postgresql"}:
+        config["ENGINE"] = f"django_prometheus.db.backends.{vendor}"
     return {"default": config}
 
 
@@ -170,6 +178,8 @@ FILE_UPLOAD_HANDLERS = [
 ]
 # Files up to this size are parsed in full while uploading, so errors show at once; larger ones in the worker.
 SYNC_PARSE_MAX_BYTES = env_int("CSVA_SYNC_PARSE_MAX_BYTES", 5 * 1024 * 1024)
+# Cleaning steps on datasets up to this many rows run in the request; larger ones in the worker.
+SYNC_CLEAN_MAX_ROWS = env_int("CSVA_SYNC_CLEAN_MAX_ROWS", 200_000)
 
 MLFLOW_TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlruns.db")
 MLFLOW_UI_URL = os.environ.get("MLFLOW_UI_URL", "http://127.0.0.1:5000")
@@ -184,6 +194,15 @@ TASKS = {
 WORKER_HEARTBEAT_SECONDS = env_int("CSVA_WORKER_HEARTBEAT_SECONDS", 15)
 WORKER_STALE_SECONDS = env_int("CSVA_WORKER_STALE_SECONDS", 60)
 SESSION_CLEANUP_INTERVAL_SECONDS = env_int("CSVA_SESSION_CLEANUP_INTERVAL_SECONDS", 3600)
+
+# Metrics (docs/operations.md): /metrics answers a matching bearer token, or a direct (unproxied) request
+# from an allowed network; anyone else gets a 404. The worker serves its own metrics on a port when set.
+METRICS_TOKEN = os.environ.get("CSVA_METRICS_TOKEN", "").strip()
+METRICS_ALLOWED_CIDRS = env_list("CSVA_METRICS_ALLOWED_CIDRS", "127.0.0.1/32,::1/128")
+WORKER_METRICS_PORT = env_int("CSVA_WORKER_METRICS_PORT", 0)
+WORKER_METRICS_ADDRESS = os.environ.get("CSVA_WORKER_METRICS_ADDRESS", "127.0.0.1")
+# The cache, wrapped by django-prometheus to count hits and misses.
+CACHES = {"default": {"BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,6 +2,7 @@
 
 from django_tasks import task
 
+from csv_processor.services.cleaning import cleaning_job_execute
 from csv_processor.services.datasets import dataset_version_profile_compute
 from csv_processor.services.ingest import upload_ingest
 from csv_processor.services.training_execute import training_run_execute
@@ -15,6 +16,11 @@ def upload_ingest_task(upload_id: int) -> None:
 @task()
 def dataset_version_profile_task(version_id: int) -> None:
     dataset_version_profile_compute(version_id=version_id)
+
+
+@task()
+def cleaning_job_execute_task(job_id: int) -> None:
+    cleaning_job_execute(job_id=job_id)
 
 
 # --- Training ---------------------------------------------------------------------------------------
