@@ -108,6 +108,8 @@ def transcode_to_utf8(path: Path, encoding: str, out_path: Path) -> None:
             except UnicodeDecodeError as exc:
                 partial = exc.object[: exc.start].decode(encoding, errors="replace")
                 raise _decode_error(encoding, lines_done + partial.count("\n") + 1) from None
+            except UnicodeError:  # e.g. "UTF-16 stream does not start with BOM": no position to report
+                raise _decode_error(encoding, None) from None
             lines_done += text.count("\n")
             dst.write(text.encode("utf-8"))
             if not chunk:

@@ -414,3 +414,34 @@ def test_read_csv_sniffed_equals_pandas_on_generated_tables(
         pd.testing.assert_frame_equal(read_csv_sniffed(path, options), expected, check_exact=True)
         csv_to_parquet(path, options, Path(tmp) / "o.parquet")
         pd.testing.assert_frame_equal(pd.read_parquet(Path(tmp) / "o.parquet"), expected, check_exact=True)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    content=st.one_of(
+        st.binary(max_size=200),
+        st.text(alphabet=",;\"' \r\n\tab1.5-é?\x00", max_size=200).map(str.encode),
+    ),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16", "cp949"]),
+    skip_initial_space=st.booleans(),
+    has_header=st.booleans(),
+    nrows=st.sampled_from([None, 3]),
+)
+def test_read_csv_sniffed_returns_a_frame_or_csv_parse_error_for_any_bytes(
+    content: bytes, encoding: str, skip_initial_space: bool, has_header: bool, nrows: int | None
+) -> None:
+    options = ParseOptions(encoding=encoding, skip_initial_space=skip_initial_space, has_header=has_header)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload.csv"
+        path.write_bytes(content)
+        try:
+            rows, message = len(read_csv_sniffed(path, options, nrows=nrows)), ""
+        except CsvParseError as error:
+            rows, message = 0, str(error)
+        try:
+            ingested = csv_to_parquet(path, options, Path(tmp) / "o.parquet").rows
+        except CsvParseError:
+            ingested = 0
+    assert rows >= 1 or message
+    if nrows is None:
+        assert ingested == rows  # the preview-free read and the ingest agree on success and on failure

@@ -7,10 +7,13 @@ import gzip
 import io
 import lzma
 import random
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csv_processor.ml.csv_reader import ParseOptions, read_csv_sniffed
 from csv_processor.ml.sniffing import detect_parse_options, refuse_reason
@@ -172,3 +175,16 @@ def test_detect_parse_options_reads_only_the_sample(tmp_path: Path) -> None:
     path = _write(tmp_path, "a;b\n" + "é;1,5\n" * 200_000)
     options = detect_parse_options(path, sample_bytes=1001)
     assert options == ParseOptions(delimiter=";", decimal=",")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    content=st.one_of(st.binary(max_size=300), st.text(alphabet=",;|\t\"' \r\nab1.5-é?", max_size=300).map(str.encode))
+)
+def test_detect_parse_options_always_returns_valid_options(content: bytes) -> None:
+    # Any upload that passed refuse_reason gets options the confirm-parse form can show; nothing crashes.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload.csv"
+        path.write_bytes(content)
+        options = detect_parse_options(path, sample_bytes=128)
+    assert ParseOptions.from_dict(options.to_dict()) == options
