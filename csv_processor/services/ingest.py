@@ -9,6 +9,7 @@ import pandas as pd
 from django.db import transaction
 from django.db.models import F
 
+from csv_processor import metrics
 from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, csv_to_parquet
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, Upload
@@ -66,6 +67,7 @@ def upload_ingest(*, upload_id: int, on_progress: Callable[[float], None] | None
     except UnicodeError as exc:
         files_delete([version_name])
         logger.info("upload %s failed to decode: %s", upload_id, exc)
+        metrics.upload_failed(stage="ingest", reason="encoding")
         return _fail(
             upload_id,
             f"The file does not read as {upload.parse_options.get('encoding')}. "
@@ -74,9 +76,11 @@ def upload_ingest(*, upload_id: int, on_progress: Callable[[float], None] | None
     except (CsvParseError, ValueError) as exc:
         files_delete([version_name])
         logger.info("upload %s failed to parse: %s", upload_id, exc)
+        metrics.upload_failed(stage="ingest", reason="parse")
         return _fail(upload_id, str(exc))
     except BaseException:
         files_delete([version_name])
+        metrics.upload_failed(stage="ingest", reason="unexpected")
         _fail(upload_id, "An unexpected error stopped the parse. Try again, or contact your administrator.")
         raise
     return _create_dataset(upload, version_name, summary.rows, summary.columns, schema)

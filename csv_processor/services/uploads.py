@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from csv_processor import metrics
 from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, read_csv_sniffed
 from csv_processor.ml.sniffing import detect_parse_options, refuse_reason
 from csv_processor.models import Upload
@@ -68,6 +69,7 @@ def parse_check(path: Path, options: ParseOptions, *, nrows: int | None) -> None
         ) from exc
 
 
+@metrics.counts_upload_refusals("upload")
 def upload_create(*, owner: object, uploaded_file: IO[bytes], name: str, size: int) -> Upload:
     """Check and store an uploaded CSV; raise ValidationError with a user-facing message if it is refused."""
     shown_name = display_name(name)
@@ -98,6 +100,7 @@ def upload_create(*, owner: object, uploaded_file: IO[bytes], name: str, size: i
         files_delete([stored_name])
         raise
     logger.info("upload %s stored (%d bytes)", upload.pk, size)
+    metrics.upload_recorded(size_bytes=size)
     return upload
 
 
@@ -109,6 +112,7 @@ def parse_options_from_dict(data: dict) -> ParseOptions:
         raise ValidationError(str(exc), code="options") from exc
 
 
+@metrics.counts_upload_refusals("confirm")
 def upload_confirm(*, upload: Upload, options: dict, dataset_name: str, enqueue: bool = True) -> Upload:
     """Record the user's parse settings and queue the full parse (the command line runs it itself)."""
     from csv_processor.tasks import upload_ingest_task

@@ -1,6 +1,8 @@
 """`manage.py db_worker`: django-tasks-db's worker plus a heartbeat and the periodic-task scheduler.
 
 The heartbeat lets /readyz see a live worker and lets later jobs detect a worker that died mid-task.
+With CSVA_WORKER_METRICS_PORT set, the worker serves its own Prometheus metrics (the jobs it ran, ingest
+failures, training runs) on that port: it is one process, so it needs no multiprocess directory.
 """
 
 import atexit
@@ -14,6 +16,7 @@ from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as StockWorkerCommand
+from prometheus_client import start_http_server
 
 from csv_processor.services.workers import (
     periodic_tasks_enqueue_due,
@@ -46,7 +49,14 @@ class Command(StockWorkerCommand):
         )
         if not is_reloader_parent:
             self._start_heartbeat(options["worker_id"])
+            self._start_metrics_server()
         super().handle(*args, **options)
+
+    def _start_metrics_server(self) -> None:
+        port, address = settings.WORKER_METRICS_PORT, settings.WORKER_METRICS_ADDRESS
+        if port:
+            start_http_server(port, addr=address)
+            logger.info("worker metrics on http://%s:%d/metrics", address, port)
 
     def _start_heartbeat(self, worker_id: str) -> None:
         stop = threading.Event()
