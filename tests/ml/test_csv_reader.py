@@ -445,3 +445,25 @@ def test_read_csv_sniffed_returns_a_frame_or_csv_parse_error_for_any_bytes(
     assert rows >= 1 or message
     if nrows is None:
         assert ingested == rows  # the preview-free read and the ingest agree on success and on failure
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    widths=st.lists(st.integers(1, 4), min_size=2, max_size=12),
+    quoted=st.booleans(),
+    skip_initial_space=st.booleans(),
+)
+def test_read_csv_sniffed_never_shifts_ragged_rows(widths: list[int], quoted: bool, skip_initial_space: bool) -> None:
+    cell = '"v"' if quoted else "v"
+    lines = [",".join([cell] * width) for width in widths]  # the first line is the header
+    options = ParseOptions(skip_initial_space=skip_initial_space)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ragged.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        bad = next((number for number, width in enumerate(widths, 1) if width != widths[0]), None)
+        try:
+            frame, line = read_csv_sniffed(path, options), None
+        except CsvParseError as error:
+            frame, line = None, error.line
+    assert line == bad
+    assert frame is None or frame.shape == (len(widths) - 1, widths[0])
