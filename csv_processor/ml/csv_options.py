@@ -15,7 +15,6 @@ PANDAS_NA_VALUES = (
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 )  # fmt: skip
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 DECIMAL_MARKS = (".", ",")
 THOUSANDS_SEPARATORS = (None, ",", ".", " ", "'")
 _FORBIDDEN_SEPARATORS = ("\r", "\n", "\x00")
