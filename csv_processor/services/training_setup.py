@@ -5,6 +5,7 @@ task with its reason, the default features and the pre-flight checks. Reads only
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from csv_processor.ml.cleaning.checks import dataset_checks
@@ -117,7 +118,8 @@ def _add_checks(setup: TrainingSetup, frame: pd.DataFrame, types: list, cv_folds
     if check.problems:
         return
     # Dataset checks look at the columns that will be used: unticking a leaking column clears its blocker.
-    used = frame[[*check.features, setup.target]]
+    # Infinities count as missing there (the leakage check's trees refuse them; training drops or imputes them).
+    used = frame[[*check.features, setup.target]].replace([np.inf, -np.inf], np.nan)
     seen = {item.message for item in setup.blockers + setup.warnings}
     for item in dataset_checks(used, target=setup.target):
         if item.severity == "info" or item.message in seen:
