@@ -2,6 +2,7 @@
 
 from django import forms
 
+SINGLE_KINDS = {"column", "choice", "text", "text_opt", "number", "scalar"}
 TEXT_HELP = {
     "scalars": "Separate values with commas.",
     "positions": "Row numbers (from 0), separated by commas.",
@@ -55,7 +56,14 @@ class CleaningStepForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.spec = spec
         for param in spec["params"]:
-            self.fields[f"p_{param['name']}"] = _field(param, columns)
+            name = f"p_{param['name']}"
+            self.fields[name] = _field(param, columns)
+            # Query strings give lists; a single-value field takes the one value, a text list field joins them.
+            given = self.initial.get(name)
+            if isinstance(given, list) and not isinstance(self.fields[name], forms.MultipleChoiceField):
+                separator = ";" if param["kind"] == "formats" else ","
+                self.initial[name] = given[0] if param["kind"] in SINGLE_KINDS else separator.join(map(str, given))
+        self.order_fields([*(f"p_{param['name']}" for param in spec["params"]), "confirm_loss"])
 
     def raw_params(self) -> dict:
         return {

@@ -1,6 +1,7 @@
 """Reads for csv_processor. An id from a URL reaches an object only through a `*_get_for_user` here."""
 
 import math
+from urllib.parse import urlencode
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -193,7 +194,11 @@ def dataset_version_recipe(*, version: DatasetVersion) -> list[dict]:
 def dataset_suggestions(*, dataset: Dataset, version: DatasetVersion) -> list[dict]:
     """The version's cleaning suggestions the user has not set aside, most confident first."""
     dismissed = set(dataset.dismissed_suggestions)
-    items = [s for s in version.suggestions or [] if f"{s['column']}\x1f{s['action']}" not in dismissed]
+    items = [dict(s) for s in version.suggestions or [] if f"{s['column']}\x1f{s['action']}" not in dismissed]
+    for item in items:
+        # The cleaning page opens with the suggested step filled in.
+        step = item.get("step") or {}
+        item["preview_query"] = urlencode({"op": step.get("op", ""), **step.get("params", {})}, doseq=True)
     return sorted(items, key=lambda s: -s["confidence"])
 
 

@@ -33,9 +33,8 @@ def _step_form(request: HttpRequest, version: object, op: str) -> CleaningStepFo
         return None
     columns = [column["name"] for column in version.schema]
     data = request.POST if request.method == "POST" else None
-    initial = {"op": op, "base_version": version.pk, **{f"p_{k}": v for k, v in request.GET.items() if k != "op"}}
-    if "p_positions" in initial:
-        initial["p_positions"] = ",".join(request.GET.getlist("positions"))
+    initial = {"op": op, "base_version": version.pk}
+    initial.update({f"p_{key}": values for key, values in request.GET.lists() if key != "op"})
     return CleaningStepForm(data, spec=spec, columns=columns, initial=initial)
 
 
@@ -55,9 +54,6 @@ def _render_page(request: HttpRequest, version: object, form: object, op: str, s
 def cleaning_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id)
     op = request.GET.get("op", "")
-    if "positions" in request.GET:
-        request.GET = request.GET.copy()
-        request.GET["p_positions"] = ",".join(request.GET.getlist("positions"))
     return _render_page(request, version, _step_form(request, version, op), op)
 
 

@@ -194,6 +194,7 @@ def test_delete_selected_rows_from_the_table(user_client, dataset):
         reverse("csv_processor:cleaning", args=[dataset.pk]), {"op": "delete_rows", "positions": ["1", "3"]}
     )
     assert form.context["form"].initial["p_positions"] == "1,3"
+    assert 'value="1,3"' in form.content.decode()
 
     _apply(user_client, dataset, "delete_rows", positions="1,3")
 

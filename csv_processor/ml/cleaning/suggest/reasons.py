@@ -34,17 +34,18 @@ def _phrase(name: str, value: float) -> str | None:
     if name in flags:
         return flags[name][0] if value >= 0.5 else flags[name][1]
     shares = {
-        "missing_ratio": "missing values",
-        "numeric_share": "readable as numbers",
-        "date_share": "readable as dates",
-        "whitespace_share": "with padding spaces",
-        "sentinel_share": "missing-value codes",
-        "outlier_share": "outliers (1.5 IQR)",
-        "far_outlier_share": "far outliers (3 IQR)",
-        "unique_ratio": "distinct",
+        "missing_ratio": ("missing values", "no missing values"),
+        "numeric_share": ("readable as numbers", "not numbers"),
+        "date_share": ("readable as dates", "not dates"),
+        "whitespace_share": ("with padding spaces", "no padding spaces"),
+        "sentinel_share": ("missing-value codes", "no missing-value codes"),
+        "outlier_share": ("outliers (1.5 IQR)", "no outliers"),
+        "far_outlier_share": ("far outliers (3 IQR)", "no far outliers"),
+        "unique_ratio": ("distinct", "one value"),
     }
     if name in shares:
-        return f"no {shares[name]}" if value == 0 else f"{_percent(value)} {shares[name]}"
+        some, none = shares[name]
+        return none if value == 0 else f"{_percent(value)} {some}"
     if name == "skew":
         return "skewed" if abs(value) >= 1 else "not skewed"
     if name == "log_unique":
@@ -70,5 +71,7 @@ def reason_for(tree: DecisionTreeClassifier, nodes: np.ndarray, features: dict[s
         if name not in used:
             used.append(name)
     phrases = [p for p in (_phrase(n, features[n]) for n in used) if p]
+    # Lead with what the column has (a share, a trait) rather than what it lacks.
+    phrases.sort(key=lambda phrase: phrase.startswith(("no ", "not ", "one value")))
     facts = ", ".join(dict.fromkeys(phrases[:MAX_PHRASES]))
     return f"{facts}: {ACTION_WORDS[action]}" if facts else ACTION_WORDS[action]
