@@ -1,10 +1,10 @@
 """Reads for csv_processor. An id from a URL reaches an object only through a `*_get_for_user` here."""
 
 import math
-from urllib.parse import urlencode
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pandas as pd
 from django.db.models import Max, QuerySet, Sum
