@@ -201,3 +201,9 @@ def test_anonymous_is_sent_to_login(client, dataset):
 
     assert response.status_code == 302
     assert reverse("users:login") in response["Location"]
+
+
+def test_media_files_have_no_public_url(user_client, dataset):
+    response = user_client.get("/media/" + dataset.current_version.file.name)
+
+    assert response.status_code == 404
