@@ -1,6 +1,7 @@
 """Training: task detection, preflight, one Pipeline per model, Auto mode and evaluation. Pure: no Django, no MLflow."""
 
 from csv_processor.ml.training.automl import Cancelled, Candidate, Progress, TrainConfig, TrainResult, train
+from csv_processor.ml.training.fit import FittedModel, fit_model
 from csv_processor.ml.training.pipeline import ALGORITHMS, build_pipeline
 from csv_processor.ml.training.preflight import Issue, Preflight, preflight
 from csv_processor.ml.training.prepare import TrainingBlocked
@@ -10,6 +11,7 @@ __all__ = [
     "ALGORITHMS",
     "Cancelled",
     "Candidate",
+    "FittedModel",
     "Issue",
     "Preflight",
     "Progress",
@@ -19,6 +21,7 @@ __all__ = [
     "TrainingBlocked",
     "build_pipeline",
     "detect_task",
+    "fit_model",
     "preflight",
     "suggest_targets",
     "train",

@@ -66,6 +66,26 @@ _GB_SPACE = {
     "subsample": (0.7, 0.85, 1.0),
     "min_samples_leaf": (1, 5, 20),
 }
+# Configurations that do well on many tabular datasets, tried before any random draw so a short budget
+# reaches them: deeper, regularised boosting with more rounds; forests with fewer features per split.
+PORTFOLIOS: dict[str, tuple[dict[str, Any], ...]] = {
+    "HistGradientBoosting": (
+        {"learning_rate": 0.1, "max_iter": 400, "max_leaf_nodes": 63, "min_samples_leaf": 20, "l2_regularization": 1.0},
+        {"learning_rate": 0.05, "max_iter": 400, "max_leaf_nodes": 31, "min_samples_leaf": 20, "max_features": 0.8},
+        {"learning_rate": 0.2, "max_iter": 200, "max_leaf_nodes": 15, "min_samples_leaf": 40},
+    ),
+    "RandomForest": (
+        {"n_estimators": 200, "max_features": 0.5, "min_samples_leaf": 1},
+        {"n_estimators": 200, "max_features": "sqrt", "min_samples_leaf": 2},
+    ),
+    "GradientBoosting": (
+        {"n_estimators": 300, "learning_rate": 0.1, "max_depth": 4, "subsample": 0.85},
+        {"n_estimators": 200, "learning_rate": 0.05, "max_depth": 3, "subsample": 0.85},
+    ),
+    "LogisticRegression": ({"C": 0.1}, {"C": 10.0}),
+    "Ridge": ({"alpha": 10.0},),
+    "DecisionTree": ({"max_depth": 8, "min_samples_leaf": 5},),
+}
 _DT_SPACE = {"max_depth": (None, 3, 5, 8, 12, 20), "min_samples_leaf": (1, 2, 5, 10, 20)}
 
 

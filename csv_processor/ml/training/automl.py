@@ -5,25 +5,31 @@ estimated cost fits after a reserve for the final refit and evaluation, so a run
 budget + 10%; the fixed part that cannot be cut (type inference, preflight, the first trial of each
 stage on very large data) is the "small fixed overhead" in the tests.
 
-Threads: below PARALLEL_ROWS training rows every fit is single-threaded (OpenMP and BLAS start-up
-costs more than it gains there, and two threads per fit oversubscribe a 2-core machine); above it
-the estimators use every core, one fit at a time, unless the machine is already busy (load average).
-Thread counts never change the results, only the speed.
+Threads follow `fit.threads_for`: one below 20,000 training rows or on a busy machine.
 """
 
 import logging
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from csv_processor.ml.training.algorithms import ALGORITHMS, BASELINE
 from csv_processor.ml.training.evaluation import MAIN_METRIC, model_card
-from csv_processor.ml.training.finalize import Candidate, best_trials, leaderboard, reserve_seconds, score, test_report
-from csv_processor.ml.training.importance import importance_plan, raw_importance
+from csv_processor.ml.training.finalize import (
+    Candidate,
+    Scored,
+    best_trials,
+    leaderboard,
+    reserve_seconds,
+    score,
+    test_report,
+)
+from csv_processor.ml.training.fit import threads_for
+from csv_processor.ml.training.importance import BUDGET_SHARE, importance_plan, raw_importance
 from csv_processor.ml.training.prepare import Prepared, prepare
 from csv_processor.ml.training.progress import Cancelled, Clock, Progress, Reporter
 from csv_processor.ml.training.search import SearchData, run_trial, search
@@ -32,8 +38,6 @@ from csv_processor.ml.training.split import cv_folds, split_rows
 logger = logging.getLogger(__name__)
 
 __all__ = ["Cancelled", "Candidate", "Progress", "TrainConfig", "TrainResult", "train"]
-
-PARALLEL_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -83,41 +87,22 @@ def train(df: pd.DataFrame, config: TrainConfig, *, progress=None, should_cancel
     train_pos, test_pos, split = split_rows(
         prepared.y, task=config.task, test_size=config.test_size, seed=config.seed, test_index=config.test_index
     )
-    n_jobs = _threads(len(train_pos))
+    n_jobs = threads_for(len(train_pos))
     with threadpool_limits(limits=n_jobs):
         return _fit_all(prepared, config, reporter, (train_pos, test_pos, split), n_jobs)
 
 
-def _threads(n_rows: int) -> int:
-    cpus = os.cpu_count() or 1
-    if n_rows < PARALLEL_ROWS or cpus == 1:
-        return 1
-    # When other work already holds the cores, OpenMP threads spin against it and a fit slows down
-    # several times over: stay on one thread then.
-    return cpus if os.getloadavg()[0] < cpus - 0.5 else 1
-
-
 def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split: tuple, n_jobs: int) -> TrainResult:
     train_pos, test_pos, info = split
-    y_train = prepared.y.iloc[train_pos]
-    data = SearchData(
-        X=prepared.X.iloc[train_pos],
-        y=y_train,
-        task=config.task,
-        kinds=prepared.kinds,
-        folds=cv_folds(y_train, task=config.task, folds=config.cv_folds, seed=config.seed),
-        seed=config.seed,
-        n_jobs=n_jobs,
-        recipe_steps=list(config.recipe_steps) or None,
-    )
+    data = _search_data(prepared, config, train_pos, n_jobs)
     X_test, y_test = prepared.X.iloc[test_pos], prepared.y.iloc[test_pos]
-    budget = config.budget_seconds
-
-    def reserve(trials: list) -> float:
-        return reserve_seconds(trials, data, budget, len(test_pos))
-
     baseline_trial = run_trial(data, BASELINE, {}, reporter, limit=reporter.clock.budget)
-    trials = search(data, list(config.algorithms or ALGORITHMS[config.task]), reporter, reserve)
+    trials = search(
+        data,
+        list(config.algorithms or ALGORITHMS[config.task]),
+        reporter,
+        lambda done: reserve_seconds(done, data, config.budget_seconds, len(test_pos)),
+    )
     if not trials:
         raise Cancelled("The time budget ran out before any model could be trained: raise the budget.")
     ranked = best_trials(trials)
@@ -127,42 +112,17 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
     classes = list(best.pipeline.classes_) if config.task != "regression" else []
     metrics, plots = test_report(data, best, y_test, classes)
     baseline_metrics, _ = test_report(data, baseline, y_test, classes)
-    reporter.report("importance", message="measuring which columns matter")
-    rows, repeats = importance_plan(
-        reporter.clock.remaining(), len(prepared.kinds), len(test_pos), best.candidate.predict_ms_per_row
-    )
-    importance = raw_importance(
-        best.pipeline,
-        X_test,
-        y_test,
-        task=config.task,
-        features=prepared.features,
-        seed=config.seed,
-        rows=rows,
-        repeats=repeats,
-    )
+    importance = _importance(best, prepared, X_test, y_test, config, reporter)
     reporter.report("evaluate", message="scoring the other algorithms on the test split")
-    rows = leaderboard(data, ranked, best, X_test, y_test, reporter)
-    card = model_card(
-        target=config.target,
-        task=config.task,
-        algorithm=best.candidate.algorithm,
-        features=prepared.features,
-        metrics=metrics,
-        baseline_metrics=baseline_metrics,
-        importance=importance,
-        warnings=[
-            issue.message for issue in prepared.check.warnings if issue.code in ("leakage_suspect", "small_class")
-        ],
-        class_counts={str(k): int(v) for k, v in y_train.value_counts().items()} if classes else {},
-        n_train=len(train_pos),
-        n_test=len(test_pos),
+    board = leaderboard(data, ranked, best, X_test, y_test, reporter)
+    card = _card(
+        config, prepared, best.candidate.algorithm, (metrics, baseline_metrics), importance, data.y, len(test_pos)
     )
     reporter.report("done", message=f"best: {best.candidate.algorithm}")
     return TrainResult(
         config=config,
         main_metric=MAIN_METRIC[config.task],
-        leaderboard=rows,
+        leaderboard=board,
         best=best.candidate,
         baseline=baseline.candidate,
         pipeline=best.pipeline,
@@ -178,6 +138,64 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
         warnings=tuple(issue.message for issue in prepared.check.warnings),
         trials=tuple(_as_candidate(t) for t in trials),
         elapsed_seconds=reporter.clock.elapsed(),
+    )
+
+
+def _search_data(prepared: Prepared, config: TrainConfig, train_pos: np.ndarray, n_jobs: int) -> SearchData:
+    y_train = prepared.y.iloc[train_pos]
+    return SearchData(
+        X=prepared.X.iloc[train_pos],
+        y=y_train,
+        task=config.task,
+        kinds=prepared.kinds,
+        folds=cv_folds(y_train, task=config.task, folds=config.cv_folds, seed=config.seed),
+        seed=config.seed,
+        n_jobs=n_jobs,
+        recipe_steps=list(config.recipe_steps) or None,
+    )
+
+
+def _importance(
+    best: Scored, prepared: Prepared, X_test: pd.DataFrame, y_test: pd.Series, config: TrainConfig, reporter: Reporter
+) -> list[dict]:
+    reporter.report("importance", message="measuring which columns matter")
+    # Sized to what is left of the budget: fewer rows or a single repeat rather than running over.
+    seconds = min(reporter.clock.remaining(), BUDGET_SHARE * config.budget_seconds)
+    rows, repeats = importance_plan(seconds, len(prepared.kinds), len(X_test), best.candidate.predict_ms_per_row)
+    return raw_importance(
+        best.pipeline,
+        X_test,
+        y_test,
+        task=config.task,
+        features=prepared.features,
+        seed=config.seed,
+        rows=rows,
+        repeats=repeats,
+    )
+
+
+def _card(
+    config: TrainConfig,
+    prepared: Prepared,
+    algorithm: str,
+    scores: tuple[dict, dict],
+    importance: list[dict],
+    y_train: pd.Series,
+    n_test: int,
+) -> dict:
+    limits = ("leakage_suspect", "small_class")
+    return model_card(
+        target=config.target,
+        task=config.task,
+        algorithm=algorithm,
+        features=prepared.features,
+        metrics=scores[0],
+        baseline_metrics=scores[1],
+        importance=importance,
+        warnings=[issue.message for issue in prepared.check.warnings if issue.code in limits],
+        class_counts={str(k): int(v) for k, v in y_train.value_counts().items()} if config.task != "regression" else {},
+        n_train=len(y_train),
+        n_test=n_test,
     )
 
 

@@ -65,7 +65,7 @@ def reserve_seconds(trials: list[Trial], data: SearchData, budget: float, n_test
     if not leaders:
         return margin
     best = leaders[0]
-    importance = importance_seconds(len(data.kinds), n_test, best.predict_ms_per_row)
+    importance = importance_seconds(len(data.kinds), n_test, best.predict_ms_per_row, budget)
     return margin + refit_seconds(best, len(data.folds)) + importance
 
 

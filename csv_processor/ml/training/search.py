@@ -18,14 +18,15 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import log_loss
 
-from csv_processor.ml.training.algorithms import BASELINE, AlgorithmSpec, algorithm_spec
+from csv_processor.ml.training.algorithms import BASELINE, PORTFOLIOS, AlgorithmSpec, algorithm_spec
 from csv_processor.ml.training.evaluation import main_score
 from csv_processor.ml.training.pipeline import build_pipeline
 from csv_processor.ml.training.progress import Reporter
 
 logger = logging.getLogger(__name__)
 
-MAX_ROUNDS = 12
+# Rounds end early when the budget or the untried configurations run out.
+MAX_ROUNDS = 30
 MAX_TRIAL_SHARE = 0.25
 # The leading algorithm gets this many configurations per round, the others one each.
 LEADER_DRAWS = 2
@@ -155,7 +156,11 @@ def _predict(model: Any, task: str, X: pd.DataFrame, y: np.ndarray) -> tuple[np.
 
 
 def sample_params(spec: AlgorithmSpec, seed: int, round_: int, index: int, tried: set[str]) -> dict[str, Any] | None:
-    """A seeded draw from the space that was not tried yet; None when the draws keep repeating."""
+    """The first untried portfolio configuration, else a seeded draw from the space not tried yet; None
+    when the draws keep repeating."""
+    for params in PORTFOLIOS.get(spec.name, ()):
+        if _key(spec.name, params) not in tried:
+            return dict(params)
     rng = np.random.default_rng([seed, round_, index])
     for _ in range(DRAWS_PER_CONFIG):
         params = {name: values[int(rng.integers(len(values)))] for name, values in spec.space.items()}

@@ -2,6 +2,7 @@
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ def test_train_leaderboard_has_one_row_per_algorithm_best_first(iris):
     names = [c.algorithm for c in result.leaderboard]
     assert len(names) == len(set(names))
     assert result.leaderboard[0] == result.best
-    assert [c.cv_mean for c in result.leaderboard] == sorted((c.cv_mean for c in result.leaderboard), reverse=True)
+    assert result.best.cv_mean >= max(c.cv_mean for c in result.leaderboard if c.test_score is not None) - 1e-9
     assert result.class_labels == ["setosa", "versicolor", "virginica"]
 
 
@@ -88,9 +89,7 @@ def test_train_blocks_impossible_data_with_the_preflight_reason(iris):
 def test_train_replays_a_recorded_test_split(diabetes):
     config = TrainConfig(target="target", task="regression", algorithms=("Ridge",), budget_seconds=5, seed=1)
     first = train(diabetes, config)
-    again = train(
-        diabetes, TrainConfig(**{**config.__dict__, "seed": 2, "test_index": tuple(first.split["test_index"])})
-    )
+    again = train(diabetes, replace(config, seed=2, test_index=tuple(first.split["test_index"])))
     assert again.split["test_hash"] == first.split["test_hash"]
     assert again.split["n_test"] == first.split["n_test"] == math.ceil(0.2 * len(diabetes))
 

@@ -6,7 +6,8 @@ import pytest
 
 from csv_processor.ml.cleaning.recipe import Recipe
 from csv_processor.ml.cleaning.steps import fit_step
-from csv_processor.ml.training import ALGORITHMS, build_pipeline
+from csv_processor.ml.training import ALGORITHMS, build_pipeline, fit_model
+from csv_processor.ml.training.fit import threads_for
 
 KINDS = {
     "amount": "float",
@@ -103,3 +104,12 @@ def test_build_pipeline_replays_the_cleaning_recipe_on_raw_rows():
     pipeline.fit(train, _target(train.rename(columns={"n": "count"}), "regression"))
     assert list(pipeline.named_steps) == ["recipe", "prepare", "model"]
     assert len(pipeline.predict(_unseen().rename(columns={"count": "n"}))) == 4
+
+
+def test_fit_model_fits_single_threaded_on_small_data_and_times_the_fit():
+    train = _raw(50, seed=3)
+    fitted = fit_model(train, _target(train, "binary"), task="binary", algorithm="RandomForest", feature_types=KINDS)
+    assert fitted.threads == threads_for(50) == 1
+    assert fitted.pipeline.named_steps["model"].n_jobs == 1
+    assert 0 < fitted.fit_seconds < 30
+    assert len(fitted.pipeline.predict(_unseen())) == 4
