@@ -4,6 +4,7 @@ Every variable is listed in README.md and `.env.example`. The defaults give a wo
 install (SQLite in WAL mode, local media, MLflow on SQLite); production sets the variables explicitly.
 """
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -261,3 +262,73 @@ MLFLOW_RETRY_SECONDS = env_int("CSVA_MLFLOW_RETRY_SECONDS", 60)
 # A training job refreshes its heartbeat this often; one silent for TRAINING_STALE_SECONDS is re-queued once.
 TRAINING_HEARTBEAT_SECONDS = env_int("CSVA_TRAINING_HEARTBEAT_SECONDS", 10)
 TRAINING_STALE_SECONDS = env_int("CSVA_TRAINING_STALE_SECONDS", 60)
+
+# --- Security hardening -----------------------------------------------------------------------------
+# Log-in throttling (django-axes): failures are counted per user name *and* client address, so one
+# attacker cannot lock a user out for everyone; the lock-out page does not say whether the user exists.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("CSVA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("CSVA_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "users/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "users.client_ip.client_ip"
+AXES_VERBOSE = False
+# How many reverse proxies (nginx) stand in front of the app; their X-Forwarded-For entries are trusted.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline.
+# Styles allow inline because plotly.js sets chart styles at run time; scripts are what CSP guards.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# HTTPS: HSTS outside DEBUG; production (behind TLS) also sets DJANGO_SECURE_SSL_REDIRECT and DJANGO_BEHIND_TLS_PROXY.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+
+# --- Serving ----------------------------------------------------------------------------------------
+# The REST API's OpenAPI schema (/api/schema/) and Swagger UI (/api/docs/), with the UI's assets served
+# by the app (drf-spectacular-sidecar), never from a CDN.
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+# Prediction calls per user (any of their tokens or their session), e.g. "600/min"; over it: 429 + Retry-After.
+# The counts live in the cache (CACHES), which is per process unless a shared cache is configured.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"predict": os.environ.get("CSVA_API_PREDICT_RATE", "600/min")}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CSV Analyzer API",
+    "DESCRIPTION": "Deployed models: input schema, predictions (also in MLflow's scoring protocol) and feedback.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Limits of one prediction request: rows, body bytes and JSON nesting depth.
+PREDICT_MAX_ROWS = env_int("CSVA_PREDICT_MAX_ROWS", 1000)
+PREDICT_MAX_BYTES = env_int("CSVA_PREDICT_MAX_BYTES", 2 * 1024 * 1024)
+PREDICT_MAX_DEPTH = env_int("CSVA_PREDICT_MAX_DEPTH", 6)
+# Share of prediction requests whose rows are logged (for drift and live accuracy), the size cap of a
+# logged record, and how long logged predictions are kept.
+PREDICTION_LOG_SAMPLE = float(os.environ.get("CSVA_PREDICTION_LOG_SAMPLE", "") or 1.0)
+PREDICTION_LOG_MAX_BYTES = env_int("CSVA_PREDICTION_LOG_MAX_BYTES", 4096)
+PREDICTION_RETENTION_DAYS = env_int("CSVA_PREDICTION_RETENTION_DAYS", 30)
+# How often the worker recomputes input drift of deployed models and prunes the prediction log.
+DRIFT_INTERVAL_SECONDS = env_int("CSVA_DRIFT_INTERVAL_SECONDS", 3600)

@@ -1,5 +1,6 @@
 """REST views for accounts: validate, call one service or selector, respond."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,5 +17,6 @@ class MeApi(APIView):
             model = User
             fields = ["id", "username", "email"]
 
+    @extend_schema(responses=OutputSerializer, summary="The account the credentials belong to")
     def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer(request.user).data)
