@@ -302,3 +302,14 @@ def test_utf16_file_uploads(user_client):
 
     assert response.status_code == 302
     assert Upload.objects.get().parse_options["encoding"].lower().startswith("utf-16")
+
+
+def test_script_in_headers_and_cells_is_shown_as_text(user_client):
+    post_upload(user_client, "x.csv", b"<script>alert('h')</script>,b\n<img src=x onerror=alert(1)>,2\n")
+    upload = Upload.objects.get()
+
+    page = user_client.get(reverse("csv_processor:upload-confirm", args=[upload.pk])).content.decode()
+
+    assert "<script>alert('h')" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#x27;h&#x27;)&lt;/script&gt;" in page
