@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from csv_processor.models import Dataset, DatasetVersion, Upload, WorkerHeartbeat
+from csv_processor.models import Dataset, DatasetVersion, TrainedModel, TrainingRun, Upload, WorkerHeartbeat
 
 
 class DatasetVersionInline(admin.TabularInline):
@@ -49,3 +49,41 @@ class UploadAdmin(admin.ModelAdmin):
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ("worker_id", "hostname", "pid", "started_at", "last_seen_at")
     readonly_fields = ("worker_id", "hostname", "pid", "started_at", "last_seen_at")
+
+
+# --- Training ---------------------------------------------------------------------------------------
+
+
+class TrainedModelInline(admin.StackedInline):
+    model = TrainedModel
+    fields = ("file", "sha256", "size_bytes", "algorithm", "sklearn_version", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "dataset_version", "target", "task", "status", "best_algorithm", "created_at")
+    list_filter = ("status", "task", "tracking_status", "best_algorithm")
+    search_fields = ("target", "owner__username", "dataset_version__dataset__name", "mlflow_run_id")
+    list_select_related = ("owner", "dataset_version__dataset")
+    raw_id_fields = ("owner", "dataset_version")
+    date_hierarchy = "created_at"
+    # Results are written by the worker only; staff can look and cancel through the app.
+    readonly_fields = [field.name for field in TrainingRun._meta.fields]
+    inlines = [TrainedModelInline]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(TrainedModel)
+class TrainedModelAdmin(admin.ModelAdmin):
+    list_display = ("id", "run", "algorithm", "size_bytes", "sha256", "created_at")
+    search_fields = ("sha256", "run__target", "run__owner__username")
+    list_select_related = ("run",)
+    readonly_fields = [field.name for field in TrainedModel._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from csv_processor.views import cleaning, datasets, uploads
+from csv_processor.views import training as training_views
 
 app_name = "csv_processor"
 
@@ -33,4 +34,18 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/suggestions/apply/", cleaning.suggestion_apply, name="suggestion-apply"),
     path("datasets/<int:dataset_id>/suggestions/dismiss/", cleaning.suggestion_dismiss_view, name="suggestion-dismiss"),
     path("cleaning-jobs/<int:job_id>/", cleaning.cleaning_job_status, name="cleaning-job"),
+]
+
+# --- Training ---------------------------------------------------------------------------------------
+urlpatterns += [
+    path("datasets/<int:dataset_id>/v/<int:number>/train/", training_views.training_new, name="training-new"),
+    path(
+        "datasets/<int:dataset_id>/v/<int:number>/train/setup/",
+        training_views.training_setup_partial,
+        name="training-setup",
+    ),
+    path("datasets/<int:dataset_id>/runs/", training_views.dataset_runs_partial, name="dataset-runs"),
+    path("runs/", training_views.run_list, name="run-list"),
+    path("runs/<int:run_id>/", training_views.run_detail, name="run-detail"),
+    path("runs/<int:run_id>/cancel/", training_views.run_cancel, name="run-cancel"),
 ]

@@ -109,6 +109,15 @@ class TrainingRun(models.Model):
     def is_active(self) -> bool:
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
+    @property
+    def scalar_metrics(self) -> list[tuple[str, float, float | None]]:
+        """(name, test value, baseline value) for the single-number test metrics, in stored order."""
+        return [
+            (name, value, self.baseline_metrics.get(name))
+            for name, value in self.metrics.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        ]
+
 
 class TrainedModel(models.Model):
     """The best fitted Pipeline of a run, as a joblib file under MEDIA_ROOT (generated name, checked SHA-256)."""

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from csv_processor.models import DatasetVersion, TrainingRun
-from csv_processor.services.training_setup import TASKS, algorithm_names, training_setup
+from csv_processor.services.training_setup import TASKS, TrainingSetup, algorithm_names, training_setup
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,16 @@ def _validate_choices(options: TrainingOptions, task: str, columns: list[str]) -
 
 
 def training_run_create(
-    *, owner: object, version: DatasetVersion, options: TrainingOptions, idempotency_key: str = ""
+    *,
+    owner: object,
+    version: DatasetVersion,
+    options: TrainingOptions,
+    idempotency_key: str = "",
+    enqueue: bool = True,
 ) -> TrainingRun:
-    """Check the settings and the data, then queue a run; the same `idempotency_key` returns the first run."""
+    """Check the settings and the data, then queue a run; the same `idempotency_key` returns the first run.
+
+    `enqueue=False` leaves the run for the caller to execute in-process (the `train` command)."""
     if version.dataset.owner_id != owner.pk:
         raise ValidationError("You can only train on your own datasets.", code="owner")
     if idempotency_key:
@@ -83,10 +90,12 @@ def training_run_create(
     _validate_choices(options, setup.task, setup.columns)
     if not setup.ok:
         raise ValidationError([item.message for item in setup.blockers], code="preflight")
-    return _create(owner, version, options, setup, idempotency_key)
+    return _create(owner, version, options, setup, idempotency_key, enqueue)
 
 
-def _create(owner: object, version: DatasetVersion, options: TrainingOptions, setup, key: str) -> TrainingRun:
+def _create(
+    owner: object, version: DatasetVersion, options: TrainingOptions, setup: TrainingSetup, key: str, enqueue: bool
+) -> TrainingRun:
     from csv_processor.tasks import training_run_execute_task
 
     try:
@@ -107,7 +116,8 @@ def _create(owner: object, version: DatasetVersion, options: TrainingOptions, se
                 progress={"stage": "queued"},
                 warnings=[item.message for item in setup.warnings],
             )
-            transaction.on_commit(lambda: training_run_execute_task.enqueue(run.pk))
+            if enqueue:
+                transaction.on_commit(lambda: training_run_execute_task.enqueue(run.pk))
     except IntegrityError:
         # A second click raced the first past the lookup above; the unique key kept one run.
         existing = TrainingRun.objects.filter(owner=owner, idempotency_key=key).first() if key else None

@@ -9,6 +9,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,8 +40,8 @@ class _Monitor:
     connection (and may wait on this thread's transaction), so those reports wait for the next one here.
     """
 
-    def __init__(self, run_id: int, attempt: int) -> None:
-        self.run_id, self.attempt = run_id, attempt
+    def __init__(self, run_id: int, attempt: int, on_progress: Callable[[dict], None] | None = None) -> None:
+        self.run_id, self.attempt, self.on_progress = run_id, attempt, on_progress
         self.thread = threading.get_ident()
         self.written_at = self.checked_at = 0.0
         self.cancel = False
@@ -65,6 +66,8 @@ class _Monitor:
         }
         if not self.mine().update(progress=state, heartbeat_at=timezone.now()):
             self.lost = True
+        if self.on_progress is not None:
+            self.on_progress(state)
 
     def should_cancel(self) -> bool:
         now = time.monotonic()
@@ -128,13 +131,13 @@ def _finish(monitor: _Monitor, status: str, error: str = "") -> TrainingRun | No
     return TrainingRun.objects.get(pk=monitor.run_id)
 
 
-def training_run_execute(*, run_id: int) -> TrainingRun | None:
+def training_run_execute(*, run_id: int, on_progress: Callable[[dict], None] | None = None) -> TrainingRun | None:
     """Train a queued run; idempotent: only a QUEUED run is taken, by one worker, once per claim."""
     run = _claim(run_id)
     if run is None:
         logger.info("training run %s is not queued (deleted, cancelled or taken); nothing to do", run_id)
         return None
-    monitor = _Monitor(run.pk, run.attempts)
+    monitor = _Monitor(run.pk, run.attempts, on_progress)
     with _heartbeat(monitor):
         try:
             frame, steps = training_frame(version=run.dataset_version)
@@ -176,6 +179,8 @@ def _config(run: TrainingRun, steps: list[dict]) -> TrainConfig:
         seed=run.seed,
         budget_seconds=float(run.budget_seconds),
         recipe_steps=tuple(steps),
+        # A retraining replays the held-out rows of the model it is compared with (services/serving_retrain.py).
+        test_index=tuple(run.split["test_index"]) if run.split.get("replay") else None,
     )
 
 

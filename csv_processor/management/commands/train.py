@@ -1,0 +1,116 @@
+"""`manage.py train FILE_OR_DATASET_ID --target COL --owner USERNAME [--budget S] [--algorithms ...] [--seed N]`.
+
+Runs the same services as the web (import, checks, training, MLflow logging) in this process, with a
+progress bar on stderr, and prints a JSON summary as the last line of stdout.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
+
+from csv_processor.models import Dataset, TrainingRun
+from csv_processor.selectors import dataset_get_for_user
+from csv_processor.services.imports import dataset_import_file
+from csv_processor.services.training import TrainingOptions, training_run_create
+from csv_processor.services.training_execute import training_run_execute
+
+
+class Command(BaseCommand):
+    help = "Train a model on a CSV file or an existing dataset, as the web's Train button does."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("source", help="A CSV file to import first, or the id of one of the owner's datasets.")
+        parser.add_argument("--target", required=True, help="The column to predict.")
+        parser.add_argument("--owner", required=True, help="Username of the owner.")
+        parser.add_argument("--task", choices=["binary", "multiclass", "regression"], help="Default: detected.")
+        parser.add_argument("--budget", type=int, default=60, help="Time budget in seconds (5 to 3600).")
+        parser.add_argument("--algorithms", nargs="*", default=[], help="Default: Auto (all that apply).")
+        parser.add_argument("--features", nargs="*", help="Default: all but identifier-like columns.")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--cv-folds", type=int, default=5)
+        parser.add_argument("--test-size", type=float, default=0.2)
+        parser.add_argument("--deploy", action="store_true", help="Deploy the model (not available yet).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        owner = get_user_model().objects.filter(username=options["owner"]).first()
+        if owner is None:
+            raise CommandError(f"No user named {options['owner']!r}.")
+        dataset = self._dataset(owner, options["source"])
+        try:
+            run = training_run_create(
+                owner=owner, version=dataset.current_version, options=_options(options), enqueue=False
+            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        run = training_run_execute(run_id=run.pk, on_progress=self._progress) or TrainingRun.objects.get(pk=run.pk)
+        self.stderr.write("")
+        if options["deploy"]:
+            self.stderr.write("Note: deploying is not available yet; the model is saved and can be deployed later.")
+        self.stdout.write(json.dumps(_summary(run, dataset)))
+        if run.status != TrainingRun.Status.SUCCEEDED:
+            raise CommandError(f"Training {run.get_status_display().lower()}: {run.error}")
+
+    def _dataset(self, owner: object, source: str) -> Dataset:
+        path = Path(source)
+        if path.is_file():
+            try:
+                return dataset_import_file(owner=owner, path=path, on_progress=self._import_progress)
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages)) from exc
+        if not source.isdigit():
+            raise CommandError(f"{source!r} is neither a file nor a dataset id.")
+        try:
+            dataset = dataset_get_for_user(user=owner, dataset_id=int(source))
+        except Http404 as exc:
+            raise CommandError(f"{owner} has no dataset {source}.") from exc
+        if dataset.current_version is None:
+            raise CommandError(f"Dataset {source} has no data yet.")
+        return dataset
+
+    def _import_progress(self, share: float) -> None:
+        self.stderr.write(f"\rimporting [{'#' * int(share * 30):<30}] {share:4.0%}", ending="")
+
+    def _progress(self, state: dict) -> None:
+        total = (state.get("elapsed") or 0) + (state.get("remaining") or 0)
+        share = min((state.get("elapsed") or 0) / total, 1.0) if total else 0.0
+        bar = "#" * int(share * 30)
+        stage = state.get("stage", "")
+        self.stderr.write(f"\rtraining [{bar:<30}] {state.get('elapsed', 0):6.1f}s {stage:<10}", ending="")
+
+
+def _options(options: dict) -> TrainingOptions:
+    return TrainingOptions(
+        target=options["target"],
+        task=options["task"],
+        features=tuple(options["features"]) if options["features"] is not None else None,
+        algorithms=tuple(options["algorithms"]),
+        test_size=options["test_size"],
+        cv_folds=options["cv_folds"],
+        seed=options["seed"],
+        budget_seconds=options["budget"],
+    )
+
+
+def _summary(run: TrainingRun, dataset: Dataset) -> dict:
+    model = getattr(run, "trained_model", None) if run.status == TrainingRun.Status.SUCCEEDED else None
+    return {
+        "run_id": run.pk,
+        "dataset_id": dataset.pk,
+        "status": run.status,
+        "error": run.error,
+        "model_id": model.pk if model else None,
+        "best_algorithm": run.best_algorithm,
+        "main_metric": run.main_metric,
+        "leaderboard": run.leaderboard,
+        "test_metrics": {name: value for name, value, _ in run.scalar_metrics},
+        "tracking_status": run.tracking_status,
+        "mlflow_run_id": run.mlflow_run_id,
+        "registered_model": f"{run.registered_model_name}/{run.registered_model_version}"
+        if run.registered_model_version
+        else "",
+    }

@@ -1,0 +1,107 @@
+"""Train models on a dataset version and follow the runs."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from csv_processor.forms_training import TrainingForm
+from csv_processor.models import DatasetVersion
+from csv_processor.selectors import dataset_get_for_user, dataset_version_get_for_user
+from csv_processor.services.training import TrainingOptions, training_run_cancel, training_run_create
+from csv_processor.services.training_selectors import (
+    training_run_get_for_user,
+    training_run_list,
+    training_run_mlflow_url,
+)
+from csv_processor.services.training_setup import algorithm_names, training_setup
+
+
+def _form(version: DatasetVersion, data: object = None, initial: dict | None = None) -> TrainingForm:
+    columns = [column["name"] for column in version.schema]
+    algorithms = list(dict.fromkeys(name for names in algorithm_names().values() for name in names))
+    return TrainingForm(data, columns=columns, algorithms=algorithms, initial=initial or {})
+
+
+def _options(data: dict) -> TrainingOptions:
+    return TrainingOptions(
+        target=data["target"],
+        task=data["task"] or None,
+        features=tuple(data["features"]),
+        algorithms=tuple(data["algorithms"]),
+        test_size=data["test_size"],
+        cv_folds=data["cv_folds"],
+        seed=data["seed"],
+        budget_seconds=data["budget_seconds"],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResponse:
+    version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
+    if request.method == "POST":
+        form = _form(version, request.POST)
+        if form.is_valid():
+            try:
+                run = training_run_create(
+                    owner=request.user,
+                    version=version,
+                    options=_options(form.cleaned_data),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("csv_processor:run-detail", run_id=run.pk)
+        setup = training_setup(version=version, target=request.POST.get("target"), task=request.POST.get("task"))
+    else:
+        setup = training_setup(version=version, target=request.GET.get("target"))
+        form = _form(version, initial={"target": setup.target, "features": setup.default_features})
+    context = {"dataset": version.dataset, "version": version, "form": form, "setup": setup}
+    return render(request, "csv_processor/training_new.html", context, status=400 if request.method == "POST" else 200)
+
+
+def training_setup_partial(request: HttpRequest, dataset_id: int, number: int) -> HttpResponse:
+    """Detected task, default features and pre-flight checks for the chosen target (htmx)."""
+    version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
+    setup = training_setup(version=version, target=request.GET.get("target"), task=request.GET.get("task"))
+    form = _form(
+        version,
+        initial={"target": setup.target, "task": request.GET.get("task", ""), "features": setup.default_features},
+    )
+    context = {"dataset": version.dataset, "version": version, "form": form, "setup": setup}
+    return render(request, "csv_processor/partials/_run_setup.html", context)
+
+
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = training_run_get_for_user(user=request.user, run_id=run_id)
+    if request.htmx and request.htmx.target == "run-progress":
+        if not run.is_active:
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+        return render(request, "csv_processor/partials/_run_progress.html", {"run": run})
+    context = {"run": run, "dataset": run.dataset_version.dataset, "mlflow_url": training_run_mlflow_url(run=run)}
+    return render(request, "csv_processor/run_detail.html", context)
+
+
+@require_POST
+def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = training_run_get_for_user(user=request.user, run_id=run_id)
+    try:
+        run = training_run_cancel(run=run)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "Cancelled." if not run.is_active else "Stopping the run…")
+    return redirect("csv_processor:run-detail", run_id=run.pk)
+
+
+def run_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "csv_processor/run_list.html", {"runs": training_run_list(user=request.user)})
+
+
+def dataset_runs_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    """The latest runs of one dataset, for its page (htmx)."""
+    dataset = dataset_get_for_user(user=request.user, dataset_id=dataset_id)
+    runs = training_run_list(user=request.user, dataset=dataset)[:10]
+    return render(request, "csv_processor/partials/_run_list.html", {"runs": runs, "dataset": dataset})
