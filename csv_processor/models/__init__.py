@@ -2,14 +2,20 @@
 
 from csv_processor.models.cleaning import CleaningJob, CleanModelArtifact
 from csv_processor.models.datasets import Dataset, DatasetVersion, Upload
+from csv_processor.models.serving import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, Prediction
 from csv_processor.models.training import TrainedModel, TrainingRun
 from csv_processor.models.workers import WorkerHeartbeat
 
 __all__ = [
+    "BatchPrediction",
     "CleanModelArtifact",
     "CleaningJob",
     "Dataset",
     "DatasetVersion",
+    "DeployedModel",
+    "ModelRetrain",
+    "ModelVersion",
+    "Prediction",
     "TrainedModel",
     "TrainingRun",
     "Upload",
