@@ -37,3 +37,27 @@ def training_tracking_retry_task() -> None:
     from csv_processor.services.training_tracking import training_runs_track_pending
 
     training_runs_track_pending()
+
+
+# --- Serving ----------------------------------------------------------------------------------------
+
+
+@task()
+def batch_prediction_execute_task(batch_id: int) -> None:
+    from csv_processor.services.predictions_batch import batch_prediction_execute
+
+    batch_prediction_execute(batch_id=batch_id)
+
+
+@task()
+def serving_maintenance_task() -> None:
+    from csv_processor.services.drift import serving_maintenance
+
+    serving_maintenance()
+
+
+@task()
+def model_retrain_compare_task(retrain_id: int) -> None:
+    from csv_processor.services.serving_retrain import model_retrain_compare
+
+    model_retrain_compare(retrain_id=retrain_id)

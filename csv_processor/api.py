@@ -1,0 +1,214 @@
+"""REST views for deployed models: validate, call one service or selector, respond.
+
+The prediction views answer with plain dicts rather than running an output serializer per request:
+on a small model the serializer would cost more than the prediction. Their serializers still describe
+the responses in the OpenAPI schema.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from csv_processor.api_http import (
+    CSVBodyParser,
+    LimitedJSONParser,
+    PredictRateThrottle,
+    ScoringJSONParser,
+    TokenBasicAuthentication,
+)
+from csv_processor.serializers import (
+    DeployedModelDetailSerializer,
+    DeployedModelListSerializer,
+    PredictionOutputSerializer,
+)
+from csv_processor.services.predictions import prediction_feedback_record
+from csv_processor.services.serving_protocol import ProtocolError, scoring_input_read
+from csv_processor.services.serving_runtime import (
+    InputError,
+    ModelNotReady,
+    deployed_model_for_serving,
+    prediction_make,
+)
+from csv_processor.services.serving_selectors import (
+    deployed_model_detail,
+    deployed_model_get_for_user,
+    deployed_model_list,
+)
+from users.authentication import ApiTokenAuthentication
+
+
+class BasicTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "csv_processor.api_http.TokenBasicAuthentication"
+    name = "basicToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {"type": "http", "scheme": "basic", "description": "Any user name; the API token as the password."}
+
+
+class ModelNotReadyError(exceptions.APIException):
+    status_code = 409
+    default_detail = "This model is not ready to predict."
+    default_code = "not_ready"
+
+
+class ModelListApi(APIView):
+    @extend_schema(responses=DeployedModelListSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(DeployedModelListSerializer(deployed_model_list(user=request.user), many=True).data)
+
+
+class ModelDetailApi(APIView):
+    @extend_schema(responses=DeployedModelDetailSerializer)
+    def get(self, request: Request, model_id: int) -> Response:
+        model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+        return Response(DeployedModelDetailSerializer(deployed_model_detail(deployed_model=model)).data)
+
+
+class PredictionCreateApi(APIView):
+    """Predict records (objects of column: value) with the model's active version."""
+
+    parser_classes = [LimitedJSONParser]
+    throttle_classes = [PredictRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        records = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+        explain = serializers.BooleanField(default=False)
+
+        class Meta:
+            ref_name = "PredictionInput"
+
+    @extend_schema(request=InputSerializer, responses=PredictionOutputSerializer)
+    def post(self, request: Request, model_id: int) -> Response:
+        model = deployed_model_for_serving(user=request.user, model_id=model_id)
+        data = request.data
+        if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+            # Only the envelope is checked here; the records are checked against the model's schema.
+            raise exceptions.ValidationError({"records": ["Send a JSON object with a list of records."]})
+        explain = data.get("explain", False)
+        if not isinstance(explain, bool):
+            raise exceptions.ValidationError({"explain": ["Must be true or false."]})
+        try:
+            result = prediction_make(
+                deployed_model=model, owner=request.user, records=data["records"], channel="api", explain=explain
+            )
+        except InputError as exc:
+            raise exceptions.ValidationError(exc.errors) from None
+        except ModelNotReady as exc:
+            raise ModelNotReadyError(str(exc)) from None
+        body = {
+            "model_id": model.pk,
+            "version": result.version,
+            "prediction_ids": result.ids,
+            "predictions": result.predictions,
+            "warnings": result.warnings,
+        }
+        if result.probabilities is not None:
+            body["probabilities"] = result.probabilities
+        if result.explanations is not None:
+            body["explanations"] = result.explanations
+        return Response(body)
+
+
+MLFLOW_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    409: "INVALID_STATE",
+    413: "BAD_REQUEST",
+    415: "BAD_REQUEST",
+    429: "REQUEST_LIMIT_EXCEEDED",
+}
+
+
+class ModelInvocationsApi(APIView):
+    """MLflow's scoring-server protocol: `dataframe_split`, `dataframe_records`, `instances` or `inputs`
+    (JSON), or a CSV body; answers `{"predictions": [...]}`, errors as `{"error_code", "message"}`."""
+
+    parser_classes = [ScoringJSONParser, CSVBodyParser]
+    throttle_classes = [PredictRateThrottle]
+    authentication_classes = [ApiTokenAuthentication, TokenBasicAuthentication, SessionAuthentication]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, model_id: int) -> Response:
+        model = deployed_model_for_serving(user=request.user, model_id=model_id)
+        try:
+            scoring = scoring_input_read(content_type=request.content_type, data=request.data)
+            result = prediction_make(
+                deployed_model=model,
+                owner=request.user,
+                records=scoring.records,
+                channel="api",
+                text_values=scoring.text_values,
+            )
+        except ProtocolError as exc:
+            return Response({"error_code": exc.error_code, "message": str(exc)}, status=400)
+        except InputError as exc:
+            return Response({"error_code": "BAD_REQUEST", "message": str(exc), "errors": exc.errors}, status=400)
+        except ModelNotReady as exc:
+            raise ModelNotReadyError(str(exc)) from None
+        return Response({"predictions": result.predictions})
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if response.status_code >= 400 and isinstance(response.data, dict) and "error_code" not in response.data:
+            detail = response.data.get("detail", response.data)
+            response.data = {
+                "error_code": MLFLOW_ERROR_CODES.get(response.status_code, "INTERNAL_ERROR"),
+                "message": str(detail),
+            }
+        return response
+
+
+class ModelPingApi(APIView):
+    """`GET .../ping`, as MLflow's ScoringServerClient checks before it invokes."""
+
+    authentication_classes = ModelInvocationsApi.authentication_classes
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, model_id: int) -> Response:
+        deployed_model_for_serving(user=request.user, model_id=model_id)
+        return Response({"status": "ok"})
+
+
+class FeedbackCreateApi(APIView):
+    """Report true outcomes of earlier predictions, by prediction id, for live accuracy."""
+
+    parser_classes = [LimitedJSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        class OutcomeSerializer(serializers.Serializer):
+            prediction_id = serializers.UUIDField()
+            actual = serializers.JSONField()
+
+            class Meta:
+                ref_name = "FeedbackOutcome"
+
+        class Meta:
+            ref_name = "FeedbackInput"
+
+        feedback = OutcomeSerializer(many=True, allow_empty=False, max_length=1000)
+
+    class OutputSerializer(serializers.Serializer):
+        updated = serializers.IntegerField()
+        unknown = serializers.ListField(child=serializers.CharField())
+
+        class Meta:
+            ref_name = "FeedbackResult"
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request: Request, model_id: int) -> Response:
+        model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcomes = [(str(item["prediction_id"]), item["actual"]) for item in serializer.validated_data["feedback"]]
+        try:
+            result = prediction_feedback_record(deployed_model=model, outcomes=outcomes)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError({"feedback": exc.messages}) from None
+        return Response(self.OutputSerializer({"updated": result.updated, "unknown": result.unknown}).data)

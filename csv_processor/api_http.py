@@ -1,0 +1,122 @@
+"""HTTP plumbing of the REST API: request parsers with size and depth limits, the per-user prediction
+throttle, and token-as-password Basic auth so MLflow's own clients (which cannot set headers) can call."""
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from django.conf import settings
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
+
+from users.services import api_token_authenticate
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+def _read_limited(stream: Any, parser_context: dict | None) -> bytes:
+    limit = settings.PREDICT_MAX_BYTES
+    request = (parser_context or {}).get("request")
+    declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    body = stream.read(limit + 1) if stream is not None else b""
+    if len(body) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    return body
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a valid JSON number; send null for a missing value.")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+class LimitedJSONParser(BaseParser):
+    """Strict JSON (no NaN or Infinity), at most PREDICT_MAX_BYTES and PREDICT_MAX_DEPTH levels deep."""
+
+    media_type = "application/json"
+    constant = staticmethod(_reject_constant)
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        body = _read_limited(stream, parser_context)
+        try:
+            data = json.loads(body.decode("utf-8"), parse_constant=self.constant)
+        except RecursionError:
+            raise exceptions.ParseError("The JSON is nested too deeply.") from None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise exceptions.ParseError(f"JSON parse error: {exc}") from None
+        if _depth(data) > settings.PREDICT_MAX_DEPTH:
+            raise exceptions.ParseError(f"The JSON is nested more than {settings.PREDICT_MAX_DEPTH} levels deep.")
+        return data
+
+
+def _nan_is_missing(name: str) -> None:
+    if name != "NaN":
+        _reject_constant(name)
+
+
+class ScoringJSONParser(LimitedJSONParser):
+    """As LimitedJSONParser, but NaN reads as a missing value: MLflow's clients write DataFrame gaps that way."""
+
+    constant = staticmethod(_nan_is_missing)
+
+
+class CSVBodyParser(BaseParser):
+    """A `text/csv` body, returned as bytes for the scoring-protocol reader."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> bytes:
+        return _read_limited(stream, parser_context)
+
+
+class PredictRateThrottle(UserRateThrottle):
+    """CSVA_API_PREDICT_RATE per user, whichever token or session they call with."""
+
+    scope = "predict"
+
+    def get_rate(self) -> str | None:
+        # Read on each request (not frozen at import), so a changed setting applies at once.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class TokenBasicAuthentication(BaseAuthentication):
+    """`Authorization: Basic base64(<any name>:<API token>)`: how a netrc file lets MLflow's
+    ScoringServerClient (which sends no custom headers) authenticate with a personal API token."""
+
+    def authenticate(self, request: Request) -> tuple[object, None] | None:
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() != b"basic":
+            return None
+        try:
+            _, _, token = base64.b64decode(parts[1], validate=True).decode("ascii").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise exceptions.AuthenticationFailed("Invalid basic credentials.") from None
+        user = api_token_authenticate(raw_token=token) if token else None
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        return user, None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Basic realm="api"'

@@ -1,0 +1,44 @@
+"""One call into the pipeline per request: classification asks only for probabilities and takes the
+most likely class from them (what `predict` does, without a second pass through the pipeline)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn import config_context
+from sklearn.pipeline import Pipeline
+
+
+@dataclass(frozen=True)
+class Predicted:
+    labels: list
+    probabilities: list[dict] | None
+    scores: np.ndarray
+
+
+def predict_frame(pipeline: Pipeline, frame: pd.DataFrame, *, task: str) -> Predicted:
+    """Predictions as plain Python values; `scores` is per row the probability of the predicted class
+    (classification) or the predicted value (regression), used by the explanations."""
+    # The input was checked already; skip scikit-learn's repeated finiteness and parameter checks.
+    with config_context(assume_finite=True, skip_parameter_validation=True):
+        if task == "regression":
+            values = np.asarray(pipeline.predict(frame), dtype="float64")
+            return Predicted(values.tolist(), None, values)
+        proba = pipeline.predict_proba(frame)
+    classes = pipeline.classes_
+    best = proba.argmax(axis=1)
+    labels = classes[best].tolist()
+    names = [str(c) for c in classes.tolist()]
+    rows = proba.tolist()
+    probabilities = [dict(zip(names, row, strict=True)) for row in rows]
+    return Predicted(labels, probabilities, proba[np.arange(len(best)), best])
+
+
+def class_scores(pipeline: Pipeline, frame: pd.DataFrame, *, task: str, classes: np.ndarray | None) -> np.ndarray:
+    """Per row: the probability of the class given in `classes` (same length), or the predicted value."""
+    with config_context(assume_finite=True, skip_parameter_validation=True):
+        if task == "regression":
+            return np.asarray(pipeline.predict(frame), dtype="float64")
+        proba = pipeline.predict_proba(frame)
+    index = {c: i for i, c in enumerate(pipeline.classes_.tolist())}
+    return proba[np.arange(len(frame)), [index[c] for c in classes]]

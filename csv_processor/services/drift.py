@@ -1,0 +1,70 @@
+"""Input drift of deployed models, computed by the worker on a schedule, and the prediction log's pruning."""
+
+import datetime as dt
+import logging
+
+import pandas as pd
+from django.conf import settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from csv_processor.ml.serving.drift import drift_report, overall_verdict
+from csv_processor.models import DeployedModel, Prediction
+from csv_processor.services.predictions import predictions_prune
+
+logger = logging.getLogger(__name__)
+
+LIVE_ROWS = 5000
+LIVE_DAYS = 7
+
+
+def deployed_model_drift_compute(*, deployed_model: DeployedModel) -> DeployedModel:
+    """Compare the last week's logged inputs of the active version with its training rows (PSI)."""
+    version = deployed_model.active_version
+    if version is None:
+        return deployed_model
+    since = timezone.now() - dt.timedelta(days=LIVE_DAYS)
+    inputs = list(
+        Prediction.objects.filter(deployed_model=deployed_model, version=version, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("inputs", flat=True)[:LIVE_ROWS]
+    )
+    live = pd.DataFrame.from_records([row for row in inputs if "_omitted" not in row])
+    drifts = drift_report(version.reference or {}, live) if len(live) else []
+    deployed_model.drift = {
+        "version": version.number,
+        "rows": len(live),
+        "verdict": overall_verdict(drifts, len(live)),
+        "features": [{"feature": d.feature, "psi": d.psi, "verdict": d.verdict} for d in drifts],
+    }
+    deployed_model.drift_computed_at = timezone.now()
+    deployed_model.save(update_fields=["drift", "drift_computed_at"])
+    return deployed_model
+
+
+def serving_maintenance() -> int:
+    """The periodic job: drift of every deployed model, then the log's pruning; return the models done."""
+    done = 0
+    for model in DeployedModel.objects.filter(active_version__isnull=False).select_related("active_version"):
+        deployed_model_drift_compute(deployed_model=model)
+        done += 1
+    pruned = predictions_prune()
+    logger.info("serving maintenance: drift of %d models, %d old predictions pruned", done, pruned)
+    return done
+
+
+def serving_periodic_enqueue_due() -> list[str]:
+    """Enqueue the serving maintenance when its last run is older than CSVA_DRIFT_INTERVAL_SECONDS, and
+    check retrainings whose training ended (cheap); return the task names enqueued."""
+    from csv_processor.services.serving_retrain import model_retrains_check
+    from csv_processor.tasks import serving_maintenance_task
+
+    model_retrains_check()
+    interval = dt.timedelta(seconds=settings.DRIFT_INTERVAL_SECONDS)
+    recent = DBTaskResult.objects.filter(
+        task_path=serving_maintenance_task.module_path, enqueued_at__gte=timezone.now() - interval
+    )
+    if recent.exists() or not DeployedModel.objects.exists():
+        return []
+    serving_maintenance_task.enqueue()
+    return [serving_maintenance_task.name]

@@ -1,0 +1,123 @@
+"""The prediction log: a sample of predictions kept for drift and live accuracy, bounded and pruned.
+
+Every answered row gets an id; the rows of a sampled request (CSVA_PREDICTION_LOG_SAMPLE) are stored
+in one INSERT with their inputs (long text cut, oversized records replaced by a marker) and answer.
+Callers report true outcomes by id (`prediction_feedback_record`); rows older than
+CSVA_PREDICTION_RETENTION_DAYS are pruned by the worker.
+"""
+
+import datetime as dt
+import json
+import logging
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from csv_processor.ml.serving import Predicted
+from csv_processor.models import DeployedModel, Prediction
+
+logger = logging.getLogger(__name__)
+
+TEXT_MAX = 200
+PRUNE_BATCH = 5000
+LIVE_WINDOW = 10_000
+
+
+def _bounded(record: dict) -> dict:
+    kept = {str(k)[:100]: (v[:TEXT_MAX] if isinstance(v, str) else v) for k, v in record.items()}
+    if len(json.dumps(kept, default=str)) > settings.PREDICTION_LOG_MAX_BYTES:
+        return {"_omitted": "record too large to log"}
+    return kept
+
+
+def predictions_log(
+    *, deployed_model_id: int, version_id: int, owner: object, channel: str, records: list[dict], predicted: Predicted
+) -> list[str]:
+    """Ids for every row; the rows themselves are stored only for a sampled request."""
+    ids = [uuid.uuid4() for _ in records]
+    if random.random() >= settings.PREDICTION_LOG_SAMPLE:
+        return [str(i) for i in ids]
+    probabilities = predicted.probabilities or [None] * len(records)
+    rows = [
+        Prediction(
+            public_id=ids[i],
+            owner=owner,
+            deployed_model_id=deployed_model_id,
+            version_id=version_id,
+            channel=channel,
+            inputs=_bounded(record),
+            output={"prediction": predicted.labels[i], "probabilities": probabilities[i]},
+        )
+        for i, record in enumerate(records)
+    ]
+    Prediction.objects.bulk_create(rows)
+    return [str(i) for i in ids]
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    updated: int
+    unknown: list[str]
+
+
+def prediction_feedback_record(*, deployed_model: DeployedModel, outcomes: list[tuple[str, Any]]) -> FeedbackResult:
+    """Store true outcomes for earlier predictions of this model; ids not logged (or not ours) are listed."""
+    wanted = {str(pid): actual for pid, actual in outcomes}
+    now = timezone.now()
+    updated = 0
+    with transaction.atomic():
+        found = Prediction.objects.filter(deployed_model=deployed_model, public_id__in=list(wanted))
+        for prediction in found.select_for_update():
+            prediction.actual, prediction.actual_at = wanted[str(prediction.public_id)], now
+            prediction.save(update_fields=["actual", "actual_at"])
+            updated += 1
+        seen = {str(p) for p in found.values_list("public_id", flat=True)}
+    return FeedbackResult(updated, [pid for pid in wanted if pid not in seen])
+
+
+def predictions_prune() -> int:
+    """Delete log rows older than the retention, in batches; return how many went."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.PREDICTION_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        ids = list(Prediction.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not ids:
+            return deleted
+        deleted += Prediction.objects.filter(pk__in=ids).delete()[0]
+
+
+@dataclass(frozen=True)
+class LiveQuality:
+    metric: str
+    value: float | None
+    rows: int
+    test_value: float | None
+
+
+def deployed_model_live_quality(*, deployed_model: DeployedModel) -> LiveQuality:
+    """Accuracy (classification) or mean absolute error (regression) on predictions with a reported
+    outcome, next to the same figure on the test rows at training time."""
+    version = deployed_model.active_version
+    test_metrics = version.run.metrics if version is not None else {}
+    labelled = Prediction.objects.filter(deployed_model=deployed_model, actual__isnull=False)
+    pairs = list(labelled.order_by("-actual_at").values_list("output", "actual")[:LIVE_WINDOW])
+    if deployed_model.task == "regression":
+        errors = [abs(float(o["prediction"]) - float(a)) for o, a in pairs if _number(a) and o]
+        value = sum(errors) / len(errors) if errors else None
+        return LiveQuality("mae", value, len(errors), test_metrics.get("mae"))
+    hits = [str(o["prediction"]) == str(a) for o, a in pairs if o]
+    value = sum(hits) / len(hits) if hits else None
+    return LiveQuality("accuracy", value, len(hits), test_metrics.get("accuracy"))
+
+
+def _number(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,150 @@
+"""Retrain a deployed model with its settings on a newer dataset version, compare the candidate with the
+active version on the same held-out rows, then promote it or keep the old one.
+
+The candidate's run is queued with the active run's test rows (`split.test_index`, replayed by the
+training job), so neither model has seen the rows they are compared on. Both runs stay in the MLflow
+registry under the same registered model name (training logs every run there).
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from csv_processor.ml.cleaning.recipe import Recipe
+from csv_processor.ml.serving.compare import compare_on_rows
+from csv_processor.ml.training import TrainConfig
+from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, TrainingRun
+from csv_processor.services.model_store import ModelFileError, trained_model_load
+from csv_processor.services.serving import deployed_model_deploy
+from csv_processor.services.training import TrainingOptions, training_run_create
+from csv_processor.services.training_setup import training_frame
+
+logger = logging.getLogger(__name__)
+
+
+def _options(run: TrainingRun) -> TrainingOptions:
+    return TrainingOptions(
+        target=run.target,
+        task=run.task,
+        features=tuple(run.used_features) or None,
+        algorithms=tuple(run.algorithms),
+        test_size=run.test_size,
+        cv_folds=run.cv_folds,
+        seed=run.seed,
+        budget_seconds=run.budget_seconds,
+    )
+
+
+def model_retrain_start(*, deployed_model: DeployedModel, version: DatasetVersion | None = None) -> ModelRetrain:
+    """Queue the candidate's training on `version` (default: the dataset's current version)."""
+    base = deployed_model.active_version
+    if base is None:
+        raise ValidationError("Deploy a version first; there is nothing to retrain.", code="not_ready")
+    version = version or deployed_model.dataset.current_version
+    if version is None or version.dataset_id != deployed_model.dataset_id:
+        raise ValidationError("Retrain on a version of the model's own dataset.", code="version")
+    open_retrain = deployed_model.retrains.filter(
+        status__in=[ModelRetrain.Status.TRAINING, ModelRetrain.Status.COMPARING, ModelRetrain.Status.READY]
+    ).first()
+    if open_retrain is not None:
+        return open_retrain
+    key = f"retrain-{deployed_model.pk}-{base.pk}-{version.pk}"
+    with transaction.atomic():
+        run = training_run_create(
+            owner=deployed_model.owner, version=version, options=_options(base.run), idempotency_key=key
+        )
+        # Read by the training job before the task can start (it is enqueued on commit).
+        TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED).update(
+            split={"test_index": base.run.split.get("test_index", []), "replay": True}
+        )
+        retrain, _ = ModelRetrain.objects.get_or_create(
+            run=run, defaults={"deployed_model": deployed_model, "base_version": base}
+        )
+    logger.info("model %s: retraining queued as run %s on dataset version %s", deployed_model.pk, run.pk, version.pk)
+    return retrain
+
+
+def model_retrain_compare(*, retrain_id: int) -> ModelRetrain | None:
+    """Score the active and the candidate pipelines on the held-out rows; READY when done, FAILED if not."""
+    claimed = ModelRetrain.objects.filter(pk=retrain_id, status=ModelRetrain.Status.TRAINING).update(
+        status=ModelRetrain.Status.COMPARING
+    )
+    if not claimed:
+        return None
+    retrain = ModelRetrain.objects.select_related("run__trained_model", "base_version__run__trained_model").get(
+        pk=retrain_id
+    )
+    try:
+        comparison = _compare(retrain)
+    except (ModelFileError, ValueError, OSError) as exc:
+        logger.warning("retrain %s: comparison failed: %s", retrain.pk, exc)
+        return _set(retrain, ModelRetrain.Status.FAILED, error=f"The comparison failed: {exc}")
+    return _set(retrain, ModelRetrain.Status.READY, comparison=comparison)
+
+
+def _compare(retrain: ModelRetrain) -> dict:
+    candidate, active = retrain.run, retrain.base_version.run
+    frame, steps = training_frame(version=candidate.dataset_version)
+    config = TrainConfig(
+        target=candidate.target,
+        task=candidate.task,
+        features=tuple(candidate.used_features),
+        recipe_steps=tuple(steps),
+        test_size=candidate.test_size,
+    )
+    pipelines = {
+        "active": trained_model_load(trained_model=active.trained_model),
+        "candidate": trained_model_load(trained_model=candidate.trained_model),
+    }
+    result = compare_on_rows(pipelines, frame, config, active.split.get("test_index") or [])
+    better = result["scores"]["candidate"] >= result["scores"]["active"]
+    return {
+        **result,
+        "metric": "r2" if candidate.task == "regression" else "accuracy",
+        "candidate_better": better,
+        "recipe_digest": Recipe.from_list(steps).digest() if steps else "",
+    }
+
+
+def _set(retrain: ModelRetrain, status: str, **fields: object) -> ModelRetrain:
+    for name, value in fields.items():
+        setattr(retrain, name, value)
+    retrain.status = status
+    retrain.save(update_fields=["status", *fields])
+    return retrain
+
+
+def model_retrain_promote(*, retrain: ModelRetrain) -> DeployedModel:
+    """Deploy the candidate as the new active version; the old version stays for a rollback."""
+    if retrain.status != ModelRetrain.Status.READY:
+        raise ValidationError("Only a compared candidate can be promoted.", code="state")
+    model = deployed_model_deploy(
+        owner=retrain.deployed_model.owner, run=retrain.run, deployed_model=retrain.deployed_model
+    )
+    retrain.decided_at = timezone.now()
+    _set(retrain, ModelRetrain.Status.PROMOTED, decided_at=retrain.decided_at)
+    return model
+
+
+def model_retrain_keep(*, retrain: ModelRetrain) -> ModelRetrain:
+    """Keep the active version; the candidate's run and its MLflow entry stay."""
+    if retrain.status not in (ModelRetrain.Status.READY, ModelRetrain.Status.FAILED):
+        raise ValidationError("This retraining is not waiting for a decision.", code="state")
+    return _set(retrain, ModelRetrain.Status.KEPT, decided_at=timezone.now())
+
+
+def model_retrains_check() -> list[int]:
+    """Move retrainings on once their training ended: compare (in the worker) or fail; return ids compared."""
+    from csv_processor.tasks import model_retrain_compare_task
+
+    waiting = ModelRetrain.objects.filter(status=ModelRetrain.Status.TRAINING).select_related("run")
+    queued = []
+    for retrain in waiting:
+        if retrain.run.status == TrainingRun.Status.SUCCEEDED:
+            model_retrain_compare_task.enqueue(retrain.pk)
+            queued.append(retrain.pk)
+        elif retrain.run.status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
+            _set(retrain, ModelRetrain.Status.FAILED, error=retrain.run.error or "Training did not finish.")
+    return queued

@@ -1,0 +1,140 @@
+"""Reads of deployed models, batches and retrains, scoped to their owner: another user's object is a 404.
+
+They live beside the serving services while selectors.py belongs to the datasets work; the names follow
+the selector pattern so they can move there unchanged.
+"""
+
+from dataclasses import asdict, dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion
+from csv_processor.services.predictions import deployed_model_live_quality
+from csv_processor.services.serving import input_spec_of
+
+MAIN_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "mae"}
+
+
+def deployed_model_get_for_user(*, user: object, model_id: int) -> DeployedModel:
+    model = (
+        DeployedModel.objects.filter(owner=user, pk=model_id)
+        .select_related("dataset", "active_version__run__trained_model")
+        .first()
+    )
+    if model is None:
+        raise Http404("No such model.")
+    return model
+
+
+def deployed_model_list(*, user: object) -> QuerySet[DeployedModel]:
+    return DeployedModel.objects.filter(owner=user).select_related("dataset", "active_version")
+
+
+def model_version_list(*, deployed_model: DeployedModel) -> QuerySet[ModelVersion]:
+    return deployed_model.versions.select_related("run__dataset_version").defer(
+        "reference", "run__plots", "run__trials", "run__split", "run__importance"
+    )
+
+
+def model_version_get(*, deployed_model: DeployedModel, number: int) -> ModelVersion:
+    version = deployed_model.versions.select_related("run").filter(number=number).first()
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+def batch_prediction_get_for_user(*, user: object, batch_id: int) -> BatchPrediction:
+    batch = BatchPrediction.objects.filter(owner=user, pk=batch_id).select_related("deployed_model").first()
+    if batch is None:
+        raise Http404("No such batch prediction.")
+    return batch
+
+
+def model_retrain_get_for_user(*, user: object, retrain_id: int) -> ModelRetrain:
+    retrain = (
+        ModelRetrain.objects.filter(deployed_model__owner=user, pk=retrain_id)
+        .select_related("deployed_model", "run", "base_version")
+        .first()
+    )
+    if retrain is None:
+        raise Http404("No such retraining.")
+    return retrain
+
+
+@dataclass(frozen=True)
+class ModelQuality:
+    model_id: int
+    metric: str
+    test_value: float
+    live_value: float | None
+    drift: float | None
+
+
+def deployed_model_quality_list() -> list[ModelQuality]:
+    """Per deployed model with an active version: test and live score and the worst feature's PSI (capped
+    at 1), for the metrics collector (`csv_processor/metrics_collector.py`)."""
+    rows = []
+    for model in DeployedModel.objects.filter(active_version__isnull=False).select_related("active_version__run"):
+        quality = deployed_model_live_quality(deployed_model=model)
+        if quality.test_value is None:
+            continue
+        features = model.drift.get("features") or []
+        drift = min(max(f["psi"] for f in features), 1.0) if features else None
+        rows.append(ModelQuality(model.pk, quality.metric, quality.test_value, quality.value, drift))
+    return rows
+
+
+@dataclass(frozen=True)
+class ModelDetail:
+    id: int
+    name: str
+    task: str
+    target: str
+    active_version: int | None
+    ready: bool
+    input_schema: list[dict]
+    class_labels: list
+    metrics: dict
+    model_card: dict
+    versions: list[ModelVersion]
+    drift: dict
+    live_quality: dict | None
+
+
+def deployed_model_detail(*, deployed_model: DeployedModel) -> ModelDetail:
+    """What the model page and `GET /api/models/{id}/` show: input schema, metrics, card, versions, drift."""
+    version = deployed_model.active_version
+    fields: list[dict] = []
+    if version is not None:
+        spec = input_spec_of(run=version.run, columns=version.input_columns)
+        fields = [
+            {
+                "name": f.name,
+                "role": f.role,
+                "required": f.required,
+                "minimum": f.minimum,
+                "maximum": f.maximum,
+                "median": f.median,
+                "categories": list(f.categories),
+                "date_min": f.date_min,
+                "date_max": f.date_max,
+            }
+            for f in spec.fields
+        ]
+    quality = deployed_model_live_quality(deployed_model=deployed_model) if version is not None else None
+    return ModelDetail(
+        id=deployed_model.pk,
+        name=deployed_model.name,
+        task=deployed_model.task,
+        target=deployed_model.target,
+        active_version=version.number if version is not None else None,
+        ready=version is not None,
+        input_schema=fields,
+        class_labels=list(version.run.class_labels) if version is not None else [],
+        metrics=dict(version.run.metrics) if version is not None else {},
+        model_card=dict(version.run.model_card) if version is not None else {},
+        versions=list(model_version_list(deployed_model=deployed_model)),
+        drift=deployed_model.drift or {},
+        live_quality=asdict(quality) if quality is not None else None,
+    )
