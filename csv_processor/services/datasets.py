@@ -9,7 +9,7 @@ from django.db import transaction
 
 from csv_processor.ml.profile import profile_frame
 from csv_processor.ml.types import infer_column_types
-from csv_processor.models import Dataset, DatasetVersion, Upload
+from csv_processor.models import Dataset, DatasetVersion, TrainedModel, Upload
 from csv_processor.services.clean_model import clean_model_get
 from csv_processor.services.files import file_path, files_delete
 
@@ -32,6 +32,10 @@ def dataset_rename(*, dataset: Dataset, name: str, description: str | None = Non
 def dataset_delete(*, dataset: Dataset) -> None:
     """Delete a dataset, its versions and their files, and the uploaded original."""
     names = [version.file.name for version in dataset.versions.all()]
+    # Trained models (and the runs that made them) go with the dataset; so do their files.
+    names += list(
+        TrainedModel.objects.filter(run__dataset_version__dataset=dataset).values_list("file", flat=True)
+    )
     upload = Upload.objects.filter(pk=dataset.source_upload_id).first()
     with transaction.atomic():
         Dataset.objects.filter(pk=dataset.pk).update(current_version=None)

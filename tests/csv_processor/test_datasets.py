@@ -207,3 +207,24 @@ def test_media_files_have_no_public_url(user_client, dataset):
     response = user_client.get("/media/" + dataset.current_version.file.name)
 
     assert response.status_code == 404
+
+
+def test_delete_removes_trained_model_files_too(
+    user_client, user, tmp_path, media_root, django_capture_on_commit_callbacks
+):
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+
+    from csv_processor.services.model_store import trained_model_save
+    from tests.csv_processor.test_training_support import classification_csv, queue_run
+
+    data = make_dataset(user, tmp_path, classification_csv(), name="clients.csv")
+    run = queue_run(user, data.current_version)
+    pipeline = Pipeline([("model", DummyClassifier())]).fit([[0], [1]], ["no", "yes"])
+    model_file = media_root / trained_model_save(run=run, pipeline=pipeline, algorithm="dummy").file.name
+    assert model_file.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(reverse("csv_processor:dataset-delete", args=[data.pk]))
+
+    assert not model_file.exists()
