@@ -113,7 +113,11 @@ def _leakage(df: pd.DataFrame, target: str) -> list[Check]:
 def _single_column_score(x: pd.Series, y: pd.Series, classify: bool) -> float | None:
     """Cross-validated AUC (classes) or R² (numbers) of a small tree on one column."""
     if is_numeric(x):
-        values = x.to_numpy(dtype="float64", na_value=np.nan)
+        values = x.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        # Infinities count as missing here: a tree cannot split on them.
+        values[~np.isfinite(values)] = np.nan
+        if np.isnan(values).all():
+            return None
         features = np.where(np.isnan(values), np.nanmin(values) - 1, values).reshape(-1, 1)
     else:
         features = pd.factorize(x.astype("str"))[0].reshape(-1, 1).astype("float64")

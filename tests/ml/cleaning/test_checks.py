@@ -57,3 +57,11 @@ def test_dataset_checks_counts_rows_and_duplicates():
     few = _codes(dataset_checks(_frame(n=50)))
     assert few["few_rows"][0] == "warning"
     assert dataset_checks(_frame(n=50).drop(columns=["customer_id", "country"]).drop_duplicates())[0].code == "few_rows"
+
+
+def test_leakage_check_handles_infinite_values():
+    frame = pd.DataFrame({"x": [np.inf, -np.inf, *range(58)], "y": ["a", "b"] * 30})
+
+    checks = dataset_checks(frame, target="y")
+
+    assert all(check.code != "target_copy" for check in checks)
