@@ -73,3 +73,32 @@ def test_responses_carry_a_request_id(client):
 
 def test_post_to_healthz_is_rejected(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_log_lines_carry_the_request_id(rf, settings):
+    import io
+    import logging
+
+    from django.http import HttpResponse
+
+    from csv_analyzer.request_id import RequestIdFilter, RequestIdMiddleware
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter(settings.LOGGING["formatters"]["line"]["format"]))
+    logger = logging.getLogger("tests.request_id")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def view(request):
+        logger.info("inside the request")
+        return HttpResponse("ok")
+
+    RequestIdMiddleware(view)(rf.get("/", HTTP_X_REQUEST_ID="req-12345678"))
+    logger.info("outside")
+    logger.removeHandler(handler)
+
+    inside, outside = stream.getvalue().splitlines()
+    assert "request_id=req-12345678 inside the request" in inside
+    assert "request_id=- outside" in outside
