@@ -14,6 +14,7 @@ help:
 	@echo "make test       lint, import contracts and the test suite with coverage"
 	@echo "make superuser  create an admin account"
 	@echo "make bench      run the benchmarks in bench/"
+	@echo "make stack-test the production topology on loopback (needs PostgreSQL, nginx and prometheus)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -57,9 +58,16 @@ contracts: $(VENV)/.deps-dev
 	$(BIN)/lint-imports
 
 # DATABASE_URL picks the database (SQLite when unset). Test settings need a key but never DEBUG.
+# The stack test starts real servers and has its own target.
 pytest: $(VENV)/.deps-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
-		$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+		$(BIN)/pytest -m "not stack" --cov --cov-report=term $(PYTEST_ARGS)
+
+# nginx, gunicorn (2 workers), the task worker, MLflow and Prometheus on 127.0.0.1, with the repository's
+# configs, against fresh databases on the PostgreSQL at STACK_POSTGRES (see tests/stack/).
+stack-test: $(VENV)/.deps-dev
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
+		$(BIN)/pytest -m stack tests/stack -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint contracts pytest
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -36,6 +36,14 @@ def optional_attribute(module: str, name: str) -> Any | None:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError):
         return None
+
+
+def installed_model(name: str) -> Any | None:
+    """csv_processor's model `name` if its code and its table both exist yet (migrations may lag the code)."""
+    model = optional_attribute("csv_processor.models", name)
+    if model is None or model._meta.db_table not in connection.introspection.table_names():
+        return None
+    return model
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
@@ -92,7 +100,7 @@ def _activity_sources() -> list[tuple[QuerySet, str, str]]:
         (ApiToken.objects.all(), "user_id", "last_used_at"),
     ]
     for name in ("TrainingRun", "Prediction"):
-        model = optional_attribute("csv_processor.models", name)
+        model = installed_model(name)
         if model is not None and {"owner", "created_at"} <= {field.name for field in model._meta.get_fields()}:
             sources.append((model.objects.all(), "owner_id", "created_at"))
     return sources
@@ -144,7 +152,7 @@ def _users(now: dt.datetime) -> Iterator[GaugeMetricFamily]:
 
 
 def _training(now: dt.datetime) -> Iterator[GaugeMetricFamily]:
-    run_model = optional_attribute("csv_processor.models", "TrainingRun")
+    run_model = installed_model("TrainingRun")
     if run_model is None or not hasattr(run_model, "Status"):
         return
     counts = dict(run_model.objects.values_list("status").annotate(n=Count("pk")).order_by())

@@ -252,6 +252,16 @@ def test_optional_attribute_finds_existing_features_only():
 
 
 @pytest.mark.django_db
+def test_installed_model_waits_for_the_table_as_well_as_the_code(monkeypatch):
+    assert metrics_collector.installed_model("Upload") is Upload
+    assert metrics_collector.installed_model("NoSuchModel") is None
+
+    monkeypatch.setattr(metrics_collector.connection.introspection, "table_names", lambda *args, **kwargs: [])
+
+    assert metrics_collector.installed_model("Upload") is None
+
+
+@pytest.mark.django_db
 def test_collector_reports_model_quality_once_serving_provides_its_selector(monkeypatch):
     assert not any(name.startswith("csva_model_") for name, _ in collected())
     row = SimpleNamespace(model_id=3, metric="f1", test_value=0.91, live_value=None, drift=0.4)
@@ -266,7 +276,7 @@ def test_collector_reports_model_quality_once_serving_provides_its_selector(monk
 
 @pytest.mark.django_db
 def test_collector_reports_training_runs_by_status_when_the_model_exists():
-    run_model = metrics_collector.optional_attribute("csv_processor.models", "TrainingRun")
+    run_model = metrics_collector.installed_model("TrainingRun")
 
     names = {name for name, _ in collected()}
 

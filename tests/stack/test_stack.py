@@ -1,0 +1,181 @@
+"""The production topology on loopback: a user's journey through nginx, then what operators rely on.
+
+Run with `make stack-test` (needs PostgreSQL at STACK_POSTGRES, Debian's nginx and prometheus).
+"""
+
+import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.stack.harness import ROOT, dashboard_expression, wait_until
+
+pytestmark = pytest.mark.stack
+
+DASHBOARD = json.loads((ROOT / "grafana" / "dashboards" / "csv_analyzer.json").read_text())
+RATE_WINDOW = "2m"
+# Panels whose metrics no code emits yet, with what makes them emit. Each must return no data: when one
+# starts returning data, move it out of here so it is asserted like the rest.
+PENDING_PANELS = {
+    "Models trained per day": "training runs calling metrics.training_run_finished",
+    "Training duration p95 by task type": "training runs calling metrics.training_run_finished",
+    "Cleaning steps per day by operation": "services/cleaning.py calling metrics.cleaning_operation_applied",
+    "Predictions per second by channel": "serving calling metrics.prediction_recorded",
+    "Predictions per second by model": "serving calling metrics.prediction_recorded",
+    "Prediction latency p95 by channel": "serving calling metrics.prediction_recorded",
+    "Test score of deployed models": "serving providing selectors.deployed_model_quality_list",
+    "Live score of deployed models": "serving providing selectors.deployed_model_quality_list",
+    "Input drift of deployed models": "serving providing selectors.deployed_model_quality_list",
+}
+
+
+def panels() -> list[dict]:
+    return [panel for panel in DASHBOARD["panels"] if panel["type"] != "row"]
+
+
+def returns_numbers(stack, panel: dict) -> bool:
+    """Every query of the panel answers at least one series with a finite number."""
+    for target in panel["targets"]:
+        values = [float(item["value"][1]) for item in stack.query(dashboard_expression(target["expr"], RATE_WINDOW))]
+        if not any(math.isfinite(value) for value in values):
+            return False
+    return True
+
+
+def test_the_journey_works_through_nginx(journey):
+    assert len(journey.dataset_urls) == 2
+
+
+def test_metrics_are_never_served_through_nginx_and_want_the_token_directly(stack, journey):
+    for path in ("/metrics", "/metrics/", "/%6Detrics", "//metrics"):
+        response = requests.get(stack.url + path, timeout=10)
+        assert response.status_code == 404, path
+        assert "csva_" not in response.text, path
+
+    anonymous = requests.get(f"{stack.web_url}/metrics", timeout=10)
+    with_token = requests.get(
+        f"{stack.web_url}/metrics", headers={"Authorization": f"Bearer {stack.token}"}, timeout=10
+    )
+    worker = requests.get(f"http://127.0.0.1:{stack.ports.worker_metrics}/metrics", timeout=10)
+
+    assert anonymous.status_code == 404
+    assert with_token.status_code == 200
+    assert "csva_workers_alive 1.0" in with_token.text
+    assert 'csva_tasks_finished_total{status="successful",task="upload_ingest_task"} 2.0' in worker.text
+
+
+def test_nginx_serves_static_files_itself(stack):
+    response = requests.get(f"{stack.url}/static/css/app.css", timeout=10)
+
+    assert response.status_code == 200
+    assert response.headers["Server"].startswith("nginx")
+    assert "Cache-Control" in response.headers
+
+
+def test_prometheus_scrapes_every_target(stack, journey):
+    def all_up():
+        targets = requests.get(f"{stack.prometheus_url}/api/v1/targets", timeout=10).json()["data"]["activeTargets"]
+        return {target["labels"]["job"]: target["health"] for target in targets}
+
+    health = wait_until(
+        lambda: (lambda h: h if set(h.values()) == {"up"} else None)(all_up()), timeout=30, what="every target up"
+    )
+
+    assert set(health) == {"csv_analyzer_web", "csv_analyzer_worker", "prometheus"}
+
+
+def test_event_counters_add_up_across_gunicorn_workers(stack, journey):
+    before = stack.scalar('sum(django_http_requests_total_by_view_transport_method_total{view="healthz"})') or 0.0
+    # New connections each, in parallel, so both gunicorn worker processes take some.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(
+            pool.map(
+                lambda _: (
+                    requests.get(f"{stack.web_url}/healthz", headers={"Connection": "close"}, timeout=10).status_code
+                ),
+                range(24),
+            )
+        )
+    assert codes == [200] * 24
+
+    expected = {
+        'sum(django_http_requests_total_by_view_transport_method_total{view="healthz"})': before + 24,
+        "sum(csva_signups_total)": 1,
+        "sum(csva_logins_total)": 2,
+        "sum(csva_login_failures_total)": 1,
+        "sum(csva_uploads_total)": 2,
+        'sum(csva_upload_failures_total{stage="upload", reason="suffix"})': 1,
+        "max(csva_datasets)": 2,
+    }
+
+    def matches():
+        return all(stack.scalar(expr) == value for expr, value in expected.items())
+
+    wait_until(matches, timeout=20, what="event totals in Prometheus")
+    pids = {path.stem.rsplit("_", 1)[-1] for path in (stack.workdir / "metrics-multiproc").glob("counter_*.db")}
+    assert len(pids) >= 2, f"only gunicorn processes {pids} wrote metrics"
+
+
+def test_every_dashboard_panel_returns_data_or_is_listed_as_pending(stack, journey):
+    titles = {panel["title"] for panel in panels()}
+    assert set(PENDING_PANELS) <= titles, f"pending panels not on the dashboard: {set(PENDING_PANELS) - titles}"
+    asserted = [panel for panel in panels() if panel["title"] not in PENDING_PANELS]
+
+    def empty_panels():
+        return [panel["title"] for panel in asserted if not returns_numbers(stack, panel)]
+
+    missing: list[str] = empty_panels()
+    deadline = time.monotonic() + 30
+    while missing and time.monotonic() < deadline:
+        time.sleep(1)
+        missing = empty_panels()
+    started_emitting = [
+        panel["title"]
+        for panel in panels()
+        if panel["title"] in PENDING_PANELS
+        and any(stack.query(dashboard_expression(t["expr"], RATE_WINDOW)) for t in panel["targets"])
+    ]
+
+    assert not missing, f"panels without data: {missing}"
+    assert not started_emitting, f"pending panels now return data, assert them: {started_emitting}"
+
+
+def test_the_alert_rules_are_loaded(stack):
+    groups = requests.get(f"{stack.prometheus_url}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    rules = {rule["name"]: rule for group in groups for rule in group["rules"]}
+
+    assert {name for name, rule in rules.items() if rule["type"] == "alerting"} == {
+        "CsvAnalyzerTargetDown",
+        "CsvAnalyzerHigh5xxRatio",
+        "CsvAnalyzerSlowRequests",
+        "CsvAnalyzerTrainingFailures",
+        "CsvAnalyzerQueueBacklog",
+        "CsvAnalyzerWorkerHeartbeatMissing",
+        "CsvAnalyzerModelDrift",
+    }
+    assert all(rule["health"] == "ok" for rule in rules.values()), {n: r.get("lastError") for n, r in rules.items()}
+    assert not [name for name, rule in rules.items() if rule["state"] != "inactive"]
+
+
+def test_stopping_the_worker_fires_the_heartbeat_alert(stack, journey):
+    # Last: it takes the worker away. The rule waits one minute (`for: 1m`) before firing.
+    stack.stop_process("worker")
+
+    def firing():
+        alerts = requests.get(f"{stack.prometheus_url}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
+        return {alert["labels"]["alertname"] for alert in alerts if alert["state"] == "firing"}
+
+    fired = wait_until(
+        lambda: (lambda names: names if "CsvAnalyzerWorkerHeartbeatMissing" in names else None)(firing()),
+        timeout=120,
+        what="CsvAnalyzerWorkerHeartbeatMissing firing",
+        interval=2,
+    )
+    ready = requests.get(f"{stack.url}/readyz", timeout=10)
+
+    assert "CsvAnalyzerTargetDown" in firing() | fired or stack.scalar('up{job="csv_analyzer_worker"}') == 0
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["worker"] != "ok"
