@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from csv_processor.models import Dataset, DatasetVersion, TrainedModel, TrainingRun, Upload, WorkerHeartbeat
+from csv_processor.models import (
+    BatchPrediction,
+    Dataset,
+    DatasetVersion,
+    DeployedModel,
+    Prediction,
+    TrainedModel,
+    TrainingRun,
+    Upload,
+    WorkerHeartbeat,
+)
 
 
 class DatasetVersionInline(admin.TabularInline):
@@ -84,6 +94,40 @@ class TrainedModelAdmin(admin.ModelAdmin):
     search_fields = ("sha256", "run__target", "run__owner__username")
     list_select_related = ("run",)
     readonly_fields = [field.name for field in TrainedModel._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+# --- Serving ----------------------------------------------------------------------------------------
+
+
+@admin.register(DeployedModel)
+class DeployedModelAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "owner", "task", "target", "active_version", "drift_computed_at", "updated_at")
+    search_fields = ("name", "target", "owner__username")
+    list_select_related = ("owner", "active_version")
+    raw_id_fields = ("owner", "dataset", "active_version")
+    readonly_fields = ("drift", "drift_computed_at")
+
+
+@admin.register(Prediction)
+class PredictionAdmin(admin.ModelAdmin):
+    list_display = ("public_id", "deployed_model", "channel", "created_at", "actual_at")
+    list_filter = ("channel",)
+    list_select_related = ("deployed_model",)
+    # The log is written by the serving path only.
+    readonly_fields = [field.name for field in Prediction._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(BatchPrediction)
+class BatchPredictionAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "deployed_model", "original_name", "status", "rows", "created_at")
+    list_filter = ("status",)
+    readonly_fields = [field.name for field in BatchPrediction._meta.fields]
 
     def has_add_permission(self, request: object) -> bool:
         return False

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from csv_processor.views import cleaning, datasets, uploads
+from csv_processor.views import serving as serving_views
 from csv_processor.views import training as training_views
 
 app_name = "csv_processor"
@@ -48,4 +49,22 @@ urlpatterns += [
     path("runs/", training_views.run_list, name="run-list"),
     path("runs/<int:run_id>/", training_views.run_detail, name="run-detail"),
     path("runs/<int:run_id>/cancel/", training_views.run_cancel, name="run-cancel"),
+]
+
+# --- Serving ----------------------------------------------------------------------------------------
+urlpatterns += [
+    path("models/", serving_views.model_list, name="model-list"),
+    path("models/<int:model_id>/", serving_views.model_detail, name="model-detail"),
+    path("runs/<int:run_id>/deploy/", serving_views.model_deploy, name="model-deploy"),
+    path(
+        "models/<int:model_id>/versions/<int:number>/activate/",
+        serving_views.model_version_activate_view,
+        name="model-version-activate",
+    ),
+    path("models/<int:model_id>/predict/", serving_views.model_predict, name="model-predict"),
+    path("models/<int:model_id>/batches/", serving_views.batch_create, name="batch-create"),
+    path("batches/<int:batch_id>/", serving_views.batch_detail, name="batch-detail"),
+    path("batches/<int:batch_id>/download.csv", serving_views.batch_download, name="batch-download"),
+    path("models/<int:model_id>/retrain/", serving_views.model_retrain, name="model-retrain"),
+    path("retrains/<int:retrain_id>/decide/", serving_views.retrain_decide, name="retrain-decide"),
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
+from csv_processor.services.drift import serving_periodic_enqueue_due
 from csv_processor.services.training_maintenance import training_periodic_enqueue_due
 from users.tasks import session_cleanup_task
 
@@ -45,4 +46,6 @@ def periodic_tasks_enqueue_due() -> list[str]:
         enqueued.append(session_cleanup_task.name)
     # Training: reap runs of dead workers, schedule the MLflow logging retry (services/training_maintenance.py).
     enqueued += training_periodic_enqueue_due()
+    # Serving: drift of deployed models, the prediction log's pruning, retrainings ready to compare.
+    enqueued += serving_periodic_enqueue_due()
     return enqueued

@@ -1,0 +1,158 @@
+"""Deployed models: list, page (card, endpoint, versions, drift, live accuracy), deploy, roll back,
+the prediction form, batch predictions and retraining."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from csv_processor.forms_serving import BatchUploadForm, DeployForm, PredictionForm
+from csv_processor.services.predictions_batch import batch_prediction_create, batch_result_path
+from csv_processor.services.serving import deployed_model_deploy, model_version_activate
+from csv_processor.services.serving_retrain import model_retrain_keep, model_retrain_promote, model_retrain_start
+from csv_processor.services.serving_runtime import InputError, ModelNotReady, prediction_make, serving_spec_get
+from csv_processor.services.serving_selectors import (
+    batch_prediction_get_for_user,
+    deployed_model_detail,
+    deployed_model_get_for_user,
+    deployed_model_list,
+    model_retrain_get_for_user,
+    model_version_get,
+)
+from csv_processor.services.training_selectors import training_run_get_for_user
+
+
+@require_GET
+def model_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "csv_processor/model_list.html", {"models": deployed_model_list(user=request.user)})
+
+
+@require_GET
+def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    context = {
+        "model": model,
+        "detail": deployed_model_detail(deployed_model=model),
+        "retrains": model.retrains.select_related("run")[:5],
+        "batches": model.batches.all()[:10],
+        "batch_form": BatchUploadForm(),
+        "endpoint": request.build_absolute_uri(reverse("csv_processor_api:predict", args=[model.pk])),
+        "invocations": request.build_absolute_uri(reverse("csv_processor_api:invocations", args=[model.pk])),
+    }
+    return render(request, "csv_processor/model_detail.html", context)
+
+
+@require_POST
+def model_deploy(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = training_run_get_for_user(user=request.user, run_id=run_id)
+    form = DeployForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {}
+    target = deployed_model_get_for_user(user=request.user, model_id=data["model"]) if data.get("model") else None
+    try:
+        model = deployed_model_deploy(owner=request.user, run=run, deployed_model=target, name=data.get("name", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("csv_processor:run-detail", run_id=run.pk)
+    messages.success(request, f"Deployed as {model.name}, version {model.active_version.number}.")
+    return redirect("csv_processor:model-detail", model_id=model.pk)
+
+
+@require_POST
+def model_version_activate_view(request: HttpRequest, model_id: int, number: int) -> HttpResponse:
+    model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    version = model_version_get(deployed_model=model, number=number)
+    model_version_activate(deployed_model=model, version=version)
+    messages.success(request, f"Version {number} now answers predictions.")
+    return redirect("csv_processor:model-detail", model_id=model.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def model_predict(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    try:
+        spec = serving_spec_get(deployed_model=model)
+    except ModelNotReady as exc:
+        messages.error(request, str(exc))
+        return redirect("csv_processor:model-detail", model_id=model.pk)
+    form = PredictionForm(request.POST or None, fields_spec=spec.fields)
+    result, errors = None, {}
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = prediction_make(
+                deployed_model=model,
+                owner=request.user,
+                records=form.records(),
+                channel="form",
+                explain=form.cleaned_data["explain"],
+                text_values=True,
+            )
+        except InputError as exc:
+            errors = {key.partition(".")[2] or key: msgs for key, msgs in exc.errors.items()}
+    context = {"model": model, "form": form, "result": result, "errors": errors}
+    if request.htmx and request.method == "POST":
+        return render(request, "csv_processor/partials/_predict_result.html", context)
+    return render(request, "csv_processor/predict.html", context)
+
+
+@require_POST
+def batch_create(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    form = BatchUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a CSV file to predict.")
+        return redirect("csv_processor:model-detail", model_id=model.pk)
+    upload = form.cleaned_data["file"]
+    try:
+        batch = batch_prediction_create(
+            owner=request.user, deployed_model=model, uploaded_file=upload, name=upload.name, size=upload.size
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("csv_processor:model-detail", model_id=model.pk)
+    return redirect("csv_processor:batch-detail", batch_id=batch.pk)
+
+
+@require_GET
+def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = batch_prediction_get_for_user(user=request.user, batch_id=batch_id)
+    template = "csv_processor/partials/_model_batch.html" if request.htmx else "csv_processor/batch_detail.html"
+    return render(request, template, {"batch": batch})
+
+
+@require_GET
+def batch_download(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = batch_prediction_get_for_user(user=request.user, batch_id=batch_id)
+    if batch.status != batch.Status.SUCCEEDED:
+        messages.error(request, "The predictions are not ready yet.")
+        return redirect("csv_processor:batch-detail", batch_id=batch.pk)
+    filename = f"{batch.original_name.rsplit('.', 1)[0]}-predictions.csv"
+    return FileResponse(batch_result_path(batch=batch).open("rb"), as_attachment=True, filename=filename)
+
+
+@require_POST
+def model_retrain(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    try:
+        model_retrain_start(deployed_model=model)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Retraining started on the dataset's current version.")
+    return redirect("csv_processor:model-detail", model_id=model.pk)
+
+
+@require_POST
+def retrain_decide(request: HttpRequest, retrain_id: int) -> HttpResponse:
+    retrain = model_retrain_get_for_user(user=request.user, retrain_id=retrain_id)
+    try:
+        if request.POST.get("decision") == "promote":
+            model_retrain_promote(retrain=retrain)
+            messages.success(request, "The retrained model now answers predictions.")
+        else:
+            model_retrain_keep(retrain=retrain)
+            messages.success(request, "Kept the current version.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("csv_processor:model-detail", model_id=retrain.deployed_model_id)

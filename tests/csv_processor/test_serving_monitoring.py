@@ -1,0 +1,138 @@
+"""Monitoring and retraining: drift on a shifted sample, the log's pruning, the periodic enqueue, and a
+retrain compared on the same held-out rows, then promoted."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from csv_processor.models import DeployedModel, ModelRetrain, Prediction, TrainingRun
+from csv_processor.services.drift import deployed_model_drift_compute, serving_maintenance
+from csv_processor.services.predictions import predictions_prune
+from csv_processor.services.serving_retrain import (
+    model_retrain_compare,
+    model_retrain_keep,
+    model_retrain_promote,
+    model_retrain_start,
+    model_retrains_check,
+)
+from csv_processor.services.serving_runtime import deployed_model_for_serving, prediction_make
+from csv_processor.services.training_execute import training_run_execute
+from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _predict(served, records):  # noqa: F811
+    model = deployed_model_for_serving(user=served.user, model_id=served.model.pk)
+    return prediction_make(deployed_model=model, owner=served.user, records=records, channel="api")
+
+
+def test_drift_flags_a_shifted_sample_and_not_a_similar_one(served):  # noqa: F811
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    similar = [
+        record(x1=float(v), x2=float(w), colour=c)
+        for v, w, c in zip(
+            rng.normal(size=1000), rng.normal(size=1000), rng.choice(["red", "green", "blue"], 1000), strict=True
+        )
+    ]
+    _predict(served, similar)
+    model = DeployedModel.objects.select_related("active_version").get(pk=served.model.pk)
+    calm = deployed_model_drift_compute(deployed_model=model).drift
+    Prediction.objects.all().delete()
+    shifted = [
+        record(x1=float(v) + 3, x2=float(w), colour="red")
+        for v, w in zip(rng.normal(size=200), rng.normal(size=200), strict=True)
+    ]
+    _predict(served, shifted)
+
+    drift = deployed_model_drift_compute(deployed_model=model).drift
+
+    by_feature = {f["feature"]: f for f in drift["features"]}
+    # Sampling noise alone gives small PSIs (the training split has 160 rows): never a major shift.
+    assert all(f["verdict"] != "major shift" for f in calm["features"])
+    assert {f["feature"]: f["psi"] for f in calm["features"]}["x1"] < by_feature["x1"]["psi"] / 5
+    assert by_feature["x1"]["verdict"] == "major shift"
+    assert by_feature["x1"]["psi"] > 0.25
+    assert by_feature["colour"]["verdict"] != "stable"
+    assert by_feature["x2"]["verdict"] != "major shift"
+    assert "x1" in drift["verdict"]
+    assert drift["rows"] == 200
+
+
+def test_drift_needs_enough_rows_for_a_verdict(served):  # noqa: F811
+    _predict(served, [record()])
+    model = DeployedModel.objects.select_related("active_version").get(pk=served.model.pk)
+
+    drift = deployed_model_drift_compute(deployed_model=model).drift
+
+    assert "Not enough recent predictions" in drift["verdict"]
+
+
+def test_prune_deletes_only_predictions_older_than_the_retention(served, settings):  # noqa: F811
+    settings.PREDICTION_RETENTION_DAYS = 30
+    ids = _predict(served, [record(), record()]).ids
+    Prediction.objects.filter(public_id=ids[0]).update(created_at=timezone.now() - dt.timedelta(days=31))
+
+    deleted = predictions_prune()
+
+    assert deleted == 1
+    assert list(Prediction.objects.values_list("public_id", flat=True)) == [Prediction.objects.get().public_id]
+
+
+def test_sampling_off_still_answers_with_ids_but_logs_nothing(served, settings):  # noqa: F811
+    settings.PREDICTION_LOG_SAMPLE = 0.0
+
+    result = _predict(served, [record()])
+
+    assert len(result.ids) == 1
+    assert not Prediction.objects.exists()
+
+
+def test_oversized_records_are_logged_as_a_marker(served, settings):  # noqa: F811
+    settings.PREDICTION_LOG_MAX_BYTES = 50
+
+    _predict(served, [record(comment="x" * 500)])
+
+    assert Prediction.objects.get().inputs == {"_omitted": "record too large to log"}
+
+
+def test_serving_maintenance_computes_drift_for_every_model(served):  # noqa: F811
+    assert serving_maintenance() >= 1
+    assert DeployedModel.objects.get(pk=served.model.pk).drift_computed_at is not None
+
+
+def test_retrain_compares_on_the_same_held_out_rows_then_promotes(served):  # noqa: F811
+    model = DeployedModel.objects.select_related("dataset", "active_version__run").get(pk=served.model.pk)
+
+    retrain = model_retrain_start(deployed_model=model)
+    assert model_retrain_start(deployed_model=model).pk == retrain.pk
+    run = training_run_execute(run_id=retrain.run_id)
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+    assert run.split["test_index"] == served.run.split["test_index"]
+    model_retrains_check()
+    compared = model_retrain_compare(retrain_id=retrain.pk)
+
+    assert compared.status == ModelRetrain.Status.READY, compared.error
+    assert compared.comparison["rows"] == served.run.split["n_test"]
+    assert compared.comparison["scores"]["active"] == pytest.approx(served.run.metrics["accuracy"])
+    promoted = model_retrain_promote(retrain=compared)
+    assert promoted.active_version.number == 2
+    assert promoted.active_version.run_id == run.pk
+    with pytest.raises(Exception, match="Only a compared candidate"):
+        model_retrain_promote(retrain=ModelRetrain.objects.get(pk=retrain.pk))
+    assert ModelRetrain.objects.get(pk=retrain.pk).status == ModelRetrain.Status.PROMOTED
+
+
+def test_keep_leaves_the_active_version(served):  # noqa: F811
+    model = DeployedModel.objects.select_related("dataset", "active_version__run").get(pk=served.model.pk)
+    retrain = model_retrain_start(deployed_model=model)
+    retrain.status = ModelRetrain.Status.READY
+    retrain.save(update_fields=["status"])
+
+    kept = model_retrain_keep(retrain=retrain)
+
+    assert kept.status == ModelRetrain.Status.KEPT
+    assert DeployedModel.objects.get(pk=model.pk).active_version_id == model.active_version_id

@@ -1,0 +1,135 @@
+"""The serving pages: deploy from a run, the prediction form, batch predictions, versions and rollback."""
+
+import io
+
+import pandas as pd
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils.html import escape
+
+from csv_processor.models import BatchPrediction, DeployedModel
+from csv_processor.services.predictions_batch import batch_prediction_execute
+from csv_processor.services.serving import deployed_model_deploy
+from csv_processor.services.serving_runtime import deployed_model_for_serving, serving_model_get
+from tests.csv_processor.test_serving_support import media_root, served  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner_client(client, served):  # noqa: F811
+    client.force_login(served.user)
+    return client
+
+
+def test_model_page_shows_card_endpoint_and_versions(owner_client, served):  # noqa: F811
+    response = owner_client.get(reverse("csv_processor:model-detail", args=[served.model.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert escape(served.run.model_card["summary"]) in page
+    assert f"/api/models/{served.model.pk}/predict" in page
+    assert "v1" in page
+    assert "active" in page
+
+
+def test_model_page_of_another_user_is_404(client, served):  # noqa: F811
+    client.force_login(served.other)
+
+    assert client.get(reverse("csv_processor:model-detail", args=[served.model.pk])).status_code == 404
+    assert client.get(reverse("csv_processor:model-predict", args=[served.model.pk])).status_code == 404
+
+
+def test_prediction_form_is_built_from_the_training_schema(owner_client, served):  # noqa: F811
+    page = owner_client.get(reverse("csv_processor:model-predict", args=[served.model.pk])).content.decode()
+
+    assert 'name="x1"' in page
+    assert 'type="number"' in page
+    assert "Training range" in page
+    assert '<select name="colour"' in page
+    assert '<option value="green"' in page
+    assert 'name="id"' not in page
+    assert 'name="label"' not in page
+
+
+def test_prediction_form_answers_with_probabilities_explanation_and_warnings(owner_client, served):  # noqa: F811
+    url = reverse("csv_processor:model-predict", args=[served.model.pk])
+
+    response = owner_client.post(
+        url, {"x1": "900", "x2": "0", "colour": "red", "explain": "on"}, HTTP_HX_REQUEST="true"
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Prediction: yes" in page
+    assert "Class probabilities" in page
+    assert "What pushed it most" in page
+    assert "far outside the training range" in page
+
+
+def test_prediction_form_shows_friendly_errors_for_bad_numbers(owner_client, served):  # noqa: F811
+    url = reverse("csv_processor:model-predict", args=[served.model.pk])
+
+    response = owner_client.post(url, {"x1": "lots", "x2": "0", "colour": "red"})
+
+    assert response.status_code == 200
+    assert "Expected a number" in response.content.decode()
+
+
+def test_deploy_from_run_page_then_redeploy_rolls_back_and_reloads_the_cache(owner_client, served):  # noqa: F811
+    run_page = owner_client.get(reverse("csv_processor:run-detail", args=[served.run.pk])).content.decode()
+    assert reverse("csv_processor:model-deploy", args=[served.run.pk]) in run_page
+
+    response = owner_client.post(reverse("csv_processor:model-deploy", args=[served.run.pk]), {"name": "second"})
+    model = DeployedModel.objects.get(name="second")
+    assert response.status_code == 302
+    assert model.active_version.number == 1
+    deployed_model_deploy(owner=served.user, run=served.run, deployed_model=model)
+    model.refresh_from_db()
+    first = serving_model_get(version=deployed_model_for_serving(user=served.user, model_id=model.pk).active_version)
+
+    owner_client.post(reverse("csv_processor:model-version-activate", args=[model.pk, 1]))
+    model.refresh_from_db()
+    second = serving_model_get(version=deployed_model_for_serving(user=served.user, model_id=model.pk).active_version)
+
+    assert model.active_version.number == 1
+    assert first.version_id != second.version_id
+    assert second.version_id == model.active_version_id
+
+
+def test_batch_prediction_writes_input_plus_predictions_with_formulas_neutralised(owner_client, served):  # noqa: F811
+    rows = pd.DataFrame({"id": [1, 2], "x1": [2.0, -2.0], "x2": [0.1, 0.2], "colour": ["=HYPERLINK(1)", "blue"]})
+    upload = SimpleUploadedFile("new.csv", rows.to_csv(index=False).encode())
+
+    response = owner_client.post(reverse("csv_processor:batch-create", args=[served.model.pk]), {"file": upload})
+    batch = BatchPrediction.objects.get(deployed_model=served.model)
+    done = batch_prediction_execute(batch_id=batch.pk)
+    download = owner_client.get(reverse("csv_processor:batch-download", args=[batch.pk]))
+    status = owner_client.get(reverse("csv_processor:batch-detail", args=[batch.pk]), HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 302
+    assert done.status == BatchPrediction.Status.SUCCEEDED, done.error
+    result = pd.read_csv(io.BytesIO(b"".join(download.streaming_content)))
+    assert list(result.columns) == ["id", "x1", "x2", "colour", "prediction", "probability_no", "probability_yes"]
+    assert result["prediction"].tolist()[1] == "no"
+    assert result["colour"][0].startswith("'=")
+    assert "Download the predictions" in status.content.decode()
+
+
+def test_batch_download_of_another_user_is_404_and_bad_files_are_refused(client, owner_client, served):  # noqa: F811
+    missing = SimpleUploadedFile("bad.csv", b"id,x1\n1,2\n")
+    binary = SimpleUploadedFile("bad.csv", b"PK\x03\x04zipzip")
+    owner_client.post(reverse("csv_processor:batch-create", args=[served.model.pk]), {"file": missing})
+    refused = owner_client.post(
+        reverse("csv_processor:batch-create", args=[served.model.pk]), {"file": binary}, follow=True
+    )
+    batch = BatchPrediction.objects.get(deployed_model=served.model)
+    failed = batch_prediction_execute(batch_id=batch.pk)
+    client.force_login(served.other)
+
+    assert "not a CSV" in refused.content.decode()
+    assert failed.status == BatchPrediction.Status.FAILED
+    assert "x2" in failed.error
+    assert client.get(reverse("csv_processor:batch-download", args=[batch.pk])).status_code == 404
+    assert client.get(reverse("csv_processor:batch-detail", args=[batch.pk])).status_code == 404
