@@ -163,13 +163,13 @@ def _training(now: dt.datetime) -> Iterator[GaugeMetricFamily]:
 
 
 def _model_quality(now: dt.datetime) -> Iterator[GaugeMetricFamily]:
-    """Quality and drift of deployed models, once serving provides `selectors.deployed_model_quality_list()`.
+    """Quality and drift of deployed models, from serving's `deployed_model_quality_list()`.
 
     It returns, per active deployed model: `model_id`, `metric` (e.g. "f1", "rmse"), `test_value` (on the
     held-out test set at training time), `live_value` (on labelled live traffic; None until known) and
     `drift` (0 = live inputs look like training data, 1 = nothing alike; None until computed).
     """
-    quality_list = optional_attribute("csv_processor.selectors", "deployed_model_quality_list")
+    quality_list = optional_attribute("csv_processor.services.serving_selectors", "deployed_model_quality_list")
     if quality_list is None:
         return
     labelled = ["model_id", "metric"]

@@ -262,16 +262,21 @@ def test_installed_model_waits_for_the_table_as_well_as_the_code(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_collector_reports_model_quality_once_serving_provides_its_selector(monkeypatch):
+def test_collector_reports_the_quality_and_drift_serving_lists(monkeypatch):
     assert not any(name.startswith("csva_model_") for name, _ in collected())
-    row = SimpleNamespace(model_id=3, metric="f1", test_value=0.91, live_value=None, drift=0.4)
-    monkeypatch.setattr("csv_processor.selectors.deployed_model_quality_list", lambda: [row], raising=False)
+    rows = [
+        SimpleNamespace(model_id=3, metric="f1", test_value=0.91, live_value=None, drift=0.4),
+        SimpleNamespace(model_id=4, metric="rmse", test_value=2.5, live_value=2.9, drift=None),
+    ]
+    monkeypatch.setattr("csv_processor.services.serving_selectors.deployed_model_quality_list", lambda: rows)
 
     values = collected()
 
     assert values[("csva_model_test_score", (("metric", "f1"), ("model_id", "3")))] == 0.91
+    assert values[("csva_model_live_score", (("metric", "rmse"), ("model_id", "4")))] == 2.9
     assert values[("csva_model_drift", (("model_id", "3"),))] == 0.4
-    assert not any(name == "csva_model_live_score" for name, _ in values)
+    assert ("csva_model_live_score", (("metric", "f1"), ("model_id", "3"))) not in values
+    assert ("csva_model_drift", (("model_id", "4"),)) not in values
 
 
 @pytest.mark.django_db

@@ -23,12 +23,12 @@ PENDING_PANELS = {
     "Models trained per day": "training runs calling metrics.training_run_finished",
     "Training duration p95 by task type": "training runs calling metrics.training_run_finished",
     "Cleaning steps per day by operation": "services/cleaning.py calling metrics.cleaning_operation_applied",
-    "Predictions per second by channel": "serving calling metrics.prediction_recorded",
-    "Predictions per second by model": "serving calling metrics.prediction_recorded",
-    "Prediction latency p95 by channel": "serving calling metrics.prediction_recorded",
-    "Test score of deployed models": "serving providing selectors.deployed_model_quality_list",
-    "Live score of deployed models": "serving providing selectors.deployed_model_quality_list",
-    "Input drift of deployed models": "serving providing selectors.deployed_model_quality_list",
+    "Predictions per second by channel": "predictions in the journey",
+    "Predictions per second by model": "predictions in the journey",
+    "Prediction latency p95 by channel": "predictions in the journey",
+    "Test score of deployed models": "a deployed model in the journey",
+    "Live score of deployed models": "a deployed model in the journey, with feedback",
+    "Input drift of deployed models": "a deployed model in the journey, after the drift job",
 }
 
 
