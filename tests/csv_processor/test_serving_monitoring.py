@@ -136,3 +136,37 @@ def test_keep_leaves_the_active_version(served):  # noqa: F811
 
     assert kept.status == ModelRetrain.Status.KEPT
     assert DeployedModel.objects.get(pk=model.pk).active_version_id == model.active_version_id
+
+
+def test_worker_loop_enqueues_the_serving_maintenance_once_per_interval(served):  # noqa: F811
+    from django_tasks_db.models import DBTaskResult
+
+    from csv_processor.services.drift import serving_periodic_enqueue_due
+
+    first = serving_periodic_enqueue_due()
+    second = serving_periodic_enqueue_due()
+
+    assert first == ["serving_maintenance_task"]
+    assert second == []
+    assert DBTaskResult.objects.filter(task_path__endswith="serving_maintenance_task").count() == 1
+
+
+def test_quality_list_feeds_the_metrics_collector(served):  # noqa: F811
+    from csv_processor.services.serving_selectors import deployed_model_quality_list
+
+    rows = {row.model_id: row for row in deployed_model_quality_list()}
+
+    assert rows[served.model.pk].metric == "accuracy"
+    assert rows[served.model.pk].test_value == pytest.approx(served.run.metrics["accuracy"])
+
+
+def test_retrain_command_trains_compares_and_promotes(served):  # noqa: F811
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("retrain", str(served.model.pk), "--promote", stdout=out)
+
+    assert "held-out rows" in out.getvalue()
+    assert DeployedModel.objects.get(pk=served.model.pk).versions.count() == 2

@@ -1,7 +1,7 @@
-"""`manage.py retrain MODEL_ID [--version N]`: retrain a deployed model in this process and compare.
+"""`manage.py retrain MODEL_ID [--dataset-version N]`: retrain a deployed model in this process and compare.
 
 The candidate trains with the active version's settings and held-out rows on the dataset's current
-version (or version N), then both are scored on those rows. Promote it from the model page, or with
+version (or --dataset-version N), then both are scored on those rows. Promote it from the model page, or with
 `--promote` here when the candidate scores at least as well.
 """
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("model_id", type=int)
-        parser.add_argument("--version", type=int, help="Dataset version number (default: the current one).")
+        parser.add_argument("--dataset-version", type=int, help="Dataset version number (default: the current one).")
         parser.add_argument("--promote", action="store_true", help="Promote the candidate if it is at least as good.")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -32,8 +32,8 @@ class Command(BaseCommand):
         if model is None:
             raise CommandError(f"No deployed model {options['model_id']}.")
         version = None
-        if options["version"]:
-            version = DatasetVersion.objects.filter(dataset=model.dataset, number=options["version"]).first()
+        if options["dataset_version"]:
+            version = DatasetVersion.objects.filter(dataset=model.dataset, number=options["dataset_version"]).first()
             if version is None:
                 raise CommandError(f"Dataset {model.dataset.name!r} has no version {options['version']}.")
         try:
