@@ -208,6 +208,8 @@ class Stack:
             "CSVA_WORKER_METRICS_ADDRESS": "127.0.0.1",
             "CSVA_WORKER_HEARTBEAT_SECONDS": "1",
             "CSVA_WORKER_STALE_SECONDS": "5",
+            # The drift job runs as soon as a model is deployed, so its gauge has a value to show.
+            "CSVA_DRIFT_INTERVAL_SECONDS": "5",
             "GUNICORN_BIND": f"127.0.0.1:{self.ports.web}",
             "GUNICORN_WORKERS": "2",
             "GUNICORN_THREADS": "2",

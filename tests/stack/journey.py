@@ -1,9 +1,10 @@
 """A user's journey over HTTP through nginx, as a browser without JavaScript would make it.
 
-Each step is a method; `Journey.STEPS` lists them in order. Training, deploying and predicting join the
-list when those features land (their panels and alerts wait in test_stack.PENDING_PANELS until then).
+Each step is a method; `Journey.STEPS` lists them in order, so a new feature adds its steps there (and its
+dashboard panels leave test_stack.PENDING_PANELS).
 """
 
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -16,52 +17,80 @@ CSV = b"city,temperature,rain\nOslo,3.5,yes\nRome,14.0,no\nLima,19.2,no\nCairo,2
 PASSWORD = "stack-test-Password-42"
 
 
+def training_rows(count: int = 240, seed: int = 0) -> list[dict]:
+    """A learnable yes/no problem: `label` is yes when x1 plus a bonus for red beats x2."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        x1, x2, colour = round(rng.uniform(0, 10), 2), round(rng.uniform(0, 10), 2), rng.choice(["red", "blue"])
+        label = "yes" if x1 + 2 * (colour == "red") > x2 else "no"
+        rows.append({"x1": x1, "x2": x2, "colour": colour, "label": label})
+    return rows
+
+
+def as_csv(rows: list[dict]) -> bytes:
+    lines = [",".join(rows[0])] + [",".join(str(value) for value in row.values()) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
 class FormParser(HTMLParser):
-    """The fields of each <form>, with the values a browser would submit by default."""
+    """The fields of each <form> as (name, value) pairs, with the values a browser submits by default."""
 
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[dict] = []
         self._select: str | None = None
-        self._first_option: str | None = None
+        self._multiple = False
+        self._options: list[str] = []
+        self._selected: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = {key: value or "" for key, value in attrs}
         if tag == "form":
-            self.forms.append({"action": attr.get("action", ""), "fields": {}})
+            self.forms.append({"action": attr.get("action", ""), "fields": []})
         elif not self.forms:
             return
         elif tag == "input" and attr.get("name"):
-            if attr.get("type") in {"checkbox", "radio"} and "checked" not in attr:
+            kind = attr.get("type", "text")
+            if kind in {"checkbox", "radio"} and "checked" not in attr:
                 return
-            if attr.get("type") not in {"file", "submit"}:
-                self.forms[-1]["fields"][attr["name"]] = attr.get(
-                    "value", "on" if attr.get("type") == "checkbox" else ""
-                )
+            if kind not in {"file", "submit", "button"}:
+                self.forms[-1]["fields"].append((attr["name"], attr.get("value", "on" if kind == "checkbox" else "")))
         elif tag == "select":
-            self._select, self._first_option = attr.get("name"), None
+            self._select, self._multiple, self._options, self._selected = attr.get("name"), "multiple" in attr, [], []
         elif tag == "option" and self._select:
-            value = attr.get("value", "")
-            if self._first_option is None:
-                self._first_option = value
-                self.forms[-1]["fields"].setdefault(self._select, value)
+            self._options.append(attr.get("value", ""))
             if "selected" in attr:
-                self.forms[-1]["fields"][self._select] = value
+                self._selected.append(attr.get("value", ""))
         elif tag == "textarea" and attr.get("name"):
-            self.forms[-1]["fields"][attr["name"]] = ""
+            self.forms[-1]["fields"].append((attr["name"], ""))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
+        if tag == "select" and self._select and self.forms:
+            chosen = self._selected if self._multiple else (self._selected[-1:] or self._options[:1])
+            self.forms[-1]["fields"].extend((self._select, value) for value in chosen)
             self._select = None
 
 
-def form_fields(html: str, action: str = "") -> tuple[str, dict]:
+class Fields(list):
+    """A form's (name, value) pairs, in order; a name may repeat (checkboxes, multiple selects)."""
+
+    def set(self, name: str, *values: object) -> "Fields":
+        self[:] = [(key, value) for key, value in self if key != name] + [(name, str(value)) for value in values]
+        return self
+
+    def get(self, name: str) -> list[str]:
+        return [value for key, value in self if key == name]
+
+
+def form_fields(html: str, action: str = "") -> tuple[str, Fields]:
     """The default fields of the page's form whose action is `action` ("": the form posting to the page)."""
     parser = FormParser()
     parser.feed(html)
     for form in parser.forms:
-        if form["action"] == action and "csrfmiddlewaretoken" in form["fields"]:
-            return form["action"], dict(form["fields"])
+        fields = Fields(form["fields"])
+        if form["action"] == action and fields.get("csrfmiddlewaretoken"):
+            return form["action"], fields
     raise AssertionError(f"no form posting to {action!r} on the page")
 
 
@@ -72,13 +101,24 @@ class Journey:
     session: requests.Session = field(default_factory=requests.Session)
     dataset_urls: list[str] = field(default_factory=list)
 
+    run_url: str = ""
+    model_url: str = ""
+    api_token: str = ""
+    prediction_ids: list[str] = field(default_factory=list)
+
     STEPS = (
         "sign_up",
         "log_out_and_fail_then_succeed_to_log_in",
         "upload_a_file_that_is_not_a_csv",
-        "upload_confirm_and_wait_for_the_dataset",
-        "upload_confirm_and_wait_for_the_dataset",
+        "upload_the_weather",
+        "upload_the_weather",
         "open_the_dataset",
+        "upload_the_training_data",
+        "train_a_model",
+        "deploy_the_model",
+        "predict_with_the_form",
+        "create_an_api_token",
+        "predict_and_report_outcomes_with_the_api",
     )
 
     def run(self) -> None:
@@ -89,7 +129,8 @@ class Journey:
         page = self.session.get(urljoin(self.base_url, path), timeout=30)
         assert page.status_code == 200, f"GET {path}: {page.status_code}"
         action, fields = form_fields(page.text, form)
-        fields.update(data or {})
+        for name, value in (data or {}).items():
+            fields.set(name, *(value if isinstance(value, list) else [value]))
         return self.session.post(urljoin(page.url, action or page.url), data=fields, files=files, timeout=60)
 
     def sign_up(self) -> None:
@@ -119,8 +160,14 @@ class Journey:
         response = self._submit("/datasets/upload/", files={"file": ("slides.pdf", b"%PDF-1.4\n", "application/pdf")})
         assert response.status_code == 400
 
-    def upload_confirm_and_wait_for_the_dataset(self) -> None:
-        response = self._submit("/datasets/upload/", files={"file": ("weather.csv", CSV, "text/csv")})
+    def upload_the_weather(self) -> None:
+        self._upload("weather.csv", CSV)
+
+    def upload_the_training_data(self) -> None:
+        self._upload("training.csv", as_csv(training_rows()))
+
+    def _upload(self, name: str, body: bytes) -> None:
+        response = self._submit("/datasets/upload/", files={"file": (name, body, "text/csv")})
         assert re.search(r"/uploads/\d+/confirm/$", response.url), (response.status_code, response.url)
         _, fields = form_fields(response.text)
         confirmed = self.session.post(response.url, data=fields, timeout=60)
@@ -137,3 +184,58 @@ class Journey:
         page = self.session.get(self.dataset_urls[-1], timeout=30)
         assert page.status_code == 200
         assert "Oslo" in page.text
+
+    def train_a_model(self) -> None:
+        train_page = urljoin(self.dataset_urls[-1], "v/1/train/?target=label")
+        choices = {"target": "label", "algorithms": ["LogisticRegression"], "cv_folds": 2, "budget_seconds": 10}
+        response = self._submit(train_page, choices)
+        assert re.search(r"/runs/\d+/$", response.url), (response.status_code, response.url)
+        self.run_url = response.url
+        deploy_form = f'action="{path_of(self.run_url)}deploy/"'
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            page = self.session.get(self.run_url, timeout=30)
+            if deploy_form in page.text:
+                return
+            time.sleep(1)
+        raise AssertionError(f"the training run did not finish: {self.run_url}")
+
+    def deploy_the_model(self) -> None:
+        response = self._submit(self.run_url, form=f"{path_of(self.run_url)}deploy/")
+        assert re.search(r"/models/\d+/$", response.url), (response.status_code, response.url)
+        self.model_url = response.url
+
+    def predict_with_the_form(self) -> None:
+        # Twice, a scrape apart, so the latency histogram has an increase to take a quantile of.
+        for row in training_rows(2, seed=1):
+            response = self._submit(urljoin(self.model_url, "predict/"), {k: v for k, v in row.items() if k != "label"})
+            assert response.status_code == 200, response.status_code
+            assert re.search(r"\b(yes|no)\b", response.text)
+            time.sleep(1.5)
+
+    def create_an_api_token(self) -> None:
+        response = self._submit("/accounts/profile/", {"name": "stack test"}, form="/accounts/tokens/new/")
+        match = re.search(r'<code id="new-token"[^>]*>([^<]+)</code>', response.text)
+        assert match, f"no token on {response.url}"
+        self.api_token = match.group(1).strip()
+
+    def predict_and_report_outcomes_with_the_api(self) -> None:
+        api = urljoin(self.base_url, "/api" + path_of(self.model_url))
+        headers = {"Authorization": f"Token {self.api_token}"}
+        rows = training_rows(20, seed=2)
+        for batch in (rows[:10], rows[10:]):
+            records = [{k: v for k, v in row.items() if k != "label"} for row in batch]
+            response = requests.post(api + "predict", json={"records": records}, headers=headers, timeout=30)
+            assert response.status_code == 200, (response.status_code, response.text[:500])
+            self.prediction_ids += response.json()["prediction_ids"]
+            time.sleep(1.5)
+        feedback = [
+            {"prediction_id": pid, "actual": row["label"]} for pid, row in zip(self.prediction_ids, rows, strict=True)
+        ]
+        response = requests.post(api + "feedback", json={"feedback": feedback}, headers=headers, timeout=30)
+        assert response.status_code == 200, (response.status_code, response.text[:500])
+        assert response.json()["updated"] == len(rows)
+
+
+def path_of(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)

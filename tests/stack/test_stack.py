@@ -23,12 +23,6 @@ PENDING_PANELS = {
     "Models trained per day": "training runs calling metrics.training_run_finished",
     "Training duration p95 by task type": "training runs calling metrics.training_run_finished",
     "Cleaning steps per day by operation": "services/cleaning.py calling metrics.cleaning_operation_applied",
-    "Predictions per second by channel": "predictions in the journey",
-    "Predictions per second by model": "predictions in the journey",
-    "Prediction latency p95 by channel": "predictions in the journey",
-    "Test score of deployed models": "a deployed model in the journey",
-    "Live score of deployed models": "a deployed model in the journey, with feedback",
-    "Input drift of deployed models": "a deployed model in the journey, after the drift job",
 }
 
 
@@ -46,7 +40,9 @@ def returns_numbers(stack, panel: dict) -> bool:
 
 
 def test_the_journey_works_through_nginx(journey):
-    assert len(journey.dataset_urls) == 2
+    assert len(journey.dataset_urls) == 3
+    assert journey.model_url
+    assert len(journey.prediction_ids) == 20
 
 
 def test_metrics_are_never_served_through_nginx_and_want_the_token_directly(stack, journey):
@@ -64,7 +60,7 @@ def test_metrics_are_never_served_through_nginx_and_want_the_token_directly(stac
     assert anonymous.status_code == 404
     assert with_token.status_code == 200
     assert "csva_workers_alive 1.0" in with_token.text
-    assert 'csva_tasks_finished_total{status="successful",task="upload_ingest_task"} 2.0' in worker.text
+    assert 'csva_tasks_finished_total{status="successful",task="upload_ingest_task"} 3.0' in worker.text
 
 
 def test_nginx_serves_static_files_itself(stack):
@@ -106,15 +102,21 @@ def test_event_counters_add_up_across_gunicorn_workers(stack, journey):
         "sum(csva_signups_total)": 1,
         "sum(csva_logins_total)": 2,
         "sum(csva_login_failures_total)": 1,
-        "sum(csva_uploads_total)": 2,
+        "sum(csva_uploads_total)": 3,
         'sum(csva_upload_failures_total{stage="upload", reason="suffix"})': 1,
-        "max(csva_datasets)": 2,
+        "max(csva_datasets)": 3,
+        'sum(csva_predictions_total{channel="form"})': 2,
+        'sum(csva_predictions_total{channel="api"})': 2,
+        'sum(csva_prediction_rows_total{channel="api"})': 20,
     }
 
-    def matches():
-        return all(stack.scalar(expr) == value for expr, value in expected.items())
+    def mismatches():
+        return {expr: (stack.scalar(expr), value) for expr, value in expected.items() if stack.scalar(expr) != value}
 
-    wait_until(matches, timeout=20, what="event totals in Prometheus")
+    deadline = time.monotonic() + 20
+    while (wrong := mismatches()) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not wrong, f"(got, expected): {wrong}"
     pids = {path.stem.rsplit("_", 1)[-1] for path in (stack.workdir / "metrics-multiproc").glob("counter_*.db")}
     assert len(pids) >= 2, f"only gunicorn processes {pids} wrote metrics"
 
@@ -157,7 +159,9 @@ def test_the_alert_rules_are_loaded(stack):
         "CsvAnalyzerModelDrift",
     }
     assert all(rule["health"] == "ok" for rule in rules.values()), {n: r.get("lastError") for n, r in rules.items()}
-    assert not [name for name, rule in rules.items() if rule["state"] != "inactive"]
+    # A handful of live rows always looks drifted; that alert waits 30 minutes before firing.
+    active = [name for name, rule in rules.items() if rule["state"] != "inactive"]
+    assert set(active) <= {"CsvAnalyzerModelDrift"}, active
 
 
 def test_stopping_the_worker_fires_the_heartbeat_alert(stack, journey):
