@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from csv_processor import metrics
 from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.preview import preview_step
 from csv_processor.ml.cleaning.schema import CleaningError
@@ -132,6 +133,7 @@ def _apply(job: CleaningJob) -> DatasetVersion:
         files_delete([name])
         raise
     logger.info("dataset %s: %s -> version %s", job.dataset_id, step.op, version.number)
+    metrics.cleaning_operation_applied(operation=step.op)
     return version
 
 

@@ -19,6 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from csv_processor import metrics
 from csv_processor.ml.cleaning.recipe import Recipe
 from csv_processor.ml.training import Cancelled, Progress, TrainConfig, TrainingBlocked, TrainResult, train
 from csv_processor.models import TrainingRun
@@ -128,7 +129,15 @@ def _finish(monitor: _Monitor, status: str, error: str = "") -> TrainingRun | No
         logger.info("training run %s: gone or taken over; result %s dropped", monitor.run_id, status)
         return None
     logger.info("training run %s %s%s", monitor.run_id, status, f": {error}" if error else "")
-    return TrainingRun.objects.get(pk=monitor.run_id)
+    return _counted(TrainingRun.objects.get(pk=monitor.run_id))
+
+
+def _counted(run: TrainingRun) -> TrainingRun:
+    """Report a run that reached its final status to the metrics."""
+    seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else 0.0
+    task = "regression" if run.task == TrainingRun.Task.REGRESSION else "classification"
+    metrics.training_run_finished(task=task, algorithm=run.best_algorithm or "auto", status=run.status, seconds=seconds)
+    return run
 
 
 def training_run_execute(*, run_id: int, on_progress: Callable[[dict], None] | None = None) -> TrainingRun | None:
@@ -199,7 +208,7 @@ def _save_result(monitor: _Monitor, result: TrainResult, steps: list[dict]) -> T
         files_delete(stored)
         raise
     logger.info("training run %s succeeded: %s", monitor.run_id, result.best.algorithm)
-    return TrainingRun.objects.get(pk=monitor.run_id)
+    return _counted(TrainingRun.objects.get(pk=monitor.run_id))
 
 
 def _result_fields(result: TrainResult, steps: list[dict]) -> dict[str, Any]:
