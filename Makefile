@@ -15,6 +15,7 @@ help:
 	@echo "make superuser  create an admin account"
 	@echo "make bench      run the benchmarks in bench/"
 	@echo "make stack-test the production topology on loopback (needs PostgreSQL, nginx and prometheus)"
+	@echo "make e2e        the real-browser journey (needs Debian's chromium)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -42,7 +43,7 @@ run: migrate
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
 	trap 'kill 0' INT TERM; \
 	$(BIN)/python manage.py db_worker --no-reload & \
-	$(BIN)/mlflow server --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns.db}" \
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server --workers 1 --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns.db}" \
 		--default-artifact-root ./mlartifacts --host 127.0.0.1 --port $(MLFLOW_PORT) & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT) & \
 	wait
@@ -61,13 +62,19 @@ contracts: $(VENV)/.deps-dev
 # The stack test starts real servers and has its own target.
 pytest: $(VENV)/.deps-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
-		$(BIN)/pytest -m "not stack" --cov --cov-report=term $(PYTEST_ARGS)
+		$(BIN)/pytest -m "not stack and not e2e" --cov --cov-report=term $(PYTEST_ARGS)
 
 # nginx, gunicorn (2 workers), the task worker, MLflow and Prometheus on 127.0.0.1, with the repository's
 # configs, against fresh databases on the PostgreSQL at STACK_POSTGRES (see tests/stack/).
 stack-test: $(VENV)/.deps-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
 		$(BIN)/pytest -m stack tests/stack -p no:cacheprovider $(PYTEST_ARGS)
+
+# The real-browser journey: Debian's Chromium (apt-get install chromium) driven by Playwright.
+# Screenshots of each step land in .ci/artifacts/e2e/.
+e2e: $(VENV)/.deps-dev
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
+		$(BIN)/pytest -m e2e tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint contracts pytest
 
