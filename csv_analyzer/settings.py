@@ -329,6 +329,8 @@ PREDICT_MAX_DEPTH = env_int("CSVA_PREDICT_MAX_DEPTH", 6)
 # logged record, and how long logged predictions are kept.
 PREDICTION_LOG_SAMPLE = float(os.environ.get("CSVA_PREDICTION_LOG_SAMPLE", "") or 1.0)
 PREDICTION_LOG_MAX_BYTES = env_int("CSVA_PREDICTION_LOG_MAX_BYTES", 4096)
+# Logged predictions are written in bulk by each web process this often (0: in the request itself).
+PREDICTION_LOG_FLUSH_SECONDS = float(os.environ.get("CSVA_PREDICTION_LOG_FLUSH_SECONDS", "") or 1.0)
 PREDICTION_RETENTION_DAYS = env_int("CSVA_PREDICTION_RETENTION_DAYS", 30)
 # How often the worker recomputes input drift of deployed models and prunes the prediction log.
 DRIFT_INTERVAL_SECONDS = env_int("CSVA_DRIFT_INTERVAL_SECONDS", 3600)

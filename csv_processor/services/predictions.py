@@ -1,22 +1,26 @@
 """The prediction log: a sample of predictions kept for drift and live accuracy, bounded and pruned.
 
 Every answered row gets an id; the rows of a sampled request (CSVA_PREDICTION_LOG_SAMPLE) are stored
-in one INSERT with their inputs (long text cut, oversized records replaced by a marker) and answer.
+with their inputs (long text cut, oversized records replaced by a marker) and answer, written in bulk
+by a per-process thread every CSVA_PREDICTION_LOG_FLUSH_SECONDS (0: at once, in the request).
 Callers report true outcomes by id (`prediction_feedback_record`); rows older than
 CSVA_PREDICTION_RETENTION_DAYS are pruned by the worker.
 """
 
+import atexit
 import datetime as dt
 import json
 import logging
 import math
 import random
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from csv_processor.ml.serving import Predicted
@@ -56,8 +60,69 @@ def predictions_log(
         )
         for i, record in enumerate(records)
     ]
-    Prediction.objects.bulk_create(rows)
+    _store(rows)
     return [str(i) for i in ids]
+
+
+class _LogBuffer:
+    """Rows waiting to be written by this process's flusher thread: one INSERT per interval instead of
+    one per request keeps the write (and SQLite's write lock) off the answer's path. Bounded: past
+    BUFFER_MAX rows new ones are dropped (and counted in the log) until the next flush."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rows: list[Prediction] = []
+        self.dropped = 0
+        self.thread: threading.Thread | None = None
+
+    def add(self, rows: list[Prediction]) -> None:
+        with self.lock:
+            room = BUFFER_MAX - len(self.rows)
+            self.rows.extend(rows[: max(room, 0)])
+            self.dropped += max(len(rows) - max(room, 0), 0)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self.run, name="prediction-log", daemon=True)
+                self.thread.start()
+
+    def take(self) -> list[Prediction]:
+        with self.lock:
+            rows, self.rows = self.rows, []
+            if self.dropped:
+                logger.warning("prediction log buffer full: %d rows not logged", self.dropped)
+                self.dropped = 0
+        return rows
+
+    def run(self) -> None:
+        while True:
+            time.sleep(max(settings.PREDICTION_LOG_FLUSH_SECONDS, 0.05))
+            predictions_flush()
+
+
+_buffer = _LogBuffer()
+BUFFER_MAX = 10_000
+
+
+def _store(rows: list[Prediction]) -> None:
+    if settings.PREDICTION_LOG_FLUSH_SECONDS <= 0:
+        Prediction.objects.bulk_create(rows)
+    else:
+        _buffer.add(rows)
+
+
+def predictions_flush() -> int:
+    """Write this process's buffered log rows now; return how many (a failed write drops them, logged)."""
+    rows = _buffer.take()
+    if not rows:
+        return 0
+    try:
+        Prediction.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    except DatabaseError as exc:
+        logger.warning("could not write %d logged predictions: %s", len(rows), exc)
+        return 0
+    return len(rows)
+
+
+atexit.register(predictions_flush)
 
 
 @dataclass(frozen=True)
@@ -68,6 +133,8 @@ class FeedbackResult:
 
 def prediction_feedback_record(*, deployed_model: DeployedModel, outcomes: list[tuple[str, Any]]) -> FeedbackResult:
     """Store true outcomes for earlier predictions of this model; ids not logged (or not ours) are listed."""
+    # Rows of this process still in the buffer; another process writes its own within the flush interval.
+    predictions_flush()
     wanted = {str(pid): actual for pid, actual in outcomes}
     now = timezone.now()
     updated = 0

@@ -170,3 +170,17 @@ def test_retrain_command_trains_compares_and_promotes(served):  # noqa: F811
 
     assert "held-out rows" in out.getvalue()
     assert DeployedModel.objects.get(pk=served.model.pk).versions.count() == 2
+
+
+def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):  # noqa: F811
+    from csv_processor.services.predictions import predictions_flush
+
+    settings.PREDICTION_LOG_FLUSH_SECONDS = 60
+
+    ids = _predict(served, [record(), record()]).ids
+    waiting = Prediction.objects.count()
+    written = predictions_flush()
+
+    assert waiting == 0
+    assert written == 2
+    assert sorted(str(p) for p in Prediction.objects.values_list("public_id", flat=True)) == sorted(ids)

@@ -78,6 +78,8 @@ def media_root(served, settings):
     """The module's media folder, where the trained model lives, instead of a fresh one per test."""
     settings.MEDIA_ROOT = served.media
     settings.MLFLOW_TRACKING_URI = UNREACHABLE_MLFLOW
+    # Write logged predictions in the request, so a test sees them at once.
+    settings.PREDICTION_LOG_FLUSH_SECONDS = 0
     return served.media
 
 

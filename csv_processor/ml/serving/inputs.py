@@ -213,6 +213,9 @@ def _warn_category(spec_field: FieldSpec, value: Any, warnings: list[str]) -> No
 
 
 def _column(spec_field: FieldSpec, values: list) -> Any:
+    if spec_field.role == "passthrough":
+        # Unused by the model (the target, dropped ids): the cheapest missing column there is.
+        return np.full(len(values), np.nan) if all(v is None for v in values) else np.array(values, dtype=object)
     if spec_field.role == "numeric":
         return np.array(values, dtype="float64")
     if spec_field.dtype.startswith("datetime64"):
