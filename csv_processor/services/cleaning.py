@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from csv_processor import metrics
 from csv_processor.ml.cleaning.ops import apply_step
-from csv_processor.ml.cleaning.preview import preview_step
+from csv_processor.ml.cleaning.preview import StepPreview, preview_step
 from csv_processor.ml.cleaning.schema import CleaningError
 from csv_processor.ml.cleaning.steps import Step, fit_step
 from csv_processor.ml.types import infer_column_types
@@ -32,20 +32,10 @@ class CleaningConflict(ValidationError):
 
 @dataclass(frozen=True)
 class CleaningPreview:
+    """A fitted step (as stored) and what it would do to the data."""
+
     step: dict
-    description: str
-    rows_before: int
-    rows_after: int
-    columns_before: int
-    columns_after: int
-    rows_affected: int
-    cells_changed: int
-    columns_affected: tuple[str, ...]
-    before: pd.DataFrame
-    after: pd.DataFrame
-    warnings: tuple[str, ...]
-    values_lost: int
-    needs_confirmation: bool
+    effect: StepPreview
 
 
 def version_frame(version: DatasetVersion) -> pd.DataFrame:
@@ -67,9 +57,7 @@ def cleaning_preview(*, version: DatasetVersion, op: str, params: dict) -> Clean
         preview = preview_step(frame, step)
     except CleaningError as exc:
         raise ValidationError(str(exc), code="params") from exc
-    return CleaningPreview(
-        step=step.to_dict(), **{k: getattr(preview, k) for k in CleaningPreview.__dataclass_fields__ if k != "step"}
-    )
+    return CleaningPreview(step=step.to_dict(), effect=preview)
 
 
 def cleaning_job_create(
@@ -82,13 +70,14 @@ def cleaning_job_create(
     if dataset.current_version_id != version.pk:
         raise CleaningConflict(CONFLICT_MESSAGE, code="conflict")
     preview = cleaning_preview(version=version, op=op, params=params)
-    if preview.needs_confirmation and not confirm_loss:
+    if preview.effect.needs_confirmation and not confirm_loss:
         raise ValidationError(
-            f"This would turn {preview.values_lost} values into missing values. Tick “I understand” to go ahead.",
+            f"This would turn {preview.effect.values_lost} values into missing values. "
+            "Tick “I understand” to go ahead.",
             code="confirm",
         )
     job = CleaningJob.objects.create(
-        owner=owner, dataset=dataset, base_version=version, step=preview.step, description=preview.description
+        owner=owner, dataset=dataset, base_version=version, step=preview.step, description=preview.effect.description
     )
     if version.row_count <= settings.SYNC_CLEAN_MAX_ROWS:
         return cleaning_job_execute(job_id=job.pk) or job
