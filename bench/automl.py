@@ -9,7 +9,9 @@ text becomes a category, or is dropped above 100 values. FLAML gets the same pre
 Bars: ours (rounded to the README's 3 decimals) >= README "our baseline" and >= default HGB on every
 dataset, ours >= FLAML on at least half, and every Auto run ends within budget + 10%. The README
 figures are 5-fold CV means while these are single held-out splits, so a point or two is split noise.
-Run: .venv/bin/python bench/automl.py [--budget 60] [--datasets titanic,penguins] [--no-flaml]
+With --readme-cv NAMES, those datasets are also scored with the README's protocol (5 outer folds, Auto
+mode once per fold: five times the time) and their README bar is judged on that mean.
+Run: .venv/bin/python bench/automl.py [--budget 60] [--datasets titanic,penguins] [--no-flaml] [--readme-cv penguins]
 FLAML comes from bench/requirements.txt; the last printed line is the JSON summary.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import KFold, StratifiedKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -85,7 +88,13 @@ def score(task: str, y_true: pd.Series, y_pred: np.ndarray) -> float:
 def reference_hgb(
     task: str, X_train: pd.DataFrame, y_train: pd.Series, X_test: pd.DataFrame, y_test: pd.Series
 ) -> float:
-    model = HistGradientBoostingRegressor() if task == "regression" else HistGradientBoostingClassifier()
+    # Seeded only so the reference is reproducible: early stopping (on above 10,000 rows) draws its
+    # validation rows at random, which moves adult's accuracy by +-0.001 from run to run.
+    model = (
+        HistGradientBoostingRegressor(random_state=0)
+        if task == "regression"
+        else HistGradientBoostingClassifier(random_state=0)
+    )
     model.fit(X_train, y_train)
     return score(task, y_test, model.predict(X_test))
 
@@ -133,16 +142,44 @@ def run(name: str, budget: float, with_flaml: bool) -> dict:
     return entry
 
 
+def readme_cv(name: str, budget: float) -> dict:
+    """The README protocol: 5 outer folds (stratified for classification, random_state=0) over all rows.
+    Auto mode runs once per fold with that fold as its test split; HGB uses the same folds."""
+    _, target, task, readme = DATASETS[name]
+    frame, _ = load(name)
+    rows = frame.loc[frame[target].notna()]
+    y = rows[target].astype("str").str.strip() if task != "regression" else rows[target].astype("float64")
+    X = readme_prepared(rows.drop(columns=[target]))
+    splitter = (KFold if task == "regression" else StratifiedKFold)(n_splits=5, shuffle=True, random_state=0)
+    ours, hgb = [], []
+    for train_pos, test_pos in splitter.split(X, y):
+        config = TrainConfig(target=target, task=task, budget_seconds=budget, test_index=tuple(rows.index[test_pos]))
+        ours.append(train(rows, config).best.test_score)
+        hgb.append(reference_hgb(task, X.iloc[train_pos], y.iloc[train_pos], X.iloc[test_pos], y.iloc[test_pos]))
+    mean = float(np.mean(ours))
+    return {
+        "ours_cv": round(mean, 4),
+        "hgb_cv": round(float(np.mean(hgb)), 4),
+        "ours_cv_folds": [round(v, 4) for v in ours],
+        "beats_readme_cv": round(mean, 3) >= readme,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--no-flaml", action="store_true")
+    parser.add_argument("--readme-cv", default="", help="datasets to also score with the README's 5-fold protocol")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     results = {}
     for name in args.datasets.split(","):
         results[name] = run(name, args.budget, not args.no_flaml)
+        if name in args.readme_cv.split(","):
+            # Where the README's own protocol was run, the README bar is judged on it.
+            results[name].update(readme_cv(name, args.budget))
+            results[name]["beats_readme"] = results[name]["beats_readme_cv"]
         print(json.dumps({name: results[name]}), flush=True)
     wins = sum(bool(r.get("beats_flaml")) for r in results.values())
     each = all(r["beats_readme"] and r["beats_hgb"] and r["in_budget"] for r in results.values())

@@ -9,6 +9,7 @@ Threads follow `fit.threads_for`: one below 20,000 training rows or on a busy ma
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +80,13 @@ class TrainResult:
     elapsed_seconds: float = 0.0
 
 
-def train(df: pd.DataFrame, config: TrainConfig, *, progress=None, should_cancel=None) -> TrainResult:
+def train(
+    df: pd.DataFrame,
+    config: TrainConfig,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> TrainResult:
     """Train and evaluate within `config.budget_seconds`; raises TrainingBlocked or Cancelled."""
     reporter = Reporter(Clock(config.budget_seconds), progress, should_cancel)
     reporter.report("preflight", message="checking the data")

@@ -42,6 +42,8 @@ class Trial:
     predict_ms_per_row: float
     complete: bool
     cv_loss: float = float("nan")
+    # Mean boosting rounds where early stopping ended the fold fits (NaN when it was not used).
+    stopped_rounds: float = float("nan")
 
     @property
     def cv_mean(self) -> float:
@@ -104,7 +106,7 @@ def estimate_fold_seconds(data: SearchData, algorithm: str, params: dict[str, An
 
 def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter: Reporter, limit: float) -> Trial:
     """Cross-validate one configuration; stop between folds once the rest would take it past `limit` seconds."""
-    folds: list[tuple[float, float, float, float]] = []  # score, loss, fit seconds, predict seconds
+    folds: list[tuple[float, ...]] = []  # score, loss, fit seconds, predict seconds, early-stopped rounds
     start_trial, rows = time.perf_counter(), 0
     for train_pos, val_pos in data.folds:
         reporter.check_cancel()
@@ -113,7 +115,7 @@ def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter
         per_fold = (time.perf_counter() - start_trial) / len(folds)
         if len(folds) < len(data.folds) and per_fold * len(data.folds) > limit:
             break
-    scores, losses, fits, predicts = (np.array(column) for column in zip(*folds, strict=True))
+    scores, losses, fits, predicts, stopped = (np.array(column) for column in zip(*folds, strict=True))
     data.fold_seconds[algorithm] = float(fits.mean() + predicts.mean()) / size_ratio(
         algorithm_spec(data.task, algorithm), params
     )
@@ -127,19 +129,22 @@ def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter
         1000 * predicts.sum() / rows,
         complete,
         loss,
+        float(stopped.mean()) if np.isfinite(stopped).all() else float("nan"),
     )
 
 
 def _fold(
     data: SearchData, model: Any, train_pos: np.ndarray, val_pos: np.ndarray
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float, float, float, float]:
     start = time.perf_counter()
     model.fit(data.X.iloc[train_pos], data.y.iloc[train_pos])
     fitted = time.perf_counter()
     y_val = data.y.iloc[val_pos].to_numpy()
     predicted, loss = _predict(model, data.task, data.X.iloc[val_pos], y_val)
     predicted_at = time.perf_counter()
-    return main_score(data.task, y_val, predicted), loss, fitted - start, predicted_at - fitted
+    estimator = model.named_steps["model"]
+    stopped = float(estimator.n_iter_) if getattr(estimator, "do_early_stopping_", False) else float("nan")
+    return main_score(data.task, y_val, predicted), loss, fitted - start, predicted_at - fitted, stopped
 
 
 def _predict(model: Any, task: str, X: pd.DataFrame, y: np.ndarray) -> tuple[np.ndarray, float]:

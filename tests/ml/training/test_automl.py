@@ -10,6 +10,8 @@ import pytest
 from sklearn.datasets import load_diabetes, load_iris
 
 from csv_processor.ml.training import Cancelled, TrainConfig, TrainingBlocked, train
+from csv_processor.ml.training.finalize import refit_params
+from csv_processor.ml.training.search import Trial
 
 # Type inference, preflight, the test-split refit and permutation importance run outside the search
 # and are not cut short by the budget; on these small frames they take well under a second.
@@ -146,3 +148,10 @@ def test_train_telco_reads_total_charges_written_as_text():
     )
     assert result.feature_schema["TotalCharges"]["role"] == "numeric"
     assert result.metrics["accuracy"] >= 0.78
+
+
+def test_refit_params_replace_early_stopping_with_the_rounds_cross_validation_chose():
+    stopped = Trial("HistGradientBoosting", {"learning_rate": 0.1}, (0.8,) * 5, 1.0, 0.1, True, 0.4, 80.0)
+    assert refit_params(stopped, 5) == {"learning_rate": 0.1, "early_stopping": False, "max_iter": 100}
+    plain = Trial("RandomForest", {"n_estimators": 200}, (0.8,) * 5, 1.0, 0.1, True)
+    assert refit_params(plain, 5) == {"n_estimators": 200}
