@@ -112,3 +112,21 @@ def test_mlflow_scoring_server_client_round_trip(live_server, served, tmp_path, 
     assert response.get_predictions()[0].tolist() == ["yes", "no"]
     with pytest.raises(Exception, match="error code 400"):
         client.invoke(pd.DataFrame([{"x1": 1.0}]))
+
+
+@pytest.mark.django_db
+def test_ping_answers_the_owner_only_and_invocations_need_credentials(client, served):  # noqa: F811
+    url = reverse("csv_processor_api:ping", args=[served.model.pk])
+
+    mine = client.get(url, HTTP_AUTHORIZATION=f"Token {served.token}")
+    theirs = client.get(url, HTTP_AUTHORIZATION=f"Token {served.other_token}")
+    anonymous = client.post(
+        reverse("csv_processor_api:invocations", args=[served.model.pk]),
+        data=json.dumps({"dataframe_records": ROWS}),
+        content_type="application/json",
+    )
+
+    assert mine.status_code == 200
+    assert theirs.status_code == 404
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error_code"] == "UNAUTHENTICATED"
