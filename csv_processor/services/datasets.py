@@ -33,9 +33,7 @@ def dataset_delete(*, dataset: Dataset) -> None:
     """Delete a dataset, its versions and their files, and the uploaded original."""
     names = [version.file.name for version in dataset.versions.all()]
     # Trained models (and the runs that made them) go with the dataset; so do their files.
-    names += list(
-        TrainedModel.objects.filter(run__dataset_version__dataset=dataset).values_list("file", flat=True)
-    )
+    names += list(TrainedModel.objects.filter(run__dataset_version__dataset=dataset).values_list("file", flat=True))
     upload = Upload.objects.filter(pk=dataset.source_upload_id).first()
     with transaction.atomic():
         Dataset.objects.filter(pk=dataset.pk).update(current_version=None)
