@@ -65,13 +65,13 @@ from csv_processor.services.training import TrainingOptions, training_run_create
 from csv_processor.services.training_execute import training_run_execute
 from users.services import api_token_create, user_create
 
-REPEATS = 5
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 SEQUENTIAL = 300
 CONCURRENT_SECONDS = 3.0
 CONNECTIONS = 8
 WORKERS = "2"
 # No worker recycling during a measurement (the config recycles every ~1000 requests), longer keep-alive.
-GUNICORN_FLAGS = ["--max-requests", "0", "--keep-alive", "30"]
+GUNICORN_FLAGS = ["--max-requests", "0", "--keep-alive", "30", *os.environ.get("BENCH_GUNICORN_FLAGS", "").split()]
 OURS_PORT, MLFLOW_PORTS = 19431, {"linear": 19432, "trees": 19433}
 
 
