@@ -201,16 +201,21 @@ def test_collector_reports_datasets_versions_and_upload_states(user, tmp_path):
 
 @pytest.mark.django_db
 def test_collector_reports_queue_depth_oldest_age_and_running_tasks():
-    upload_ingest_task.enqueue(10**9)
     from django_tasks_db.models import DBTaskResult
 
-    DBTaskResult.objects.update(enqueued_at=timezone.now() - dt.timedelta(minutes=5))
+    key = ("csva_task_queue_depth", (("queue", "default"),))
+    before = collected()
+    result = upload_ingest_task.enqueue(10**9)
+    DBTaskResult.objects.filter(pk=result.id).update(enqueued_at=timezone.now() - dt.timedelta(minutes=5))
 
     values = collected()
 
-    assert values[("csva_task_queue_depth", (("queue", "default"),))] == 1
+    assert values[key] == before[key] + 1
     assert values[("csva_task_queue_oldest_age_seconds", (("queue", "default"),))] >= 300
-    assert values[("csva_tasks_running", (("queue", "default"),))] == 0
+    assert (
+        values[("csva_tasks_running", (("queue", "default"),))]
+        == before[("csva_tasks_running", (("queue", "default"),))]
+    )
 
 
 @pytest.mark.django_db

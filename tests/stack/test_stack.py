@@ -106,6 +106,7 @@ def test_event_counters_add_up_across_gunicorn_workers(stack, journey):
         'sum(csva_predictions_total{channel="form"})': 2,
         'sum(csva_predictions_total{channel="api"})': 2,
         'sum(csva_prediction_rows_total{channel="api"})': 20,
+        'sum(csva_training_runs_total{status="succeeded"})': 2,
     }
 
     def mismatches():
