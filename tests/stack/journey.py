@@ -113,6 +113,7 @@ class Journey:
         "upload_the_weather",
         "upload_the_weather",
         "open_the_dataset",
+        "clean_the_dataset",
         "upload_the_training_data",
         "train_a_model",
         "train_another_model",
@@ -165,6 +166,14 @@ class Journey:
 
     def upload_the_weather(self) -> None:
         self._upload("weather.csv", CSV)
+
+    def clean_the_dataset(self) -> None:
+        dataset = self.dataset_urls[0]
+        response = self._submit(
+            urljoin(dataset, "clean/?op=trim_whitespace&column=city"), form=f"{path_of(dataset)}clean/apply/"
+        )
+        assert response.status_code == 200, response.status_code
+        assert "/clean/" not in response.url, response.url
 
     def upload_the_training_data(self) -> None:
         self._upload("training.csv", as_csv(training_rows()))
