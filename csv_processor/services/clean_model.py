@@ -47,6 +47,10 @@ def clean_model_train(*, seed: int = 0) -> CleanModelArtifact:
 def clean_model_get() -> CleanModel:
     """The latest stored model, trained on first use; refuses a file whose hash does not match."""
     artifact = CleanModelArtifact.objects.first()
+    if artifact is not None and not file_path(artifact.file.name).exists():
+        # A lost media volume: the model is the project's own and cheap to rebuild, unlike a changed file.
+        logger.warning("stored cleaning model %s is missing; training it again", artifact.sha256[:12])
+        artifact = None
     if artifact is None:
         artifact = clean_model_train()
     with _lock:

@@ -302,6 +302,8 @@ def test_cleaning_job_create_refuses_an_old_version(user, dataset):
 
 
 def test_train_clean_model_command_stores_a_hashed_model(db, capsys):
+    # Other modules' fixtures may have stored a model already: count from here.
+    before = CleanModelArtifact.objects.count()
     call_command("train_clean_model")
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     call_command("train_clean_model", "--if-missing")
@@ -310,14 +312,14 @@ def test_train_clean_model_command_stores_a_hashed_model(db, capsys):
     assert summary["trained"] is True
     assert summary["held_out_accuracy"] >= 0.9
     assert again["trained"] is False
-    assert CleanModelArtifact.objects.count() == 1
+    assert CleanModelArtifact.objects.count() == before + 1
 
 
 def test_clean_model_refuses_a_tampered_file(db, media_root):
     from django.core.exceptions import ImproperlyConfigured
 
     call_command("train_clean_model")
-    artifact = CleanModelArtifact.objects.get()
+    artifact = CleanModelArtifact.objects.first()  # the newest, the one loads use
     path = media_root / artifact.file.name
     path.write_bytes(path.read_bytes() + b"tampered")
     CleanModelArtifact.objects.filter(pk=artifact.pk).update(sha256=artifact.sha256)
@@ -327,3 +329,17 @@ def test_clean_model_refuses_a_tampered_file(db, media_root):
     clean_model._cache.clear()
     with pytest.raises(ImproperlyConfigured, match="hash"):
         clean_model_get()
+
+
+def test_clean_model_is_trained_again_when_its_file_is_missing(db, media_root):
+    call_command("train_clean_model")
+    lost = CleanModelArtifact.objects.first()
+    (media_root / lost.file.name).unlink()
+
+    from csv_processor.services import clean_model
+
+    clean_model._cache.clear()
+    model = clean_model_get()
+
+    assert model is not None
+    assert CleanModelArtifact.objects.first().pk != lost.pk
