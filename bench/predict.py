@@ -37,7 +37,8 @@ ENV = {
     "DJANGO_SECRET_KEY": "bench-predict",
     "DJANGO_DEBUG": "false",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-    "DATABASE_URL": f"sqlite:///{TMP / 'db.sqlite3'}",
+    # A throwaway SQLite file by default; BENCH_DATABASE_URL points at another (empty) database to compare.
+    "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{TMP / 'db.sqlite3'}"),
     "MEDIA_ROOT": str(TMP / "media"),
     "MLFLOW_TRACKING_URI": f"sqlite:///{TMP / 'mlruns.db'}",
     "MLFLOW_ARTIFACT_ROOT": (TMP / "mlartifacts").as_uri(),
