@@ -168,8 +168,12 @@ def test_retrain_command_trains_compares_and_promotes(served):  # noqa: F811
     out = StringIO()
     call_command("retrain", str(served.model.pk), "--promote", stdout=out)
 
+    # A time-boxed search may find a slightly different model; --promote only takes one at least as good.
+    retrain = ModelRetrain.objects.filter(model=served.model).latest("pk")
+    promoted = bool(retrain.comparison.get("candidate_better"))
     assert "held-out rows" in out.getvalue()
-    assert DeployedModel.objects.get(pk=served.model.pk).versions.count() == 2
+    assert DeployedModel.objects.get(pk=served.model.pk).versions.count() == (2 if promoted else 1)
+    assert ("promoted" in out.getvalue()) == promoted
 
 
 def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):  # noqa: F811
