@@ -169,7 +169,7 @@ def test_retrain_command_trains_compares_and_promotes(served):  # noqa: F811
     call_command("retrain", str(served.model.pk), "--promote", stdout=out)
 
     # A time-boxed search may find a slightly different model; --promote only takes one at least as good.
-    retrain = ModelRetrain.objects.filter(model=served.model).latest("pk")
+    retrain = ModelRetrain.objects.filter(deployed_model=served.model).latest("pk")
     promoted = bool(retrain.comparison.get("candidate_better"))
     assert "held-out rows" in out.getvalue()
     assert DeployedModel.objects.get(pk=served.model.pk).versions.count() == (2 if promoted else 1)
