@@ -28,6 +28,7 @@ from csv_processor.ml.training.finalize import (
     reserve_seconds,
     score,
     test_report,
+    unscored,
 )
 from csv_processor.ml.training.fit import threads_for
 from csv_processor.ml.training.importance import BUDGET_SHARE, importance_plan, raw_importance
@@ -143,7 +144,7 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
         class_labels=[_plain(c) for c in classes],
         features=prepared.features,
         warnings=tuple(issue.message for issue in prepared.check.warnings),
-        trials=tuple(_as_candidate(t) for t in trials),
+        trials=tuple(unscored(t) for t in trials),
         elapsed_seconds=reporter.clock.elapsed(),
     )
 
@@ -203,18 +204,6 @@ def _card(
         class_counts={str(k): int(v) for k, v in y_train.value_counts().items()} if config.task != "regression" else {},
         n_train=len(y_train),
         n_test=n_test,
-    )
-
-
-def _as_candidate(trial: Any) -> Candidate:
-    return Candidate(
-        trial.algorithm,
-        trial.params,
-        trial.cv_mean,
-        trial.cv_std,
-        None,
-        trial.fold_fit_seconds,
-        trial.predict_ms_per_row,
     )
 
 
