@@ -34,7 +34,7 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 CHANNELS = frozenset({"form", "api", "batch"})
 UPLOAD_FAILURE_STAGES = frozenset({"upload", "confirm", "ingest"})
 UPLOAD_FAILURE_REASONS = frozenset(
-    {"suffix", "content", "quota", "parse", "encoding", "options", "state", "too_large", "unexpected"}
+    {"empty", "suffix", "content", "quota", "too_large", "parse", "encoding", "options", "state", "unexpected"}
 )
 RUN_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 

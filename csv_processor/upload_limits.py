@@ -1,7 +1,9 @@
 """The upload size cap, enforced before and while the request body streams in.
 
 The middleware answers 413 from the Content-Length header without reading the body; the handler counts
-the bytes of bodies that lie about or omit their length and stops the upload at the cap.
+the bytes of bodies that lie about or omit their length and stops the upload at the cap. Behind nginx,
+bodies past its client_max_body_size never reach us: nginx asks `upload_too_large` for the answer instead.
+Every 413 goes through `too_large_response`, which counts it in csva_upload_failures_total.
 """
 
 from collections.abc import Callable
@@ -11,14 +13,20 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from csv_processor import metrics
+
 # Room for the multipart envelope and the small form fields around the file.
 ENVELOPE_BYTES = 64 * 1024
 
 
-def too_large_response(request: HttpRequest) -> HttpResponse:
+def too_large_response(request: HttpRequest, *, api: bool | None = None) -> HttpResponse:
+    """The 413 for a body over the cap (JSON for the API), counted as an upload refused for its size."""
+    metrics.upload_failed(stage="upload", reason="too_large")
+    if api is None:
+        api = request.path.startswith("/api/")
     limit_mb = settings.UPLOAD_MAX_BYTES / (1024 * 1024)
     message = f"This file is too large. The limit is {limit_mb:g} MB per file."
-    if request.path.startswith("/api/"):
+    if api:
         return HttpResponse(f'{{"detail": "{message}"}}', status=413, content_type="application/json")
     html = render_to_string("csv_processor/upload_too_large.html", {"message": message}, request=request)
     return HttpResponse(html, status=413)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", datasets.dataset_list_view, name="home"),
     path("datasets/", datasets.dataset_list_view, name="dataset-list"),
     path("datasets/upload/", uploads.upload_new, name="upload-new"),
+    path("datasets/upload/too-large/", uploads.upload_too_large, name="upload-too-large"),
     path("uploads/<int:upload_id>/", uploads.upload_status, name="upload-status"),
     path("uploads/<int:upload_id>/confirm/", uploads.upload_confirm_view, name="upload-confirm"),
     path("uploads/<int:upload_id>/preview/", uploads.upload_preview_partial, name="upload-preview"),

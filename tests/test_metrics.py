@@ -380,3 +380,54 @@ def test_upload_view_refusals_are_counted(user_client):
 
     assert response.status_code == 400
     assert sample("csva_upload_failures_total", stage="upload", reason="suffix") == before + 1
+
+
+@pytest.mark.parametrize(
+    ("body", "how"), [(b"a,b\n" + b"1,2\n" * 30_000, "content-length"), (b"a,b\n" + b"1,2\n" * 400, "streaming")]
+)
+def test_uploads_over_the_cap_are_counted_whichever_check_stops_them(user_client, settings, body, how):
+    settings.UPLOAD_MAX_BYTES = 1000
+    before = sample("csva_upload_failures_total", stage="upload", reason="too_large")
+
+    response = post_upload(user_client, "big.csv", body)
+
+    assert response.status_code == 413, how
+    assert sample("csva_upload_failures_total", stage="upload", reason="too_large") == before + 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("original", "content_type"), [("/datasets/upload/", "text/html"), ("/api/x", "application/json")]
+)
+def test_the_page_nginx_shows_for_a_body_over_its_limit_is_a_counted_413(client, original, content_type):
+    before = sample("csva_upload_failures_total", stage="upload", reason="too_large")
+
+    response = client.get(reverse("csv_processor:upload-too-large"), HTTP_X_ORIGINAL_URI=original)
+
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith(content_type)
+    assert b"too large" in response.content
+    assert sample("csva_upload_failures_total", stage="upload", reason="too_large") == before + 1
+
+
+def test_an_upload_without_a_file_is_counted(user_client):
+    before = sample("csva_upload_failures_total", stage="upload", reason="empty")
+
+    missing = user_client.post(reverse("csv_processor:upload-new"), {})
+    empty = post_upload(user_client, "empty.csv", b"")
+
+    assert (missing.status_code, empty.status_code) == (400, 400)
+    assert sample("csva_upload_failures_total", stage="upload", reason="empty") == before + 2
+
+
+def test_confirming_with_invalid_settings_is_counted(user_client):
+    post_upload(user_client, "ok.csv", b"a,b\n1,2\n3,4\n")
+    upload = Upload.objects.get()
+    before = sample("csva_upload_failures_total", stage="confirm", reason="options")
+
+    response = user_client.post(
+        reverse("csv_processor:upload-confirm", kwargs={"upload_id": upload.pk}), {"encoding": "not-a-codec"}
+    )
+
+    assert response.status_code == 400
+    assert sample("csva_upload_failures_total", stage="confirm", reason="options") == before + 1

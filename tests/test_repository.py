@@ -410,6 +410,21 @@ def test_nginx_body_limit_matches_the_upload_cap_and_envelope():
     assert cap + ENVELOPE_BYTES <= megabytes * 1024 * 1024 < cap + 2 * 1024 * 1024
 
 
+def test_nginx_asks_the_app_for_its_413_page_and_hides_that_page_from_clients():
+    from django.urls import reverse
+
+    text = _read("nginx/nginx.conf")
+    locations = nginx_locations(text)
+    page = reverse("csv_processor:upload-too-large")
+
+    assert re.search(r"^\s*error_page 413 /_upload_too_large;", text, flags=re.MULTILINE)
+    internal = locations["= /_upload_too_large"]
+    assert "internal;" in internal
+    assert f"proxy_pass http://csv_analyzer_web{page};" in internal
+    assert "proxy_pass_request_body off;" in internal
+    assert "return 404;" in locations[f"= {page}"]
+
+
 def test_nginx_serves_the_static_files_the_image_collects():
     text = _read("nginx/nginx.conf")
     static = nginx_locations(text)["/static/"]

@@ -1,12 +1,14 @@
 """Upload a CSV, confirm how it parses, and watch the parse."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from csv_processor import metrics
 from csv_processor.forms import ParseOptionsForm, UploadForm
 from csv_processor.models import Upload
 from csv_processor.selectors import upload_get_for_user, upload_preview
@@ -32,8 +34,18 @@ def upload_new(request: HttpRequest) -> HttpResponse:
             form.add_error("file", exc)
         else:
             return redirect("csv_processor:upload-confirm", upload_id=upload.pk)
+    elif is_post:
+        # No file, or an empty one: the service never saw it, so count the refusal here.
+        metrics.upload_failed(stage="upload", reason="empty")
     status = 400 if request.method == "POST" else 200
     return render(request, "csv_processor/upload_new.html", {"form": form}, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD"])
+def upload_too_large(request: HttpRequest) -> HttpResponse:
+    """What nginx shows for a body past its client_max_body_size (nginx/nginx.conf); never public."""
+    return too_large_response(request, api=request.headers.get("X-Original-URI", "").startswith("/api/"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,6 +63,8 @@ def upload_confirm_view(request: HttpRequest, upload_id: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             return redirect("csv_processor:upload-status", upload_id=upload.pk)
+    elif request.method == "POST":
+        metrics.upload_failed(stage="confirm", reason="options")
     preview = upload_preview(upload=upload, options=options)
     context = {"upload": upload, "form": form, "preview": preview}
     return render(
