@@ -110,7 +110,8 @@ class Stack:
         self.spawn("web", [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "csv_analyzer.wsgi"], web_env)
         self.spawn("worker", [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"], env)
         # In the foreground, so its process group is the one we stop (a daemon would escape it).
-        nginx = ["nginx", "-p", str(self.workdir), "-c", str(self._nginx_conf()), "-g", "daemon off;"]
+        nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every user's PATH
+        nginx = [nginx_binary, "-p", str(self.workdir), "-c", str(self._nginx_conf()), "-g", "daemon off;"]
         self.spawn("nginx", nginx, env)
         self.spawn("prometheus", self._prometheus_command(), env)
         wait_until(lambda: requests.get(f"{self.url}/readyz", timeout=5).ok, timeout=90, what="/readyz via nginx")
