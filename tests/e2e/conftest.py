@@ -2,6 +2,7 @@
 
 Each step of a journey runs inside `steps.step(name)`: a screenshot is written after it to
 `.ci/artifacts/e2e/<test>/NN-name.png` (kept by `.ci/run`), and a failure names the step that broke.
+An uncaught JavaScript error on the page fails the step it happened in.
 """
 
 import contextlib
@@ -19,6 +20,8 @@ class Steps:
         self.page = page
         self.folder = folder
         self.count = 0
+        self.page_errors: list[str] = []
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
 
     @contextlib.contextmanager
     def step(self, name: str):
@@ -26,10 +29,22 @@ class Steps:
         slug = f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
         try:
             yield self.page
+            if self.page_errors:
+                raise AssertionError(f"JavaScript errors on the page: {self.page_errors}")
         except BaseException as exc:
             self.page.screenshot(path=str(self.folder / f"{slug}-FAILED.png"), full_page=True)
             raise AssertionError(f"e2e step {self.count} “{name}” failed: {exc}") from exc
         self.page.screenshot(path=str(self.folder / f"{slug}.png"), full_page=True)
+
+
+@pytest.fixture(autouse=True)
+def mlflow_store(settings, tmp_path, monkeypatch):
+    """A real MLflow store in tmp_path for the live server and the worker (autouse: set before the worker)."""
+    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
+    settings.MLFLOW_ARTIFACT_ROOT = (tmp_path / "mlartifacts").as_uri()
+    # The worker process inherits the environment; its tracking URI is passed explicitly.
+    monkeypatch.setenv("MLFLOW_ARTIFACT_ROOT", settings.MLFLOW_ARTIFACT_ROOT)
+    return settings.MLFLOW_TRACKING_URI
 
 
 @pytest.fixture

@@ -1,12 +1,19 @@
 """The whole journey a new user takes, in a real browser, against a live server and a real worker."""
 
+import csv
+import io
+import json
 import re
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 PASSWORD = "Journey-Password-2026"
+WORKER_TIMEOUT = 150_000  # ms: a time-boxed search plus scoring and tracking on a shared 2-core machine
+BATCH_ROWS = 25
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,7 +47,127 @@ def _apply_suggestion(page, column: str) -> None:
     page.wait_for_selector("text=Applied 1 suggestion")
 
 
-def test_new_user_journey(live_server, worker_process, steps):
+def _set_up_training(page, target: str, budget: int) -> None:
+    page.click("main a:has-text('Train a model')")
+    page.wait_for_selector("text=Pre-flight checks")
+    with page.expect_response(re.compile(r".*/train/setup/.*")):
+        page.select_option("select[name=target]", target)
+    page.wait_for_selector(f"text=Nothing blocks training on “{target}”")
+    assert page.locator("input[name=algorithms]:checked").count() == 0  # none ticked: Auto
+    page.fill("input[name=budget_seconds]", str(budget))
+
+
+def _start_and_watch_progress(page) -> None:
+    """The progress card is swapped in place (htmx): its text changes while the page stays loaded."""
+    page.click("main button:has-text('Start training')")
+    page.wait_for_url(re.compile(r".*/runs/\d+/$"))
+    page.evaluate("window.__samePage = true")
+    first = page.inner_text("#run-progress")
+    changed = page.wait_for_function(
+        "first => { const card = document.querySelector('#run-progress');"
+        " return window.__samePage && card && card.innerText !== first && card.innerText; }",
+        arg=first,
+        timeout=WORKER_TIMEOUT,
+    ).json_value()
+    assert re.search(r"Training|\d+ s of \d+ s used", changed), (first, changed)
+
+
+def _read_results(page) -> None:
+    page.wait_for_selector("#card-heading", timeout=WORKER_TIMEOUT)
+    card = page.inner_text("section:has(#card-heading)")
+    assert "Churn" in card
+    assert len(card.split()) > 30, card
+    rows = page.locator("section:has(#leaderboard-heading) tbody tr")
+    assert rows.count() >= 2  # at least one model and the baseline
+    assert rows.first.locator(".badge", has_text="chosen").count() == 1
+    stats = page.locator("section:has(#metrics-heading) .stat")
+    assert stats.count() >= 2
+    assert re.search(r"\d\.\d{3}", stats.first.inner_text())
+    for chart in ("confusion", "roc", "pr", "importance"):
+        page.wait_for_selector(f"[data-chart={chart}] svg.main-svg")
+
+
+def _deploy(page) -> int:
+    page.click("main button:has-text('Deploy')")
+    page.wait_for_selector("text=Deployed as")
+    match = re.search(r"/models/(\d+)/$", page.url)
+    assert match, page.url
+    assert "The model in plain words" in page.inner_text("main")
+    return int(match.group(1))
+
+
+def _predict_with_form(page) -> None:
+    page.click("main a:has-text('Try a prediction')")
+    page.wait_for_selector("form button:has-text('Predict')")
+    page.fill("input[name=tenure]", "2")
+    page.fill("input[name=MonthlyCharges]", "95.5")
+    page.fill("input[name=TotalCharges]", "191")
+    page.select_option("select[name=Contract]", "Month-to-month")
+    page.click("form button:has-text('Predict')")
+    answer = page.wait_for_selector("#answer-heading")
+    assert re.fullmatch(r"Prediction: (Yes|No)", answer.inner_text().strip()), answer.inner_text()
+    probabilities = page.locator("#predict-result li")
+    assert probabilities.count() == 2
+    assert sorted(item.split(":")[0] for item in probabilities.all_inner_texts()) == ["No", "Yes"]
+
+
+def _create_token(page, base: str) -> str:
+    page.goto(f"{base}/accounts/profile/")
+    page.fill("input[name=name]", "journey script")
+    page.click("main button:has-text('Create token')")
+    page.wait_for_selector("text=it will not be shown again")
+    token = page.inner_text("#new-token").strip()
+    assert len(token) >= 20
+    return token
+
+
+def _raw_rows(path: Path, count: int) -> list[dict]:
+    """Rows of the original file without the target, as a user would send them: the first ones and, last,
+    one whose TotalCharges is the blank the cleaning step turned into a missing value."""
+    with path.open(newline="") as source:
+        rows = list(csv.DictReader(source))
+    blank = next(row for row in rows if not row["TotalCharges"].strip())
+    return [{key: value for key, value in row.items() if key != "Churn"} for row in [*rows[: count - 1], blank]]
+
+
+def _call_api(base: str, model_id: int, token: str | None) -> tuple[int, dict]:
+    record = _raw_rows(SHARED / "telco_customer_churn.csv", 2)[0]
+    record.update({name: float(record[name]) for name in ("SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges")})
+    # The live server's own http URL, built here: no user-supplied scheme reaches urlopen.
+    request = urllib.request.Request(  # noqa: S310
+        f"{base}/api/models/{model_id}/predict",
+        data=json.dumps({"records": [record]}).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": f"Token {token}"} if token else {})},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def _write_csv(rows: list[dict], path: Path) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _batch_predict(page, base: str, model_id: int, upload: Path) -> list[dict]:
+    page.goto(f"{base}/models/{model_id}/")
+    page.set_input_files("#batch-heading ~ form input[type=file]", str(upload))
+    page.click("main button:has-text('Predict the file')")
+    page.wait_for_url(re.compile(r".*/batches/\d+/$"))
+    link = page.wait_for_selector("a:has-text('Download the predictions')", timeout=WORKER_TIMEOUT)
+    with page.expect_download() as download:
+        link.click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_new_user_journey(live_server, worker_process, steps, tmp_path):
     base = live_server.url
     page = steps.page
 
@@ -59,6 +186,36 @@ def test_new_user_journey(live_server, worker_process, steps):
     with steps.step("redo it"):
         page.locator(".versions li", has_text="v2").locator("button", has_text="make current").click()
         page.wait_for_selector("text=Version 2 is current again")
+    with steps.step("set up training in Auto mode"):
+        _set_up_training(page, "Churn", budget=10)
+    with steps.step("start training and watch the progress"):
+        _start_and_watch_progress(page)
+    with steps.step("read the results"):
+        _read_results(page)
+    with steps.step("deploy"):
+        model_id = _deploy(page)
+    with steps.step("predict through the form"):
+        _predict_with_form(page)
+    with steps.step("create an API token"):
+        token = _create_token(page, base)
+    with steps.step("call the API with the token"):
+        status, body = _call_api(base, model_id, token)
+        assert status == 200, body
+        assert len(body["predictions"]) == 1, body
+        assert body["predictions"][0] in {"Yes", "No"}, body
+        assert set(body["probabilities"][0]) == {"Yes", "No"}, body
+        status, body = _call_api(base, model_id, None)
+        assert status == 401, body
+        page.goto(f"{base}/accounts/profile/")
+        used = page.locator("tr", has_text="journey script").locator("td").nth(3).inner_text()
+        assert used.strip() not in {"", "Never"}, used
+    with steps.step("run a batch prediction and download it"):
+        raw = _raw_rows(SHARED / "telco_customer_churn.csv", BATCH_ROWS)
+        rows = _batch_predict(page, base, model_id, _write_csv(raw, tmp_path / "new_customers.csv"))
+        assert len(rows) == BATCH_ROWS
+        assert [row["customerID"] for row in rows] == [row["customerID"] for row in raw]
+        assert "prediction" in rows[0]
+        assert {row["prediction"] for row in rows} <= {"Yes", "No"}
     with steps.step("log out"):
         page.click("header button:has-text('Log out')")
         page.wait_for_selector("text=Log in")
