@@ -75,7 +75,8 @@ def _guess_quotechar(text: str, delimiter: str) -> str:
     if '"' in text:
         return '"'
     pattern = re.compile(rf"(?:^|{re.escape(delimiter)})'[^'\n]*'(?={re.escape(delimiter)}|$)", re.M)
-    lines = max(text.count("\n"), 1)
+    # One quoted cell per data line at least: headers are often written without quotes.
+    lines = max(text.count("\n") - 1, 1)
     return "'" if len(pattern.findall(text)) >= lines else '"'
 
 
