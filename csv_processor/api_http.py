@@ -4,6 +4,7 @@ throttle, and token-as-password Basic auth so MLflow's own clients (which cannot
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -68,7 +69,22 @@ class LimitedJSONParser(BaseParser):
             raise exceptions.ParseError(f"JSON parse error: {exc}") from None
         if _depth(data) > settings.PREDICT_MAX_DEPTH:
             raise exceptions.ParseError(f"The JSON is nested more than {settings.PREDICT_MAX_DEPTH} levels deep.")
+        if _SURROGATE_ESCAPE.search(body):
+            _require_valid_text(data)
         return data
+
+
+# json.loads turns an unpaired "\ud800" escape into a str that cannot be stored or encoded; pairs are fine.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _require_valid_text(data: Any) -> None:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise exceptions.ParseError(
+            "The JSON holds an unpaired surrogate escape (\\ud800 to \\udfff), which is not valid text."
+        ) from None
 
 
 def _nan_is_missing(name: str) -> None:

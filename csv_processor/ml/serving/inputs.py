@@ -179,7 +179,10 @@ def _number(value: Any, text_values: bool) -> float | str | None:
     if isinstance(value, bool):
         return "Expected a number, got true/false."
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            return "Expected a finite number; this one is too large."
     elif isinstance(value, str) and text_values:
         if not value.strip():
             return None
