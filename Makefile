@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MLFLOW_PORT ?= 5000
 
-.PHONY: run test lint contracts pytest superuser migrate bench stack-test e2e clean help
+.PHONY: run test lint contracts pytest superuser migrate bench stack-test e2e faults clean help
 
 help:
 	@echo "make run        start the web app, the task worker and the MLflow UI (Ctrl-C stops all)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench      run the benchmarks in bench/"
 	@echo "make stack-test the production topology on loopback (needs PostgreSQL, nginx and prometheus)"
 	@echo "make e2e        the real-browser journey (needs Debian's chromium)"
+	@echo "make faults     worker kills, MLflow and PostgreSQL restarts, a full disk (needs root and PostgreSQL binaries)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required" if sys.version_info < (3, 11) else 0)'
@@ -62,7 +63,7 @@ contracts: $(VENV)/.deps-dev
 # The stack test starts real servers and has its own target.
 pytest: $(VENV)/.deps-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
-		$(BIN)/pytest -m "not stack and not e2e" --cov --cov-report=term $(PYTEST_ARGS)
+		$(BIN)/pytest -m "not stack and not e2e and not faults" --cov --cov-report=term $(PYTEST_ARGS)
 
 # nginx, gunicorn (2 workers), the task worker, MLflow and Prometheus on 127.0.0.1, with the repository's
 # configs, against fresh databases on the PostgreSQL at STACK_POSTGRES (see tests/stack/).
@@ -75,6 +76,12 @@ stack-test: $(VENV)/.deps-dev
 e2e: $(VENV)/.deps-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
 		$(BIN)/pytest -m e2e tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
+
+# Faults caused for real: workers killed, MLflow stopped, a private PostgreSQL restarted, a tmpfs filled.
+# Needs root (tmpfs mounts, `runuser -u postgres`) and Debian's PostgreSQL 15 binaries; see docs/operations.md.
+faults: $(VENV)/.deps-dev
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
+		$(BIN)/pytest -m faults tests/faults -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint contracts pytest
 

@@ -7,6 +7,7 @@ import socket
 
 from django.conf import settings
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
@@ -15,6 +16,8 @@ from csv_processor.services.training_maintenance import training_periodic_enqueu
 from users.tasks import session_cleanup_task
 
 logger = logging.getLogger(__name__)
+
+WORKER_DIED = "csv_processor.services.workers.WorkerDied"
 
 
 def worker_heartbeat_record(*, worker_id: str, started_at: dt.datetime) -> WorkerHeartbeat:
@@ -34,9 +37,38 @@ def worker_heartbeat_delete(*, worker_id: str) -> None:
     WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
 
 
+def task_results_of_dead_workers_fail() -> int:
+    """Mark FAILED the task rows left RUNNING by a worker that died (SIGKILL, out of memory, power loss).
+
+    Nobody will ever finish them, and they would count as running for ever (csva_tasks_running). The jobs
+    behind them recover on their own: the training reaper re-queues runs from their own heartbeat.
+    """
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.WORKER_STALE_SECONDS)
+    alive = set(WorkerHeartbeat.objects.filter(last_seen_at__gte=cutoff).values_list("worker_id", flat=True))
+    # Started before the cutoff: a worker that just claimed a task has beaten by now if it lives.
+    running = DBTaskResult.objects.running().filter(started_at__lt=cutoff).values_list("pk", "worker_ids")
+    orphaned = [pk for pk, worker_ids in running if not worker_ids or worker_ids[-1] not in alive]
+    if not orphaned:
+        return 0
+    failed = (
+        DBTaskResult.objects.running()
+        .filter(pk__in=orphaned)
+        .update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path=WORKER_DIED,
+            traceback="The worker running this task stopped without finishing it (no heartbeat).",
+        )
+    )
+    logger.warning("%d task(s) of dead workers marked failed", failed)
+    return failed
+
+
 def periodic_tasks_enqueue_due() -> list[str]:
     """Enqueue each periodic task whose last run is older than its interval; return their names."""
     enqueued = []
+    task_results_of_dead_workers_fail()
     interval = dt.timedelta(seconds=settings.SESSION_CLEANUP_INTERVAL_SECONDS)
     recent = DBTaskResult.objects.filter(
         task_path=session_cleanup_task.module_path, enqueued_at__gte=timezone.now() - interval
