@@ -94,7 +94,8 @@ def scoring_csv(body: bytes) -> ScoringInput:
     if problem:
         raise ProtocolError(problem)
     # One object array, not a per-column `where`: that costs seconds on a body with thousands of columns.
-    values = frame.to_numpy(dtype=object)
+    # A copy: a one-column frame hands out a read-only view of its data.
+    values = frame.to_numpy(dtype=object, copy=True)
     values[pd.isna(values)] = None
     names = list(frame.columns)
     return ScoringInput([dict(zip(names, row, strict=True)) for row in values.tolist()], None)

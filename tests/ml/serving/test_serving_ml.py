@@ -103,6 +103,11 @@ def test_scoring_csv_keeps_text_and_missing_values():
     assert scoring_csv(b"a,b\n1,\n").records == [{"a": "1", "b": None}]
 
 
+def test_scoring_csv_reads_a_single_column():
+    assert scoring_csv(b"a\n1\n\n").records == [{"a": "1"}]
+    assert scoring_csv(b"a\n").records == []
+
+
 def test_psi_is_zero_for_the_same_shares_and_large_for_a_shift():
     rng = np.random.default_rng(0)
     train = pd.DataFrame({"age": rng.normal(40, 10, 5000), "plan": rng.choice(["basic", "pro"], 5000)})
