@@ -22,6 +22,8 @@ class PredictionForm(forms.Form):
             if spec.role == "passthrough":
                 continue
             self.fields[spec.name] = _field_for(spec)
+            # The column's own name: Django's default label would turn "MonthlyCharges" into "Monthlycharges".
+            self.fields[spec.name].label = spec.name
             self.input_names.append(spec.name)
         self.order_fields([*self.input_names, "explain"])
 

@@ -99,6 +99,8 @@ def _deploy(page) -> int:
 def _predict_with_form(page) -> None:
     page.click("main a:has-text('Try a prediction')")
     page.wait_for_selector("form button:has-text('Predict')")
+    # Labels are the dataset's own column names, as the user knows them.
+    assert page.inner_text("label[for=id_MonthlyCharges]").strip() == "MonthlyCharges"
     page.fill("input[name=tenure]", "2")
     page.fill("input[name=MonthlyCharges]", "95.5")
     page.fill("input[name=TotalCharges]", "191")
@@ -187,7 +189,7 @@ def test_new_user_journey(live_server, worker_process, steps, tmp_path):
         page.locator(".versions li", has_text="v2").locator("button", has_text="make current").click()
         page.wait_for_selector("text=Version 2 is current again")
     with steps.step("set up training in Auto mode"):
-        _set_up_training(page, "Churn", budget=10)
+        _set_up_training(page, "Churn", budget=15)
     with steps.step("start training and watch the progress"):
         _start_and_watch_progress(page)
     with steps.step("read the results"):
