@@ -134,6 +134,34 @@ def test_run_page_polls_while_active_and_refreshes_when_done(user_client, user, 
     assert b"Bad data." in page.content
 
 
+@pytest.mark.parametrize(
+    ("tracking", "error", "shown", "hidden"),
+    [
+        ("pending", "", "being logged to MLflow", "not reachable"),
+        ("logging", "", "being logged to MLflow", "not reachable"),
+        ("pending", "Connection refused", "MLflow was not reachable", "being logged"),
+    ],
+)
+def test_run_page_tells_mlflow_logging_from_mlflow_unreachable(
+    user_client,
+    user,
+    dataset,  # noqa: F811
+    tracking,
+    error,
+    shown,
+    hidden,
+):
+    run = queue_run(user, dataset.current_version)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=TrainingRun.Status.SUCCEEDED, tracking_status=tracking, tracking_error=error
+    )
+
+    page = user_client.get(reverse("csv_processor:run-detail", args=[run.pk])).content.decode()
+
+    assert shown in page
+    assert hidden not in page
+
+
 def test_run_cancel_stops_a_queued_run(user_client, user, dataset):  # noqa: F811
     run = queue_run(user, dataset.current_version)
 
