@@ -57,6 +57,10 @@ def cleaning_preview(*, version: DatasetVersion, op: str, params: dict) -> Clean
         preview = preview_step(frame, step)
     except CleaningError as exc:
         raise ValidationError(str(exc), code="params") from exc
+    # As an upload with no data rows is refused, so is a change that would leave no rows or no columns.
+    if preview.rows_after == 0 or preview.columns_after == 0:
+        emptied = "row" if preview.rows_after == 0 else "column"
+        raise ValidationError(f"This would remove every {emptied}; a dataset must keep at least one.", code="empty")
     return CleaningPreview(step=step.to_dict(), effect=preview)
 
 

@@ -22,6 +22,8 @@ from csv_processor.services.cleaning import (
 )
 from csv_processor.services.cleaning_params import cleaning_op_specs, cleaning_params_parse
 
+UNKNOWN_OP_MESSAGE = "Choose one of the cleaning operations listed on the page."
+
 
 def _specs() -> dict[str, dict]:
     return {spec["op"]: spec for spec in cleaning_op_specs()}
@@ -61,7 +63,10 @@ def cleaning_page(request: HttpRequest, dataset_id: int) -> HttpResponse:
 def cleaning_preview_view(request: HttpRequest, dataset_id: int) -> HttpResponse:
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id)
     form = _step_form(request, version, request.POST.get("op", ""))
-    if form is None or not form.is_valid():
+    if form is None:
+        context = {"error": UNKNOWN_OP_MESSAGE}
+        return render(request, "csv_processor/partials/_cleaning_preview.html", context, status=400)
+    if not form.is_valid():
         return render(request, "csv_processor/partials/_cleaning_preview.html", {"form": form}, status=400)
     try:
         params = cleaning_params_parse(op=form.cleaned_data["op"], raw=form.raw_params())
@@ -76,6 +81,8 @@ def cleaning_apply(request: HttpRequest, dataset_id: int) -> HttpResponse:
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id)
     op = request.POST.get("op", "")
     form = _step_form(request, version, op)
+    if form is None:
+        messages.error(request, UNKNOWN_OP_MESSAGE)
     if form is None or not form.is_valid():
         return _render_page(request, version, form, op, status=400)
     if form.cleaned_data["base_version"] != version.pk:

@@ -16,7 +16,12 @@ def to_datetime(series: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     Parsing runs on the distinct values only: dates repeat a lot (one per day or hour).
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    parsed = parse_datetimes(pd.Series(np.asarray(uniques, dtype=object)), formats)
+    try:
+        parsed = parse_datetimes(pd.Series(np.asarray(uniques, dtype=object)), formats)
+    except (ValueError, KeyError) as exc:  # unreadable values become NaT; only a bad format raises
+        raise CleaningError(
+            f"The date format {' or '.join(formats)!r} is not valid: use strftime codes such as %d/%m/%Y."
+        ) from exc
     values = parsed.array.take(codes, allow_fill=True)
     return pd.Series(values, index=series.index, name=series.name)
 

@@ -105,12 +105,16 @@ def _fit_bounds(df: pd.DataFrame, params: dict) -> dict:
     values = values[~np.isnan(values)]
     if values.size == 0:
         raise CleaningError(f'"{series.name}" has no values to find outliers in.')
-    if params["method"] == "iqr":
-        q1, q3 = np.percentile(values, [25, 75])
-        lower, upper = q1 - params["factor"] * (q3 - q1), q3 + params["factor"] * (q3 - q1)
-    else:
-        mean, std = values.mean(), values.std()
-        lower, upper = mean - params["factor"] * std, mean + params["factor"] * std
+    # A huge factor (or huge values) overflows to infinite bounds: refused below, so no warning here.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if params["method"] == "iqr":
+            q1, q3 = np.percentile(values, [25, 75])
+            lower, upper = q1 - params["factor"] * (q3 - q1), q3 + params["factor"] * (q3 - q1)
+        else:
+            mean, std = values.mean(), values.std()
+            lower, upper = mean - params["factor"] * std, mean + params["factor"] * std
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        raise CleaningError(f"The factor {params['factor']:g} is too large: the bounds would be infinite.")
     params.update(lower=float(lower), upper=float(upper))
     return params
 

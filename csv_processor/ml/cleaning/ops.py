@@ -58,9 +58,10 @@ def _with_column(df: pd.DataFrame, name: str, values: pd.Series) -> pd.DataFrame
 
 
 def _delete_rows(df: pd.DataFrame, p: dict) -> np.ndarray:
+    # Checked as Python ints first: a position past 2**63 does not fit the int64 array.
+    if p["positions"] and max(p["positions"]) >= len(df):
+        raise CleaningError(f"Row {max(p['positions']) + 1} does not exist: the data has {len(df)} rows.")
     positions = np.asarray(p["positions"], dtype=np.int64)
-    if positions.size and int(positions.max()) >= len(df):
-        raise CleaningError(f"Row {int(positions.max()) + 1} does not exist: the data has {len(df)} rows.")
     keep = np.ones(len(df), dtype=bool)
     keep[positions] = False
     return keep
