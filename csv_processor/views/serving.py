@@ -22,6 +22,7 @@ from csv_processor.services.serving_selectors import (
     model_version_get,
 )
 from csv_processor.services.training_selectors import training_run_get_for_user
+from csv_processor.upload_limits import too_large_response
 
 
 @require_GET
@@ -32,16 +33,20 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
     model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    return _model_page(request, model, BatchUploadForm())
+
+
+def _model_page(request: HttpRequest, model: object, batch_form: BatchUploadForm, status: int = 200) -> HttpResponse:
     context = {
         "model": model,
         "detail": deployed_model_detail(deployed_model=model),
         "retrains": model.retrains.select_related("run")[:5],
         "batches": model.batches.all()[:10],
-        "batch_form": BatchUploadForm(),
+        "batch_form": batch_form,
         "endpoint": request.build_absolute_uri(reverse("csv_processor_api:predict", args=[model.pk])),
         "invocations": request.build_absolute_uri(reverse("csv_processor_api:invocations", args=[model.pk])),
     }
-    return render(request, "csv_processor/model_detail.html", context)
+    return render(request, "csv_processor/model_detail.html", context, status=status)
 
 
 @require_POST
@@ -100,18 +105,21 @@ def model_predict(request: HttpRequest, model_id: int) -> HttpResponse:
 def batch_create(request: HttpRequest, model_id: int) -> HttpResponse:
     model = deployed_model_get_for_user(user=request.user, model_id=model_id)
     form = BatchUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, "Choose a CSV file to predict.")
-        return redirect("csv_processor:model-detail", model_id=model.pk)
-    upload = form.cleaned_data["file"]
-    try:
-        batch = batch_prediction_create(
-            owner=request.user, deployed_model=model, uploaded_file=upload, name=upload.name, size=upload.size
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("csv_processor:model-detail", model_id=model.pk)
-    return redirect("csv_processor:batch-detail", batch_id=batch.pk)
+    # Reading the files (above) is what runs the capped upload handler.
+    if getattr(request, "upload_over_cap", False):
+        return too_large_response(request)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = batch_prediction_create(
+                owner=request.user, deployed_model=model, uploaded_file=upload, name=upload.name, size=upload.size
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            return redirect("csv_processor:batch-detail", batch_id=batch.pk)
+    # The refused file's reason next to the file field, with a 400 like the dataset upload.
+    return _model_page(request, model, form, status=400)
 
 
 @require_GET
