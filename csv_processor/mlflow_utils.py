@@ -49,6 +49,10 @@ class TrackingUnavailable(Exception):
     """MLflow could not be reached or refused the logging; the message says why."""
 
 
+class TrackingUnreachable(TrackingUnavailable):
+    """Nothing accepts connections at the tracking URI: an outage of the server, not a problem of the run."""
+
+
 @dataclass(frozen=True)
 class ChildRun:
     name: str
@@ -103,7 +107,7 @@ def _probe(uri: str) -> None:
         with socket.create_connection((parsed.hostname, port), timeout=PROBE_SECONDS):
             pass
     except OSError as exc:
-        raise TrackingUnavailable(f"MLflow at {parsed.scheme}://{parsed.netloc} is unreachable: {exc}") from exc
+        raise TrackingUnreachable(f"MLflow at {parsed.scheme}://{parsed.netloc} is unreachable: {exc}") from exc
 
 
 def _experiment_id(client: MlflowClient, name: str) -> str:

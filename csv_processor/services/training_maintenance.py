@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import TrainingRun
@@ -65,8 +66,11 @@ def training_periodic_enqueue_due() -> list[str]:
         status=TrainingRun.Status.SUCCEEDED, tracking_status=TrainingRun.Tracking.PENDING
     )
     interval = dt.timedelta(seconds=settings.MLFLOW_RETRY_SECONDS)
+    # One retry at a time: retries queued behind a long job would otherwise run back to back.
     recent = DBTaskResult.objects.filter(
-        task_path=training_tracking_retry_task.module_path, enqueued_at__gte=timezone.now() - interval
+        Q(enqueued_at__gte=timezone.now() - interval)
+        | Q(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]),
+        task_path=training_tracking_retry_task.module_path,
     )
     if pending.exists() and not recent.exists():
         training_tracking_retry_task.enqueue()

@@ -1,8 +1,9 @@
 """Log finished runs to MLflow, now or later: training never waits on, or fails because of, MLflow.
 
 A run's tracking goes PENDING (saved, not yet logged) → LOGGING (claimed by one process) → TRACKED, or
-back to PENDING when MLflow is unreachable, for the periodic retry. After MAX_TRACKING_ATTEMPTS it is
-FAILED with the last error; the model and results in the app are unaffected.
+back to PENDING when MLflow is unreachable, for the periodic retry. After MAX_TRACKING_ATTEMPTS tries
+that reached MLflow it is FAILED with the last error; a server that accepts no connection is an outage,
+and however long it lasts the run stays PENDING. The model and results in the app are unaffected.
 """
 
 import logging
@@ -72,10 +73,13 @@ def training_run_track(
             frame, _ = training_frame(version=run.dataset_version)
         tracked = mlflow_utils.training_log(_log_of(run, pipeline, frame))
     except (mlflow_utils.TrackingUnavailable, ModelFileError, OSError) as exc:
-        final = run.tracking_attempts >= MAX_TRACKING_ATTEMPTS or isinstance(exc, ModelFileError)
+        # An outage does not use up the run's attempts (retries would give up after minutes of it).
+        outage = isinstance(exc, mlflow_utils.TrackingUnreachable)
+        final = isinstance(exc, ModelFileError) or (run.tracking_attempts >= MAX_TRACKING_ATTEMPTS and not outage)
         status = TrainingRun.Tracking.FAILED if final else TrainingRun.Tracking.PENDING
+        refund = {"tracking_attempts": F("tracking_attempts") - 1} if outage else {}
         TrainingRun.objects.filter(pk=run.pk, tracking_status=TrainingRun.Tracking.LOGGING).update(
-            tracking_status=status, tracking_error=str(exc)[:2000]
+            tracking_status=status, tracking_error=str(exc)[:2000], **refund
         )
         logger.warning("training run %s: MLflow logging %s: %s", run.pk, status, exc)
         return TrainingRun.objects.get(pk=run.pk)

@@ -10,11 +10,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import requests
 
-from tests.stack.harness import Stack, free_port
+from tests.stack.harness import Stack, free_port, wait_until
 
 WORKER_COMMAND = [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"]
 # Short enough for the tests to see the reaper and the MLflow retry act; the defaults are minutes.
@@ -30,15 +32,36 @@ FAST_HOUSEKEEPING = {
 }
 
 
+@dataclass
 class Rig(Stack):
-    """The harness' process handling; `env` is what the app containers get, pointed at `database_url`."""
+    """The harness' process handling, plus `restart`; `env` is what the app containers get."""
+
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+
+    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        self.commands[name] = (command, env)
+        return super().spawn(name, command, env)
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Start a stopped process again, as it was started the first time."""
+        assert name not in self.processes, f"{name} is still running"
+        return self.spawn(name, *self.commands[name])
 
     def env(self, database_url: str, media_root: Path, **overrides: str) -> dict[str, str]:
         return {**self._app_env(database_url), "MEDIA_ROOT": str(media_root), **FAST_HOUSEKEEPING, **overrides}
 
-    def start_mlflow(self, backend_uri: str) -> str:
-        self._start_mlflow(backend_uri)
+    @property
+    def mlflow_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.mlflow}"
+
+    def start_mlflow(self, backend_uri: str, *, wait: bool = True) -> None:
+        self._start_mlflow(backend_uri)
+        if wait:
+            self.wait_mlflow()
+
+    def wait_mlflow(self) -> None:
+        health = f"{self.mlflow_url}/health"
+        wait_until(lambda: requests.get(health, timeout=5).ok, timeout=120, what="MLflow /health")
 
     def stop_all(self) -> None:
         for name in reversed(list(self.processes)):
