@@ -2,11 +2,13 @@
 
 Each step of a journey runs inside `steps.step(name)`: a screenshot is written after it to
 `.ci/artifacts/e2e/<test>/NN-name.png` (kept by `.ci/run`), and a failure names the step that broke.
-An uncaught JavaScript error on the page fails the step it happened in.
+An uncaught JavaScript error on the page fails the step it happened in. `steps.txt` beside the screenshots
+lists each step with its duration, to see where the CI budget goes.
 """
 
 import contextlib
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -21,20 +23,29 @@ class Steps:
         self.folder = folder
         self.count = 0
         self.page_errors: list[str] = []
+        self.log = folder / "steps.txt"
+        self.log.write_text("")
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
 
     @contextlib.contextmanager
     def step(self, name: str):
         self.count += 1
         slug = f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
+        started = time.monotonic()
         try:
             yield self.page
             if self.page_errors:
                 raise AssertionError(f"JavaScript errors on the page: {self.page_errors}")
         except BaseException as exc:
+            self._record(slug, started, "FAILED")
             self.page.screenshot(path=str(self.folder / f"{slug}-FAILED.png"), full_page=True)
             raise AssertionError(f"e2e step {self.count} “{name}” failed: {exc}") from exc
+        self._record(slug, started, "ok")
         self.page.screenshot(path=str(self.folder / f"{slug}.png"), full_page=True)
+
+    def _record(self, slug: str, started: float, outcome: str) -> None:
+        with self.log.open("a") as log:
+            log.write(f"{slug}\t{outcome}\t{time.monotonic() - started:.1f} s\n")
 
 
 @pytest.fixture(autouse=True)
