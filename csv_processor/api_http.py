@@ -69,22 +69,34 @@ class LimitedJSONParser(BaseParser):
             raise exceptions.ParseError(f"JSON parse error: {exc}") from None
         if _depth(data) > settings.PREDICT_MAX_DEPTH:
             raise exceptions.ParseError(f"The JSON is nested more than {settings.PREDICT_MAX_DEPTH} levels deep.")
-        if _SURROGATE_ESCAPE.search(body):
-            _require_valid_text(data)
+        if _UNSTORABLE_ESCAPE.search(body):
+            _require_storable_text(data)
         return data
 
 
-# json.loads turns an unpaired "\ud800" escape into a str that cannot be stored or encoded; pairs are fine.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# json.loads turns "\u0000" into a NUL, which PostgreSQL cannot store, and an unpaired "\ud800" into a
+# str that cannot be encoded at all; only a body with such an escape needs the walk below.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
-def _require_valid_text(data: Any) -> None:
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise exceptions.ParseError(
-            "The JSON holds an unpaired surrogate escape (\\ud800 to \\udfff), which is not valid text."
-        ) from None
+def _require_storable_text(data: Any) -> None:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise exceptions.ParseError("Text in the JSON cannot contain the NUL character (\\u0000).")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise exceptions.ParseError(
+                    "The JSON holds an unpaired surrogate escape (\\ud800 to \\udfff), which is not valid text."
+                ) from None
 
 
 def _nan_is_missing(name: str) -> None:

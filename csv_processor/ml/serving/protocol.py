@@ -82,6 +82,8 @@ def scoring_csv(body: bytes) -> ScoringInput:
     """A CSV body as written by `DataFrame.to_csv(index=False)`: header first; values stay text."""
     if not isinstance(body, bytes) or not body.strip():
         raise ProtocolError("The CSV body is empty: send a header row and at least one row of values.")
+    if b"\x00" in body:
+        raise ProtocolError("The CSV body contains NUL bytes, so it is not text.")
     try:
         text = body.decode("utf-8")
         problem = _shape_problem(text)
