@@ -163,6 +163,20 @@ def training_run_finished(*, task: str, algorithm: str, status: str, seconds: fl
     TRAINING_DURATION.labels(task_label).observe(max(seconds, 0.0))
 
 
+def training_runs_initialize(*, algorithms: dict[str, list[str]]) -> None:
+    """Start every training-run series at 0 in this process: call once where runs execute (the worker).
+
+    Prometheus' increase() cannot see a series step from absent to 1, so without this the training-failure
+    alert misses the first failed run (and the first success of each algorithm) after every worker start.
+    `algorithms` maps a task ("classification", "regression") to its algorithms' registered names.
+    """
+    for task, names in algorithms.items():
+        for status in RUN_STATUSES:
+            TRAINING_RUNS.labels(bounded(task), "auto", status)
+        for name in names:
+            TRAINING_RUNS.labels(bounded(task), bounded(name), "succeeded")
+
+
 def prediction_recorded(*, model_id: int, channel: str, seconds: float, rows: int = 1) -> None:
     """Call once per answered prediction request: a form, an API call or a whole batch file.
 

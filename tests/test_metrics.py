@@ -19,10 +19,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from csv_processor import metrics, metrics_collector
 from csv_processor.models import Upload, WorkerHeartbeat
+from csv_processor.services.files import file_path
 from csv_processor.services.ingest import upload_ingest
+from csv_processor.services.training_execute import training_metrics_initialize, training_run_execute
+from csv_processor.services.training_setup import algorithm_names
 from csv_processor.services.uploads import upload_confirm, upload_create
 from csv_processor.tasks import upload_ingest_task
 from tests.csv_processor.helpers import make_dataset, post_upload
+from tests.csv_processor.test_training_support import classification_csv, queue_run
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +35,10 @@ OUTSIDE = "203.0.113.7"
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def sample_exists(name: str, **labels: str) -> bool:
+    return REGISTRY.get_sample_value(name, labels) is not None
 
 
 def collected(collector=None) -> dict[tuple[str, tuple], float]:
@@ -182,6 +190,44 @@ def test_training_and_prediction_calls_use_bounded_labels():
     assert sample("csva_training_runs_total", task="classification", algorithm="other", status="succeeded") >= 1
     assert sample("csva_prediction_rows_total", model_id="7", channel="other") >= 5
     assert sample("csva_prediction_latency_seconds_count", channel="other") >= 1
+
+
+@pytest.mark.django_db
+def test_a_training_run_that_fails_is_counted_as_failed(user, tmp_path):
+    # The data file vanishing between the queue and the worker (a lost or half-restored media volume).
+    dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
+    run = queue_run(user, dataset.current_version)
+    file_path(dataset.current_version.file.name).unlink()
+    labels = {"task": "classification", "algorithm": "auto", "status": "failed"}
+    before = sample("csva_training_runs_total", **labels)
+
+    finished = training_run_execute(run_id=run.pk)
+
+    assert finished.status == finished.Status.FAILED
+    assert "data file is missing" in finished.error
+    assert sample("csva_training_runs_total", **labels) == before + 1
+
+
+def test_training_series_start_at_zero_so_the_first_run_is_an_increase():
+    metrics.training_runs_initialize(algorithms={"regression": ["NeverTrainedHere"]})
+    training_metrics_initialize()
+
+    assert (
+        REGISTRY.get_sample_value(
+            "csva_training_runs_total", {"task": "regression", "algorithm": "nevertrainedhere", "status": "succeeded"}
+        )
+        == 0
+    )
+    for task, names in (
+        ("classification", algorithm_names()["binary"]),
+        ("regression", algorithm_names()["regression"]),
+    ):
+        for status in metrics.RUN_STATUSES:
+            assert sample_exists("csva_training_runs_total", task=task, algorithm="auto", status=status)
+        for name in names:
+            assert sample_exists(
+                "csva_training_runs_total", task=task, algorithm=metrics.bounded(name), status="succeeded"
+            )
 
 
 # --- state read at scrape time ----------------------------------------------------------------------------

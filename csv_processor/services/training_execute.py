@@ -25,7 +25,7 @@ from csv_processor.ml.training import Cancelled, Progress, TrainConfig, Training
 from csv_processor.models import TrainingRun
 from csv_processor.services.files import files_delete
 from csv_processor.services.model_store import trained_model_save
-from csv_processor.services.training_setup import training_frame
+from csv_processor.services.training_setup import algorithm_names, training_frame
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,12 @@ def _counted(run: TrainingRun) -> TrainingRun:
     task = "regression" if run.task == TrainingRun.Task.REGRESSION else "classification"
     metrics.training_run_finished(task=task, algorithm=run.best_algorithm or "auto", status=run.status, seconds=seconds)
     return run
+
+
+def training_metrics_initialize() -> None:
+    """Start the training-run counters at 0 in a process that executes runs, with `_counted`'s labels."""
+    names = algorithm_names()
+    metrics.training_runs_initialize(algorithms={"classification": names["binary"], "regression": names["regression"]})
 
 
 def training_run_execute(*, run_id: int, on_progress: Callable[[dict], None] | None = None) -> TrainingRun | None:

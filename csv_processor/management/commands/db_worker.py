@@ -18,6 +18,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as StockWorkerCommand
 from prometheus_client import start_http_server
 
+from csv_processor.services.training_execute import training_metrics_initialize
 from csv_processor.services.workers import (
     periodic_tasks_enqueue_due,
     worker_heartbeat_delete,
@@ -53,6 +54,7 @@ class Command(StockWorkerCommand):
         super().handle(*args, **options)
 
     def _start_metrics_server(self) -> None:
+        training_metrics_initialize()
         port, address = settings.WORKER_METRICS_PORT, settings.WORKER_METRICS_ADDRESS
         if port:
             start_http_server(port, addr=address)
