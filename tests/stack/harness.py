@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 POSTGRES = os.environ.get("STACK_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 FIRST_PORT = 18100
+# The alerts the stack test makes fire, with a `for` short enough to wait for: the harness's copy of
+# prometheus/alerts.yml carries these; every other rule keeps the repository's.
+STACK_ALERT_FOR = {"CsvAnalyzerWorkerHeartbeatMissing": "2s", "CsvAnalyzerTrainingFailures": "2s"}
 
 
 def free_port(start: int) -> int:
@@ -67,10 +70,12 @@ class Ports:
 
     @classmethod
     def pick(cls) -> "Ports":
-        taken: list[int] = []
+        # From a random start: stacks started at the same moment (the fault suite, a benchmark) check their
+        # ports long before binding them, and must not both take the first free ones.
+        taken: list[int] = [FIRST_PORT - 1 + 10 * secrets.randbelow(150)]
         for _ in range(5):
-            taken.append(free_port(max(taken, default=FIRST_PORT - 1) + 1))
-        return cls(*taken)
+            taken.append(free_port(taken[-1] + 1))
+        return cls(*taken[1:])
 
 
 @dataclass
@@ -80,6 +85,7 @@ class Stack:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     databases: list[str] = field(default_factory=list)
+    app_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -102,13 +108,18 @@ class Stack:
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         app_db, mlflow_db = self._create_databases()
-        env = self._app_env(app_db)
-        self._run("migrate", [sys.executable, "manage.py", "migrate", "--no-input"], env)
-        self._run("collectstatic", [sys.executable, "manage.py", "collectstatic", "--no-input"], env)
+        env = self.app_env = self._app_env(app_db)
+        # MLflow creates its tables while Django migrates and collects the static files (side by side).
         self._start_mlflow(mlflow_db)
+        collectstatic = [sys.executable, "manage.py", "collectstatic", "--no-input"]
+        collecting = self.spawn("collectstatic", collectstatic, env)
+        self._run("migrate", [sys.executable, "manage.py", "migrate", "--no-input"], env)
+        if collecting.wait(timeout=300) != 0:
+            raise subprocess.CalledProcessError(collecting.returncode, collectstatic)
+        self.processes.pop("collectstatic")
         web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics-multiproc")}
         self.spawn("web", [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "csv_analyzer.wsgi"], web_env)
-        self.spawn("worker", [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"], env)
+        self.start_worker()
         # In the foreground, so its process group is the one we stop (a daemon would escape it).
         nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every user's PATH
         nginx = [nginx_binary, "-p", str(self.workdir), "-c", str(self._nginx_conf()), "-g", "daemon off;"]
@@ -119,9 +130,27 @@ class Stack:
         wait_until(lambda: requests.get(mlflow_health, timeout=5).ok, timeout=120, what="MLflow /health")
         wait_until(lambda: requests.get(f"{self.prometheus_url}/-/ready", timeout=5).ok, timeout=60, what="Prometheus")
 
+    def start_worker(self) -> subprocess.Popen:
+        """The task worker (again, after `stop_process("worker")`), with the app's environment."""
+        return self.spawn(
+            "worker", [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"], self.app_env
+        )
+
+    def app_rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of a query on the app's database: for what no page shows, such as where a file is stored."""
+        with (
+            contextlib.closing(psycopg2.connect(self.app_env["DATABASE_URL"])) as connection,
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
     def stop(self) -> None:
+        # Every process is told at once, then waited for: one slow to exit no longer delays the others.
         for name in reversed(list(self.processes)):
-            self.stop_process(name)
+            self._signal(name, signal.SIGTERM)
+        for name in reversed(list(self.processes)):
+            self._reap(name)
         with contextlib.suppress(psycopg2.Error):
             self._drop_databases()
 
@@ -133,12 +162,21 @@ class Stack:
                     listening.append(port)
         return listening
 
+    def _signal(self, name: str, signum: int) -> None:
+        process = self.processes.get(name)
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signum)
+
     def stop_process(self, name: str) -> None:
+        self._signal(name, signal.SIGTERM)
+        self._reap(name)
+
+    def _reap(self, name: str) -> None:
+        """Wait for a process told to stop; kill its group if it takes longer than 20 s."""
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -253,7 +291,7 @@ class Stack:
         config = yaml.safe_load((ROOT / "prometheus.yml").read_text())
         config["global"].update(scrape_interval="1s", evaluation_interval="1s")
         # Relative to prometheus.yml, as Prometheus reads them; they are globs, so a wrong path loads nothing.
-        config["rule_files"] = [str(ROOT / rule) for rule in config["rule_files"]]
+        config["rule_files"] = [str(self._rules_copy(ROOT / rule)) for rule in config["rule_files"]]
         token_file = self.workdir / "metrics_token"
         token_file.write_text(self.token)
         targets = {
@@ -277,6 +315,19 @@ class Stack:
             f"--storage.tsdb.path={data}",
             f"--web.listen-address=127.0.0.1:{self.ports.prometheus}",
         ]
+
+    def _rules_copy(self, path: Path) -> Path:
+        """A rules file with STACK_ALERT_FOR's waits, written to the run's folder."""
+        rules = yaml.safe_load(path.read_text())
+        alerts = {rule["alert"]: rule for group in rules["groups"] for rule in group["rules"] if "alert" in rule}
+        missing = set(STACK_ALERT_FOR) - set(alerts)
+        assert not missing, f"{path.name} no longer has {sorted(missing)}: update tests/stack/harness.py"
+        for name, wait in STACK_ALERT_FOR.items():
+            alerts[name]["for"] = wait
+        copy = self.workdir / "rules" / path.name
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_text(yaml.safe_dump(rules, sort_keys=False))
+        return copy
 
     # --- Prometheus queries ----------------------------------------------------------------------------
 
