@@ -19,12 +19,16 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from csv_processor.ml.training.algorithms import ALGORITHMS, BASELINE
+from csv_processor.ml.training.blend import plan_blend
 from csv_processor.ml.training.evaluation import MAIN_METRIC, model_card
 from csv_processor.ml.training.finalize import (
     Candidate,
+    Choice,
     Scored,
     best_trials,
+    final_choice,
     leaderboard,
+    refit_seconds,
     reserve_seconds,
     score,
     test_report,
@@ -34,8 +38,9 @@ from csv_processor.ml.training.fit import threads_for
 from csv_processor.ml.training.importance import BUDGET_SHARE, importance_plan, raw_importance
 from csv_processor.ml.training.prepare import Prepared, prepare
 from csv_processor.ml.training.progress import Cancelled, Clock, Progress, Reporter
-from csv_processor.ml.training.search import SearchData, run_trial, search
+from csv_processor.ml.training.search import SearchData, Trial, run_trial, search
 from csv_processor.ml.training.split import cv_folds, split_rows
+from csv_processor.ml.training.target import log_target_suits
 
 logger = logging.getLogger(__name__)
 
@@ -114,15 +119,16 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
     if not trials:
         raise Cancelled("The time budget ran out before any model could be trained: raise the budget.")
     ranked = best_trials(trials)
-    reporter.report("refit", 1, len(ranked), f"refitting {ranked[0].algorithm} on the training split")
-    best = score(data, ranked[0], X_test, y_test)
+    choice = _choose(trials, data, reporter, config, len(test_pos))
+    reporter.report("refit", 1, len(ranked), f"refitting {choice.algorithm} on the training split")
+    best = score(data, choice, X_test, y_test)
     baseline = score(data, baseline_trial, X_test, y_test)
     classes = list(best.pipeline.classes_) if config.task != "regression" else []
     metrics, plots = test_report(data, best, y_test, classes)
     baseline_metrics, _ = test_report(data, baseline, y_test, classes)
     importance = _importance(best, prepared, X_test, y_test, config, reporter)
     reporter.report("evaluate", message="scoring the other algorithms on the test split")
-    board = leaderboard(data, ranked, best, X_test, y_test, reporter)
+    board = leaderboard(data, ranked if choice is not ranked[0] else ranked[1:], best, X_test, y_test, reporter)
     card = _card(
         config, prepared, best.candidate.algorithm, (metrics, baseline_metrics), importance, data.y, len(test_pos)
     )
@@ -149,6 +155,14 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
     )
 
 
+def _choose(trials: list[Trial], data: SearchData, reporter: Reporter, config: TrainConfig, n_test: int) -> Choice:
+    """A blend of the best configurations when it cross-validates better and its refit fits in the time left."""
+    plan = plan_blend(trials, data)
+    # What is left once the reserve for one refit is set aside goes to the blend's extra refits.
+    left = reporter.clock.remaining() - reserve_seconds(trials, data, config.budget_seconds, n_test)
+    return final_choice(trials, plan, data, left + refit_seconds(best_trials(trials)[0], len(data.folds)))
+
+
 def _search_data(prepared: Prepared, config: TrainConfig, train_pos: np.ndarray, n_jobs: int) -> SearchData:
     y_train = prepared.y.iloc[train_pos]
     return SearchData(
@@ -160,6 +174,7 @@ def _search_data(prepared: Prepared, config: TrainConfig, train_pos: np.ndarray,
         seed=config.seed,
         n_jobs=n_jobs,
         recipe_steps=list(config.recipe_steps) or None,
+        log_target=config.task == "regression" and log_target_suits(y_train),
     )
 
 

@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from csv_processor.ml.training.blend import BlendPlan
+from csv_processor.ml.training.ensemble import Blend
 from csv_processor.ml.training.evaluation import classification_report, main_score, regression_report
 from csv_processor.ml.training.importance import importance_seconds
+from csv_processor.ml.training.pipeline import with_recipe
 from csv_processor.ml.training.progress import Reporter
 from csv_processor.ml.training.search import SearchData, Trial
 
@@ -21,6 +24,11 @@ logger = logging.getLogger(__name__)
 # Share of the budget kept free for evaluation, plots and bookkeeping.
 MARGIN_SHARE = 0.03
 MARGIN_SECONDS = 0.1
+# Kept free for refitting a blend's other members: the refits of the next best algorithms, capped.
+BLEND_MEMBERS = 2
+BLEND_SHARE = 0.1
+
+Choice = Trial | BlendPlan
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ def best_trials(trials: list[Trial]) -> list[Trial]:
     return list(seen.values())
 
 
-def refit_seconds(trial: Trial, n_folds: int) -> float:
+def refit_seconds(trial: Choice, n_folds: int) -> float:
     # A fold trains on (k-1)/k of the rows; the refit on all of them takes about k/(k-1) as long.
     return trial.fold_fit_seconds * n_folds / max(n_folds - 1, 1)
 
@@ -66,12 +74,35 @@ def reserve_seconds(trials: list[Trial], data: SearchData, budget: float, n_test
         return margin
     best = leaders[0]
     importance = importance_seconds(len(data.kinds), n_test, best.predict_ms_per_row, budget)
-    return margin + refit_seconds(best, len(data.folds)) + importance
+    others = sum(refit_seconds(t, len(data.folds)) for t in leaders[1 : 1 + BLEND_MEMBERS])
+    return margin + refit_seconds(best, len(data.folds)) + importance + min(others, BLEND_SHARE * budget)
 
 
-def score(data: SearchData, trial: Trial, X_test: pd.DataFrame, y_test: pd.Series) -> Scored:
-    """Refit `trial`'s configuration on the training split and predict the test split."""
-    pipeline = data.pipeline(trial.algorithm, refit_params(trial, len(data.folds)))
+def final_choice(trials: list[Trial], plan: BlendPlan | None, data: SearchData, seconds_left: float) -> Choice:
+    """The blend when cross-validation chose one and its refit fits in `seconds_left`, else the best trial."""
+    best = best_trials(trials)[0]
+    if plan is None:
+        return best
+    if refit_seconds(plan, len(data.folds)) > seconds_left:
+        logger.info("blend skipped: its refit would not fit in the %.1fs left", seconds_left)
+        return best
+    return plan
+
+
+def pipeline_for(data: SearchData, choice: Choice) -> Pipeline:
+    """The unfitted Pipeline of a trial's configuration or of a blend of them, as refitted for the test."""
+    if isinstance(choice, Trial):
+        return data.pipeline(choice.algorithm, refit_params(choice, len(data.folds)))
+    members = [
+        (f"{i}-{m.algorithm}", data.pipeline(m.algorithm, refit_params(m, len(data.folds)), recipe=False))
+        for i, m in enumerate(choice.members)
+    ]
+    return with_recipe([("model", Blend(members, list(choice.weights), data.task))], data.recipe_steps)
+
+
+def score(data: SearchData, trial: Choice, X_test: pd.DataFrame, y_test: pd.Series) -> Scored:
+    """Refit `trial`'s configuration (or blend) on the training split and predict the test split."""
+    pipeline = pipeline_for(data, trial)
     start = time.perf_counter()
     pipeline.fit(data.X, data.y)
     fit_seconds = time.perf_counter() - start
@@ -111,11 +142,11 @@ def unscored(trial: Trial) -> Candidate:
 
 
 def leaderboard(
-    data: SearchData, ranked: list[Trial], best: Scored, X_test: pd.DataFrame, y_test: pd.Series, reporter: Reporter
+    data: SearchData, others: list[Trial], best: Scored, X_test: pd.DataFrame, y_test: pd.Series, reporter: Reporter
 ) -> tuple[Candidate, ...]:
-    """The best row of each algorithm, test-scored while the budget allows (the chosen one always is)."""
+    """The chosen model, then the best row of each other algorithm, test-scored while the budget allows."""
     rows = [best.candidate]
-    for trial in ranked[1:]:
+    for trial in others:
         if reporter.clock.remaining() > refit_seconds(trial, len(data.folds)) * 1.5 + MARGIN_SECONDS:
             reporter.check_cancel()
             rows.append(score(data, trial, X_test, y_test).candidate)

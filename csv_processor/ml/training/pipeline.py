@@ -22,10 +22,14 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from csv_processor.ml.training.algorithms import ALGORITHMS, AlgorithmSpec, algorithm_spec
 from csv_processor.ml.training.features import ROLE_OF_KIND
 from csv_processor.ml.training.preprocess import CategoryCodes, DateParts, NumberColumns, TextStats
+from csv_processor.ml.training.target import with_log_target
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ALGORITHMS", "build_pipeline", "roles_of"]
+__all__ = ["ALGORITHMS", "LOG_TARGET", "build_pipeline", "roles_of", "with_recipe"]
+
+# The configuration key that fits a regressor on log(y) (see target.py).
+LOG_TARGET = "log_target"
 
 ONEHOT_MAX_CATEGORIES = 30
 ONEHOT_MIN_FREQUENCY = 5
@@ -52,17 +56,26 @@ def build_pipeline(
     seed: int,
     n_jobs: int = 1,
 ) -> Pipeline:
-    """An unfitted Pipeline that takes raw rows (a DataFrame with the original columns)."""
+    """An unfitted Pipeline that takes raw rows (a DataFrame with the original columns).
+
+    `params` are the estimator's, plus `log_target: True` (regression only) to fit on log(y)."""
     spec = algorithm_spec(task, algorithm)
     roles = roles_of(feature_types)
-    estimator = spec.factory(dict(params), seed, n_jobs)
+    params = dict(params)
+    log_target = bool(params.pop(LOG_TARGET, False))
+    if log_target and task != "regression":
+        raise ValueError(f"{LOG_TARGET} applies to regression only, not {task}.")
+    estimator = spec.factory(params, seed, n_jobs)
     if spec.encoding == "native" and roles["categorical"]:
         estimator.set_params(categorical_features=list(range(len(roles["categorical"]))))
-    steps: list[tuple[str, BaseEstimator]] = []
-    if recipe_steps:
-        steps.append(("recipe", _recipe_step(recipe_steps)))
-    steps += [("prepare", _column_transformer(roles, spec)), ("model", estimator)]
-    return Pipeline(steps)
+    if log_target:
+        estimator = with_log_target(estimator)
+    return with_recipe([("prepare", _column_transformer(roles, spec)), ("model", estimator)], recipe_steps)
+
+
+def with_recipe(steps: list[tuple[str, BaseEstimator]], recipe_steps: list[dict] | None) -> Pipeline:
+    """`steps` behind the recipe replay, when there is a recipe, so the Pipeline takes raw rows."""
+    return Pipeline([("recipe", _recipe_step(recipe_steps)), *steps] if recipe_steps else steps)
 
 
 def _recipe_step(recipe_steps: list[dict]) -> BaseEstimator:

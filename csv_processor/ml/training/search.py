@@ -1,6 +1,9 @@
 """Cross-validated trials within a time budget: the engine of Auto mode.
 
-The plan is deterministic: scikit-learn's defaults for every algorithm (cheapest first), then rounds of
+The plan is deterministic: the default HistGradientBoosting first (the reference a data scientist would
+fit first, so Auto mode never trails it for lack of time), with a log-transformed target next to it when
+the target suits one (target.py); whichever cross-validates better sets the target for every later
+configuration. Then scikit-learn's defaults for the other algorithms (cheapest first), then rounds of
 seeded random configurations for the algorithms that rank best so far, one fewer algorithm per round.
 Only the budget cuts the plan short, so the same seed and settings give the same leaderboard whenever
 the plan finishes in time. A trial starts only when its estimated cost (from the per-fold times seen so
@@ -18,19 +21,20 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import log_loss
 
-from csv_processor.ml.training.algorithms import BASELINE, PORTFOLIOS, AlgorithmSpec, algorithm_spec
+from csv_processor.ml.training.algorithms import BASELINE, AlgorithmSpec, algorithm_spec
+from csv_processor.ml.training.configs import LEADER_DRAWS, config_key, next_round
 from csv_processor.ml.training.evaluation import main_score
-from csv_processor.ml.training.pipeline import build_pipeline
+from csv_processor.ml.training.pipeline import LOG_TARGET, build_pipeline
 from csv_processor.ml.training.progress import Reporter
+from csv_processor.ml.training.target import inner_estimator
 
 logger = logging.getLogger(__name__)
 
 # Rounds end early when the budget or the untried configurations run out.
 MAX_ROUNDS = 30
 MAX_TRIAL_SHARE = 0.25
-# The leading algorithm gets this many configurations per round, the others one each.
-LEADER_DRAWS = 2
-DRAWS_PER_CONFIG = 8
+# Fitted first when selected: the model every comparison starts from.
+FIRST = "HistGradientBoosting"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Trial:
     cv_loss: float = float("nan")
     # Mean boosting rounds where early stopping ended the fold fits (NaN when it was not used).
     stopped_rounds: float = float("nan")
+    # Out-of-fold predictions (probabilities in `SearchData.classes` order, or values) of a complete trial.
+    oof: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def cv_mean(self) -> float:
@@ -71,15 +77,21 @@ class SearchData:
     seed: int
     n_jobs: int
     recipe_steps: list[dict] | None = None
+    # Whether the target suits a log transform (target.log_target_suits); the search then tries one.
+    log_target: bool = False
     fold_seconds: dict[str, float] = field(default_factory=dict)
 
-    def pipeline(self, algorithm: str, params: dict[str, Any]):
+    @property
+    def classes(self) -> np.ndarray:
+        return np.unique(self.y.to_numpy())
+
+    def pipeline(self, algorithm: str, params: dict[str, Any], *, recipe: bool = True):
         return build_pipeline(
             algorithm=algorithm,
             task=self.task,
             feature_types=self.kinds,
             params=params,
-            recipe_steps=self.recipe_steps,
+            recipe_steps=self.recipe_steps if recipe else None,
             seed=self.seed,
             n_jobs=self.n_jobs,
         )
@@ -107,10 +119,16 @@ def estimate_fold_seconds(data: SearchData, algorithm: str, params: dict[str, An
 def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter: Reporter, limit: float) -> Trial:
     """Cross-validate one configuration; stop between folds once the rest would take it past `limit` seconds."""
     folds: list[tuple[float, ...]] = []  # score, loss, fit seconds, predict seconds, early-stopped rounds
+    oof = _empty_oof(data)
     start_trial, rows = time.perf_counter(), 0
     for train_pos, val_pos in data.folds:
         reporter.check_cancel()
-        folds.append(_fold(data, data.pipeline(algorithm, params), train_pos, val_pos))
+        *measured, predictions = _fold(data, data.pipeline(algorithm, params), train_pos, val_pos)
+        folds.append(tuple(measured))
+        if oof is not None and predictions is not None:
+            oof[val_pos] = predictions
+        else:
+            oof = None
         rows += len(val_pos)
         per_fold = (time.perf_counter() - start_trial) / len(folds)
         if len(folds) < len(data.folds) and per_fold * len(data.folds) > limit:
@@ -130,52 +148,44 @@ def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter
         complete,
         loss,
         float(stopped.mean()) if np.isfinite(stopped).all() else float("nan"),
+        oof if complete else None,
     )
 
 
-def _fold(
-    data: SearchData, model: Any, train_pos: np.ndarray, val_pos: np.ndarray
-) -> tuple[float, float, float, float, float]:
+def _empty_oof(data: SearchData) -> np.ndarray:
+    if data.task == "regression":
+        return np.full(len(data.y), np.nan)
+    return np.full((len(data.y), len(data.classes)), np.nan)
+
+
+def _fold(data: SearchData, model: Any, train_pos: np.ndarray, val_pos: np.ndarray) -> tuple:
+    """(score, loss, fit seconds, predict seconds, early-stopped rounds, out-of-fold predictions or None)."""
     start = time.perf_counter()
     model.fit(data.X.iloc[train_pos], data.y.iloc[train_pos])
     fitted = time.perf_counter()
     y_val = data.y.iloc[val_pos].to_numpy()
-    predicted, loss = _predict(model, data.task, data.X.iloc[val_pos], y_val)
+    predicted, loss, raw = _predict(model, data, data.X.iloc[val_pos], y_val)
     predicted_at = time.perf_counter()
-    estimator = model.named_steps["model"]
+    estimator = inner_estimator(model.named_steps["model"])
     stopped = float(estimator.n_iter_) if getattr(estimator, "do_early_stopping_", False) else float("nan")
-    return main_score(data.task, y_val, predicted), loss, fitted - start, predicted_at - fitted, stopped
+    score = main_score(data.task, y_val, predicted)
+    return score, loss, fitted - start, predicted_at - fitted, stopped, raw
 
 
-def _predict(model: Any, task: str, X: pd.DataFrame, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Predictions and, for classifiers, the log loss; one predict_proba call gives both."""
-    if task == "regression":
-        return model.predict(X), float("nan")
+def _predict(
+    model: Any, data: SearchData, X: pd.DataFrame, y: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """Predictions, the log loss for classifiers (one predict_proba call gives both) and what a blend
+    averages: the values, or the probabilities in `data.classes` order (None if a class was missing)."""
+    if data.task == "regression":
+        predicted = model.predict(X)
+        return predicted, float("nan"), predicted
     proba = model.predict_proba(X)
     predicted = model.classes_[np.argmax(proba, axis=1)]
-    try:
-        return predicted, float(log_loss(y, proba, labels=model.classes_))
-    except ValueError:
+    if len(model.classes_) != len(data.classes):
         # A class missing from this fold's training rows: the loss is undefined, the accuracy is not.
-        return predicted, float("nan")
-
-
-def sample_params(spec: AlgorithmSpec, seed: int, round_: int, index: int, tried: set[str]) -> dict[str, Any] | None:
-    """The first untried portfolio configuration, else a seeded draw from the space not tried yet; None
-    when the draws keep repeating."""
-    for params in PORTFOLIOS.get(spec.name, ()):
-        if _key(spec.name, params) not in tried:
-            return dict(params)
-    rng = np.random.default_rng([seed, round_, index])
-    for _ in range(DRAWS_PER_CONFIG):
-        params = {name: values[int(rng.integers(len(values)))] for name, values in spec.space.items()}
-        if _key(spec.name, params) not in tried:
-            return params
-    return None
-
-
-def _key(algorithm: str, params: dict[str, Any]) -> str:
-    return f"{algorithm}:{sorted(params.items(), key=lambda item: item[0])!r}"
+        return predicted, float("nan"), None
+    return predicted, float(log_loss(y, proba, labels=model.classes_)), proba
 
 
 def search(
@@ -184,40 +194,53 @@ def search(
     reporter: Reporter,
     reserve: Callable[[list[Trial]], float],
 ) -> list[Trial]:
-    """All trials run, in order: defaults first, then seeded random rounds over the leading algorithms."""
-    specs = sorted((algorithm_spec(data.task, name) for name in algorithms), key=lambda s: (s.cost, s.name))
+    """All trials run, in order: the default HGB (and its log-target twin), the other defaults, then
+    seeded random rounds over the leading algorithms."""
+    specs = sorted(
+        (algorithm_spec(data.task, name) for name in algorithms), key=lambda s: (s.name != FIRST, s.cost, s.name)
+    )
     trials: list[Trial] = []
-    tried: set[str] = {_key(spec.name, {}) for spec in specs}
-    total = len(specs) + sum(max(1, len(specs) - r) + LEADER_DRAWS - 1 for r in range(MAX_ROUNDS))
-    plan: list[tuple[str, dict[str, Any]]] = [(spec.name, {}) for spec in specs]
-    done = 0
-    for round_ in range(MAX_ROUNDS + 1):
-        for name, params in plan:
-            done += 1
-            has_model = any(t.complete for t in trials)
-            trial = _maybe_run(data, name, params, reporter, reserve(trials), (done, total), has_model)
-            if trial is not None:
-                trials.append(trial)
+    tried: set[str] = set()
+    total = len(specs) + data.log_target + sum(max(1, len(specs) - r) + LEADER_DRAWS - 1 for r in range(MAX_ROUNDS))
+    run = _Runner(data, reporter, reserve, trials, total)
+    first = specs[0].name
+    run.all([(first, {})] + ([(first, {LOG_TARGET: True})] if data.log_target else []), tried)
+    target = _target_params(trials)
+    run.all([(spec.name, dict(target)) for spec in specs[1:]], tried)
+    for round_ in range(MAX_ROUNDS):
         ranking = _ranking(trials, [s.name for s in specs if s.space])
-        plan = _next_round(data, ranking[: max(1, len(ranking) - round_)], round_, algorithms, tried)
+        leaders = ranking[: max(1, len(ranking) - round_)]
+        plan = next_round(data.task, data.seed, leaders, round_, algorithms, tried, target)
         if not plan or reporter.clock.remaining() - reserve(trials) <= 0:
             break
+        run.all(plan, tried)
     return trials
 
 
-def _next_round(
-    data: SearchData, leaders: list[str], round_: int, algorithms: list[str], tried: set[str]
-) -> list[tuple[str, dict[str, Any]]]:
-    """Seeded draws for this round: LEADER_DRAWS for the best algorithm so far, one for each other leader."""
-    plan = []
-    for rank, name in enumerate(leaders):
-        spec = algorithm_spec(data.task, name)
-        for draw in range(LEADER_DRAWS if rank == 0 else 1):
-            params = sample_params(spec, data.seed, round_, algorithms.index(name) * 10 + draw, tried)
-            if params is not None:
-                tried.add(_key(name, params))
-                plan.append((name, params))
-    return plan
+def _target_params(trials: list[Trial]) -> dict[str, Any]:
+    """`{log_target: True}` when the log-target trial beat the plain one in cross-validation."""
+    complete = sorted((t for t in trials if t.complete), key=lambda t: t.rank_key())
+    return {LOG_TARGET: True} if complete and complete[0].params.get(LOG_TARGET) else {}
+
+
+@dataclass
+class _Runner:
+    data: SearchData
+    reporter: Reporter
+    reserve: Callable[[list[Trial]], float]
+    trials: list[Trial]
+    total: int
+    done: int = 0
+
+    def all(self, plan: list[tuple[str, dict[str, Any]]], tried: set[str]) -> None:
+        for name, params in plan:
+            self.done += 1
+            tried.add(config_key(name, params))
+            has_model = any(t.complete for t in self.trials)
+            index = (self.done, self.total)
+            trial = _maybe_run(self.data, name, params, self.reporter, self.reserve(self.trials), index, has_model)
+            if trial is not None:
+                self.trials.append(trial)
 
 
 def _maybe_run(
