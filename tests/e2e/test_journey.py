@@ -88,7 +88,7 @@ def _read_results(page) -> None:
 
 
 def _deploy(page) -> int:
-    page.click("main button:has-text('Deploy')")
+    page.click("main button:has-text('Deploy this model')")
     page.wait_for_selector("text=Deployed as")
     match = re.search(r"/models/(\d+)/$", page.url)
     assert match, page.url
