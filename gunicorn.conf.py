@@ -14,6 +14,11 @@ from pathlib import Path
 # The default is private to this master process, so two servers on one machine never mix their files.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / f"csva-metrics-{os.getpid()}"))
 
+# One OpenMP/BLAS thread per request thread: requests run in parallel already, and a small prediction
+# split over threads that compete with the other workers for the same cores only waits longer.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # gthread workers: pages wait on the database and on files rather than the CPU, so threads are cheap.
 # Two processes per core suits the Compose default; more workers need more database connections.

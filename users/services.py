@@ -129,6 +129,14 @@ def api_token_authenticate(*, raw_token: str) -> User | None:
     return token.user
 
 
+def api_token_touch(*, token_id: int) -> None:
+    """Record that the token was used now, unless that was recorded in the last LAST_USED_RESOLUTION
+    (for callers that looked the token up themselves)."""
+    now = timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ApiToken.objects.filter(stale, pk=token_id).update(last_used_at=now)
+
+
 def _touch_last_used(token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:

@@ -12,22 +12,30 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import pandas as pd
 from django.conf import settings
-from django.db import connection
-from django.http import Http404
 from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
-from csv_processor.ml.serving import InputError, InputSpec, predict_frame, records_frame
+from csv_processor.ml.serving import InputError, InputSpec, Predicted, predict_frame, records_frame
+from csv_processor.ml.serving.compiled import CompiledPipeline, agrees_with_pipeline, compile_pipeline, probe_records
 from csv_processor.ml.serving.explain import explain_rows
 from csv_processor.models import DeployedModel, ModelVersion, TrainedModel
 from csv_processor.services.model_store import ModelFileError, trained_model_load
 from csv_processor.services.predictions import predictions_log
 from csv_processor.services.serving import input_spec_of
+from csv_processor.services.serving_access import deployed_model_for_serving
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["InputError", "ModelNotReady", "PredictionResult", "prediction_make", "serving_model_get"]
+__all__ = [
+    "InputError",
+    "ModelNotReady",
+    "PredictionResult",
+    "deployed_model_for_serving",
+    "prediction_make",
+    "serving_model_get",
+]
 
 CACHE_SIZE = 8
 _cache: "OrderedDict[tuple, ServingModel]" = OrderedDict()
@@ -43,6 +51,13 @@ class ServingModel:
     version_id: int
     pipeline: Pipeline
     spec: InputSpec
+    # The same pipeline flattened for small requests (ml/serving/compiled.py), when it agreed with it.
+    compiled: CompiledPipeline | None = None
+
+    def predict(self, frame: pd.DataFrame) -> Predicted:
+        if self.compiled is not None:
+            return self.compiled.predict(frame)
+        return predict_frame(self.pipeline, frame, task=self.spec.task)
 
 
 @dataclass(frozen=True)
@@ -53,40 +68,6 @@ class PredictionResult:
     warnings: list[list[str]]
     explanations: list[list[dict]] | None
     version: int
-
-
-_SERVING_SQL = None
-
-
-def _serving_sql() -> str:
-    global _SERVING_SQL
-    if _SERVING_SQL is None:
-        model, version, trained = (m._meta.db_table for m in (DeployedModel, ModelVersion, TrainedModel))
-        # Table names come from our own models' metadata, never from input; the values are parameters.
-        _SERVING_SQL = (
-            f'SELECT m.id, m.task, v.id, v.number, v.run_id, t.file, t.sha256 FROM "{model}" m '  # noqa: S608
-            f'LEFT JOIN "{version}" v ON v.id = m.active_version_id '
-            f'LEFT JOIN "{trained}" t ON t.run_id = v.run_id '
-            "WHERE m.id = %s AND m.owner_id = %s"
-        )
-    return _SERVING_SQL
-
-
-def deployed_model_for_serving(*, user: object, model_id: int) -> DeployedModel:
-    """The caller's model with just what serving needs: the active version and its model file's name and
-    hash. One fixed SQL statement: compiling the equivalent ORM query costs more than a small model's
-    prediction. The instances are read-only views of the rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(_serving_sql(), [int(model_id), user.pk])
-        row = cursor.fetchone()
-    if row is None:
-        raise Http404("No such model.")
-    model_pk, task, version_pk, number, run_id, file, sha256 = row
-    found = DeployedModel(id=model_pk, owner_id=user.pk, task=task, active_version_id=version_pk)
-    if version_pk is not None:
-        found.active_version = ModelVersion(id=version_pk, number=number, run_id=run_id, deployed_model_id=model_pk)
-    found.model_file, found.model_sha256 = file, sha256
-    return found
 
 
 def serving_model_get(*, version: ModelVersion, file: str | None = None, sha256: str | None = None) -> ServingModel:
@@ -115,8 +96,29 @@ def serving_model_get(*, version: ModelVersion, file: str | None = None, sha256:
 def _load(version: ModelVersion) -> ServingModel:
     full = ModelVersion.objects.select_related("run__trained_model").get(pk=version.pk)
     pipeline = trained_model_load(trained_model=full.run.trained_model)
-    logger.info("serving: loaded model version %s (run %s)", full.pk, full.run_id)
-    return ServingModel(full.pk, pipeline, input_spec_of(run=full.run, columns=full.input_columns))
+    spec = input_spec_of(run=full.run, columns=full.input_columns)
+    compiled = _compiled(pipeline, spec)
+    logger.info(
+        "serving: loaded model version %s (run %s), %s", full.pk, full.run_id, "compiled" if compiled else "pipeline"
+    )
+    return ServingModel(full.pk, pipeline, spec, compiled)
+
+
+def _compiled(pipeline: Pipeline, spec: InputSpec) -> CompiledPipeline | None:
+    """The flattened pipeline, if it answers the probe rows exactly as the pipeline does."""
+    compiled = compile_pipeline(pipeline, task=spec.task)
+    if compiled is None:
+        return None
+    try:
+        probes = records_frame(spec, probe_records(spec)).frame
+        if agrees_with_pipeline(compiled, pipeline, probes):
+            return compiled
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # A shape the flattening mishandles: the pipeline itself still answers.
+        logger.warning("serving: compiled pipeline failed its check (%s); using the pipeline", exc)
+        return None
+    logger.warning("serving: compiled pipeline disagreed with the pipeline on probe rows; using the pipeline")
+    return None
 
 
 def _active(deployed_model: DeployedModel) -> ServingModel:
@@ -151,7 +153,7 @@ def prediction_make(
     if len(records) > settings.PREDICT_MAX_ROWS:
         raise InputError({"records": [f"At most {settings.PREDICT_MAX_ROWS} records per request."]})
     prepared = records_frame(model.spec, records, text_values=text_values)
-    predicted = predict_frame(model.pipeline, prepared.frame, task=model.spec.task)
+    predicted = model.predict(prepared.frame)
     explanations = explain_rows(model.pipeline, prepared.frame, model.spec, predicted) if explain else None
     ids = predictions_log(
         deployed_model_id=deployed_model.pk,

@@ -2,6 +2,7 @@
 most likely class from them (what `predict` does, without a second pass through the pipeline)."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,16 +22,20 @@ def predict_frame(pipeline: Pipeline, frame: pd.DataFrame, *, task: str) -> Pred
     (classification) or the predicted value (regression), used by the explanations."""
     # The input was checked already; skip scikit-learn's repeated finiteness and parameter checks.
     with config_context(assume_finite=True, skip_parameter_validation=True):
-        if task == "regression":
-            values = np.asarray(pipeline.predict(frame), dtype="float64")
-            return Predicted(values.tolist(), None, values)
-        proba = pipeline.predict_proba(frame)
-    classes = pipeline.classes_
+        return predict_with(pipeline, frame, task=task)
+
+
+def predict_with(model: Any, X: Any, *, task: str) -> Predicted:
+    """`predict_frame` for any fitted estimator (a pipeline, or a compiled pipeline's final estimator)."""
+    if task == "regression":
+        values = np.asarray(model.predict(X), dtype="float64")
+        return Predicted(values.tolist(), None, values)
+    proba = model.predict_proba(X)
+    classes = model.classes_
     best = proba.argmax(axis=1)
     labels = classes[best].tolist()
     names = [str(c) for c in classes.tolist()]
-    rows = proba.tolist()
-    probabilities = [dict(zip(names, row, strict=True)) for row in rows]
+    probabilities = [dict(zip(names, row, strict=True)) for row in proba.tolist()]
     return Predicted(labels, probabilities, proba[np.arange(len(best)), best])
 
 
