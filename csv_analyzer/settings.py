@@ -121,7 +121,6 @@ def _databases() -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web and the worker read while one writes; IMMEDIATE takes the write lock at
         # BEGIN so two writers queue on the busy timeout instead of failing with "database is locked".
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
@@ -310,8 +309,8 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
 # Prediction calls per user (any of their tokens or their session), e.g. "600/min"; over it: 429 + Retry-After.
-# The counts live in the cache (CACHES), which is per process unless a shared cache is configured.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"predict": os.environ.get("CSVA_API_PREDICT_RATE", "600/min")}
+# Counted in the database, so the limit holds across processes (csv_processor/services/serving_rate.py).
+PREDICT_RATE = os.environ.get("CSVA_API_PREDICT_RATE", "").strip() or "600/min"
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSV Analyzer API",
     "DESCRIPTION": "Deployed models: input schema, predictions (also in MLflow's scoring protocol) and feedback.",

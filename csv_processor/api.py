@@ -6,6 +6,7 @@ the responses in the OpenAPI schema.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import exceptions, serializers
@@ -14,13 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from csv_processor.api_http import (
-    CSVBodyParser,
-    LimitedJSONParser,
-    PredictRateThrottle,
-    ScoringJSONParser,
-    TokenBasicAuthentication,
-)
+from csv_processor.api_http import CSVBodyParser, LimitedJSONParser, ScoringJSONParser, TokenBasicAuthentication
+from csv_processor.api_lean import LeanApiView
 from csv_processor.serializers import (
     DeployedModelDetailSerializer,
     DeployedModelListSerializer,
@@ -69,11 +65,10 @@ class ModelDetailApi(APIView):
         return Response(DeployedModelDetailSerializer(deployed_model_detail(deployed_model=model)).data)
 
 
-class PredictionCreateApi(APIView):
+class PredictionCreateApi(LeanApiView):
     """Predict records (objects of column: value) with the model's active version."""
 
     parser_classes = [LimitedJSONParser]
-    throttle_classes = [PredictRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         records = serializers.ListField(child=serializers.DictField(), allow_empty=False)
@@ -83,9 +78,8 @@ class PredictionCreateApi(APIView):
             ref_name = "PredictionInput"
 
     @extend_schema(request=InputSerializer, responses=PredictionOutputSerializer)
-    def post(self, request: Request, model_id: int) -> Response:
-        model = deployed_model_for_serving(user=request.user, model_id=model_id)
-        data = request.data
+    def post(self, request: HttpRequest, model_id: int) -> HttpResponse:
+        data = self.data()
         if not isinstance(data, dict) or not isinstance(data.get("records"), list):
             # Only the envelope is checked here; the records are checked against the model's schema.
             raise exceptions.ValidationError({"records": ["Send a JSON object with a list of records."]})
@@ -94,14 +88,14 @@ class PredictionCreateApi(APIView):
             raise exceptions.ValidationError({"explain": ["Must be true or false."]})
         try:
             result = prediction_make(
-                deployed_model=model, owner=request.user, records=data["records"], channel="api", explain=explain
+                deployed_model=self.model, owner=request.user, records=data["records"], channel="api", explain=explain
             )
         except InputError as exc:
             raise exceptions.ValidationError(exc.errors) from None
         except ModelNotReady as exc:
             raise ModelNotReadyError(str(exc)) from None
         body = {
-            "model_id": model.pk,
+            "model_id": self.model.pk,
             "version": result.version,
             "prediction_ids": result.ids,
             "predictions": result.predictions,
@@ -111,7 +105,7 @@ class PredictionCreateApi(APIView):
             body["probabilities"] = result.probabilities
         if result.explanations is not None:
             body["explanations"] = result.explanations
-        return Response(body)
+        return self.respond(body)
 
 
 MLFLOW_ERROR_CODES = {
@@ -126,42 +120,50 @@ MLFLOW_ERROR_CODES = {
 }
 
 
-class ModelInvocationsApi(APIView):
+def mlflow_error(status: int, body: object) -> dict:
+    """An error body in MLflow's shape: `{"error_code", "message"}`."""
+    if isinstance(body, dict) and "error_code" in body:
+        return body
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    return {"error_code": MLFLOW_ERROR_CODES.get(status, "INTERNAL_ERROR"), "message": str(detail)}
+
+
+class ModelInvocationsApi(LeanApiView):
     """MLflow's scoring-server protocol: `dataframe_split`, `dataframe_records`, `instances` or `inputs`
     (JSON), or a CSV body; answers `{"predictions": [...]}`, errors as `{"error_code", "message"}`."""
 
     parser_classes = [ScoringJSONParser, CSVBodyParser]
-    throttle_classes = [PredictRateThrottle]
     authentication_classes = [ApiTokenAuthentication, TokenBasicAuthentication, SessionAuthentication]
+    basic_auth = True
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
-    def post(self, request: Request, model_id: int) -> Response:
-        model = deployed_model_for_serving(user=request.user, model_id=model_id)
+    def post(self, request: HttpRequest, model_id: int) -> HttpResponse:
+        data = self.data()
         try:
-            scoring = scoring_input_read(content_type=request.content_type, data=request.data)
+            scoring = scoring_input_read(content_type=request.META.get("CONTENT_TYPE", ""), data=data)
             result = prediction_make(
-                deployed_model=model,
+                deployed_model=self.model,
                 owner=request.user,
                 records=scoring.records,
                 channel="api",
                 text_values=scoring.text_values,
             )
         except ProtocolError as exc:
-            return Response({"error_code": exc.error_code, "message": str(exc)}, status=400)
+            return self.respond({"error_code": exc.error_code, "message": str(exc)}, status=400)
         except InputError as exc:
-            return Response({"error_code": "BAD_REQUEST", "message": str(exc), "errors": exc.errors}, status=400)
+            return self.respond({"error_code": "BAD_REQUEST", "message": str(exc), "errors": exc.errors}, status=400)
         except ModelNotReady as exc:
             raise ModelNotReadyError(str(exc)) from None
-        return Response({"predictions": result.predictions})
+        return self.respond({"predictions": result.predictions})
+
+    def error_body(self, status: int, body: dict | list) -> object:
+        return mlflow_error(status, body)
 
     def handle_exception(self, exc: Exception) -> Response:
+        # Requests DRF answers (other methods) get the same error shape.
         response = super().handle_exception(exc)
-        if response.status_code >= 400 and isinstance(response.data, dict) and "error_code" not in response.data:
-            detail = response.data.get("detail", response.data)
-            response.data = {
-                "error_code": MLFLOW_ERROR_CODES.get(response.status_code, "INTERNAL_ERROR"),
-                "message": str(detail),
-            }
+        if response.status_code >= 400:
+            response.data = mlflow_error(response.status_code, response.data)
         return response
 
 

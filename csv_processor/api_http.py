@@ -1,5 +1,5 @@
-"""HTTP plumbing of the REST API: request parsers with size and depth limits, the per-user prediction
-throttle, and token-as-password Basic auth so MLflow's own clients (which cannot set headers) can call."""
+"""HTTP plumbing of the REST API: request parsers with size and depth limits, and token-as-password Basic
+auth so MLflow's own clients (which cannot set headers) can call."""
 
 import base64
 import binascii
@@ -12,8 +12,6 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 
 from users.services import api_token_authenticate
 
@@ -117,16 +115,6 @@ class CSVBodyParser(BaseParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> bytes:
         return _read_limited(stream, parser_context)
-
-
-class PredictRateThrottle(UserRateThrottle):
-    """CSVA_API_PREDICT_RATE per user, whichever token or session they call with."""
-
-    scope = "predict"
-
-    def get_rate(self) -> str | None:
-        # Read on each request (not frozen at import), so a changed setting applies at once.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
 class TokenBasicAuthentication(BaseAuthentication):

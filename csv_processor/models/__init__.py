@@ -2,7 +2,14 @@
 
 from csv_processor.models.cleaning import CleaningJob, CleanModelArtifact
 from csv_processor.models.datasets import Dataset, DatasetVersion, Upload
-from csv_processor.models.serving import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, Prediction
+from csv_processor.models.serving import (
+    BatchPrediction,
+    DeployedModel,
+    ModelRetrain,
+    ModelVersion,
+    Prediction,
+    PredictRateWindow,
+)
 from csv_processor.models.training import TrainedModel, TrainingRun
 from csv_processor.models.workers import WorkerHeartbeat
 
@@ -15,6 +22,7 @@ __all__ = [
     "DeployedModel",
     "ModelRetrain",
     "ModelVersion",
+    "PredictRateWindow",
     "Prediction",
     "TrainedModel",
     "TrainingRun",

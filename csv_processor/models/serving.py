@@ -146,3 +146,20 @@ class ModelRetrain(models.Model):
 
     def __str__(self) -> str:
         return f"Retrain of {self.deployed_model.name} ({self.get_status_display()})"
+
+
+class PredictRateWindow(models.Model):
+    """Prediction calls granted to a user in one fixed rate window, shared by every web process.
+
+    Processes take the calls in small leases (services/serving_rate.py), so the row is written once per
+    lease rather than once per call."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    window = models.BigIntegerField(help_text="Start of the window, in seconds since the epoch.")
+    granted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "window"], name="predict_rate_window_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.window}: {self.granted}"

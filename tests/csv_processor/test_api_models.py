@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from csv_processor.models import Prediction
+from csv_processor.services.serving_rate import predict_rate_reset
 from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -161,14 +161,14 @@ def test_predict_on_a_model_without_active_version_is_409(client, served):  # no
 
 
 def test_predict_rate_limit_answers_429_with_retry_after(client, served, settings):  # noqa: F811
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"predict": "2/min"}}
-    cache.clear()
+    settings.PREDICT_RATE = "2/min"
+    predict_rate_reset()
 
     codes = [api(client, "post", predict_url(served.model.pk), served.token, {"records": [record()]}) for _ in range(3)]
 
     assert [r.status_code for r in codes] == [200, 200, 429]
     assert int(codes[2]["Retry-After"]) > 0
-    cache.clear()
+    assert "throttled" in codes[2].json()["detail"]
 
 
 def test_predict_works_with_the_session_too(client, served):  # noqa: F811
