@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -80,17 +80,32 @@ def cleaning_job_create(
             "Tick “I understand” to go ahead.",
             code="confirm",
         )
-    job = CleaningJob.objects.create(
-        owner=owner, dataset=dataset, base_version=version, step=preview.step, description=preview.effect.description
-    )
+    fields = {"owner": owner, "dataset": dataset, "base_version": version, "step": preview.step}
+    fields["description"] = preview.effect.description
     if version.row_count <= settings.SYNC_CLEAN_MAX_ROWS:
-        return cleaning_job_execute(job_id=job.pk) or job
+        return _create_and_apply(fields)
+    job = CleaningJob.objects.create(**fields)
     transaction.on_commit(lambda: cleaning_job_execute_task.enqueue(job.pk))
     return job
 
 
-def cleaning_job_execute(*, job_id: int) -> CleaningJob | None:
-    """Apply a queued job's step; idempotent (a job runs once). Conflicts and data errors fail the job."""
+def _create_and_apply(fields: dict) -> CleaningJob:
+    """The job, its step and the new version in one transaction: a database lost midway leaves no job
+    stuck "running" and no version without its job, only an error (and the Parquet file is removed)."""
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            job = CleaningJob.objects.create(**fields)
+            return cleaning_job_execute(job_id=job.pk, written=written) or job
+    except DatabaseError:
+        files_delete(written)
+        raise
+
+
+def cleaning_job_execute(*, job_id: int, written: list[str] | None = None) -> CleaningJob | None:
+    """Apply a queued job's step; idempotent (a job runs once). Conflicts and data errors fail the job.
+
+    `written` collects the stored file's name, for a caller whose transaction may still roll back."""
     claimed = CleaningJob.objects.filter(pk=job_id, status=CleaningJob.Status.QUEUED).update(
         status=CleaningJob.Status.RUNNING
     )
@@ -98,24 +113,21 @@ def cleaning_job_execute(*, job_id: int) -> CleaningJob | None:
         return None
     job = CleaningJob.objects.select_related("base_version", "dataset").get(pk=job_id)
     try:
-        version = _apply(job)
+        _apply(job, written if written is not None else [])
     except (CleaningError, CleaningConflict, ValidationError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         CleaningJob.objects.filter(pk=job_id).update(
             status=CleaningJob.Status.FAILED, error=message, finished_at=timezone.now()
         )
-    else:
-        CleaningJob.objects.filter(pk=job_id).update(
-            status=CleaningJob.Status.SUCCEEDED, result_version=version, finished_at=timezone.now()
-        )
     job.refresh_from_db()
     return job
 
 
-def _apply(job: CleaningJob) -> DatasetVersion:
+def _apply(job: CleaningJob, written: list[str]) -> DatasetVersion:
     step = Step.from_dict(job.step)
     result = apply_step(version_frame(job.base_version), step)
     name = file_name_new(folder="versions", suffix=".parquet")
+    written.append(name)
     result.to_parquet(file_path(name), index=False, row_group_size=65_536)
     try:
         version = _record_version(job, step, result, name)
@@ -159,6 +171,10 @@ def _record_version(job: CleaningJob, step: Step, result: pd.DataFrame, name: st
         )
         if not moved:
             raise CleaningConflict(CONFLICT_MESSAGE, code="conflict")
+        # In the same transaction: a version never exists without its job marked done.
+        CleaningJob.objects.filter(pk=job.pk).update(
+            status=CleaningJob.Status.SUCCEEDED, result_version=version, finished_at=timezone.now()
+        )
         transaction.on_commit(lambda: dataset_version_profile_task.enqueue(version.pk))
     return version
 
