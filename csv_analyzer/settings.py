@@ -174,7 +174,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "csv_processor.upload_limits.CappedUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    "csv_processor.upload_limits.SpaceCheckedUploadHandler",
 ]
 # Files up to this size are parsed in full while uploading, so errors show at once; larger ones in the worker.
 SYNC_PARSE_MAX_BYTES = env_int("CSVA_SYNC_PARSE_MAX_BYTES", 5 * 1024 * 1024)

@@ -4,19 +4,32 @@ The middleware answers 413 from the Content-Length header without reading the bo
 the bytes of bodies that lie about or omit their length and stops the upload at the cap. Behind nginx,
 bodies past its client_max_body_size never reach us: nginx asks `upload_too_large` for the answer instead.
 Every 413 goes through `too_large_response`, which counts it in csva_upload_failures_total.
+
+A full disk is a limit too: the temporary-file handler removes its partial file and flags the request,
+and the middleware answers any other "no space left" with a 507 and a plain message, never a 500.
 """
 
+import contextlib
+import errno
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from csv_processor import metrics
 
+logger = logging.getLogger(__name__)
+
 # Room for the multipart envelope and the small form fields around the file.
 ENVELOPE_BYTES = 64 * 1024
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+STORAGE_FULL_MESSAGE = (
+    "The server has run out of storage space, so your file could not be saved and nothing was kept. "
+    "Try again later, or tell your administrator."
+)
 
 
 def too_large_response(request: HttpRequest, *, api: bool | None = None) -> HttpResponse:
@@ -30,6 +43,14 @@ def too_large_response(request: HttpRequest, *, api: bool | None = None) -> Http
         return HttpResponse(f'{{"detail": "{message}"}}', status=413, content_type="application/json")
     html = render_to_string("csv_processor/upload_too_large.html", {"message": message}, request=request)
     return HttpResponse(html, status=413)
+
+
+def storage_full_response(request: HttpRequest) -> HttpResponse:
+    """The 507 for a write that found the disk full."""
+    if request.path.startswith("/api/"):
+        return HttpResponse(f'{{"detail": "{STORAGE_FULL_MESSAGE}"}}', status=507, content_type="application/json")
+    html = render_to_string("csv_processor/storage_full.html", {"message": STORAGE_FULL_MESSAGE}, request=request)
+    return HttpResponse(html, status=507)
 
 
 class UploadLimitMiddleware:
@@ -46,6 +67,12 @@ class UploadLimitMiddleware:
         response = self.get_response(request)
         return response
 
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OSError) and exception.errno in NO_SPACE:
+            logger.error("no space left while serving %s: %s", request.path, exception)
+            return storage_full_response(request)
+        return None
+
 
 class CappedUploadHandler(FileUploadHandler):
     """First in FILE_UPLOAD_HANDLERS: stops a file that grows past the cap and flags the request."""
@@ -58,3 +85,36 @@ class CappedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+class SpaceCheckedUploadHandler(TemporaryFileUploadHandler):
+    """Django's temporary-file handler, except that a full disk removes the partial file and flags the
+    request (`upload_storage_full`) instead of failing the request with a 500."""
+
+    def new_file(self, *args: object, **kwargs: object) -> None:
+        with self._no_space_stops_the_upload():
+            super().new_file(*args, **kwargs)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        with self._no_space_stops_the_upload():
+            return super().receive_data_chunk(raw_data, start)
+
+    def file_complete(self, file_size: int) -> object:
+        with self._no_space_stops_the_upload():
+            return super().file_complete(file_size)
+
+    @contextlib.contextmanager
+    def _no_space_stops_the_upload(self):
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno not in NO_SPACE:
+                raise
+            logger.error("upload stopped, no space left for its temporary file: %s", exc)
+            if getattr(self, "file", None) is not None:
+                # Closing flushes what is buffered, which fails again; the file is unlinked all the same.
+                with contextlib.suppress(OSError):
+                    self.file.close()
+            self.request.upload_storage_full = True
+            # Read (and drop) the rest of the body, so the client gets our answer rather than a reset.
+            raise StopUpload(connection_reset=False) from exc

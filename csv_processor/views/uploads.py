@@ -13,7 +13,7 @@ from csv_processor.forms import ParseOptionsForm, UploadForm
 from csv_processor.models import Upload
 from csv_processor.selectors import upload_get_for_user, upload_preview
 from csv_processor.services.uploads import QuotaExceeded, upload_confirm, upload_create, upload_discard
-from csv_processor.upload_limits import too_large_response
+from csv_processor.upload_limits import storage_full_response, too_large_response
 
 
 @require_http_methods(["GET", "POST"])
@@ -23,6 +23,8 @@ def upload_new(request: HttpRequest) -> HttpResponse:
     # Reading the body (above) is what runs the capped upload handler.
     if getattr(request, "upload_over_cap", False):
         return too_large_response(request)
+    if getattr(request, "upload_storage_full", False):
+        return storage_full_response(request)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         try:
