@@ -8,6 +8,7 @@ import math
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -40,6 +41,43 @@ def test_the_journey_works_through_nginx(journey):
     assert len(journey.dataset_urls) == 3
     assert journey.model_url
     assert len(journey.prediction_ids) == 20
+
+
+def test_mlflow_holds_each_run_with_its_metrics_logged_model_and_registered_version(stack, journey, tmp_path):
+    from mlflow import MlflowClient, artifacts
+
+    uri = f"http://127.0.0.1:{stack.ports.mlflow}"
+    ids = [int(re.search(r"/runs/(\d+)/", url).group(1)) for url in journey.run_urls]
+    query = (
+        "SELECT mlflow_run_id, registered_model_name, registered_model_version FROM csv_processor_trainingrun"
+        " WHERE id = ANY(%s) AND tracking_status = 'tracked'"
+    )
+    tracked = wait_until(
+        lambda: (lambda rows: rows if len(rows) == len(ids) else None)(stack.app_rows(query, (ids,))),
+        timeout=60,
+        what="both runs logged to MLflow",
+    )
+    client = MlflowClient(tracking_uri=uri)
+
+    for run_id, name, version in tracked:
+        run = client.get_run(run_id)
+        registered = client.get_model_version(name, version)
+        logged = client.search_logged_models(
+            experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run_id}'"
+        )
+        folder = artifacts.download_artifacts(
+            artifact_uri=client.get_model_version_download_uri(name, version),
+            dst_path=str(tmp_path / run_id),
+            tracking_uri=uri,
+        )
+
+        assert run.info.status == "FINISHED"
+        assert "test_accuracy" in run.data.metrics, run.data.metrics
+        assert registered.run_id == run_id
+        assert registered.status == "READY"
+        assert [model.name for model in logged] == ["model"]
+        # Through the server's artifact proxy (--serve-artifacts), as the app and users fetch models.
+        assert (Path(folder) / "MLmodel").is_file()
 
 
 def test_metrics_are_never_served_through_nginx_and_want_the_token_directly(stack, journey):
