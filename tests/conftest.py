@@ -61,8 +61,17 @@ def _database_url(settings_dict: dict) -> str:
 
 
 @pytest.fixture
-def worker_process(transactional_db, settings, tmp_path):
-    """A real `manage.py db_worker` process on the test database; stopped (SIGTERM) at the end."""
+def mlflow_store(settings, tmp_path):
+    """A real MLflow store on SQLite in tmp_path, artifacts beside it; override it for another store."""
+    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
+    settings.MLFLOW_ARTIFACT_ROOT = (tmp_path / "mlartifacts").as_uri()
+    return settings.MLFLOW_TRACKING_URI
+
+
+@pytest.fixture
+def worker_process(transactional_db, settings, tmp_path, mlflow_store):
+    """A real `manage.py db_worker` process on the test database and the test's MLflow store (never the
+    checkout's: the worker runs in the project root); stopped (SIGTERM) at the end."""
     from django.db import connection
 
     env = {
@@ -71,7 +80,8 @@ def worker_process(transactional_db, settings, tmp_path):
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "worker-test-key",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "MLFLOW_TRACKING_URI": getattr(settings, "MLFLOW_TRACKING_URI", ""),
+        "MLFLOW_TRACKING_URI": settings.MLFLOW_TRACKING_URI,
+        "MLFLOW_ARTIFACT_ROOT": settings.MLFLOW_ARTIFACT_ROOT,
         "CSVA_WORKER_HEARTBEAT_SECONDS": "1",
     }
     log = (tmp_path / "worker.log").open("w")

@@ -1,6 +1,7 @@
 """The background-job wiring end to end: a real db_worker process runs a real task."""
 
 import datetime as dt
+from pathlib import Path
 
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -37,6 +38,16 @@ def test_db_worker_runs_session_cleanup_task(worker_process):
     assert row.return_value >= 1
     assert not Session.objects.filter(session_key=expired_key).exists()
     assert Session.objects.filter(session_key=live_key).exists()
+
+
+def test_db_worker_tracks_to_the_tests_mlflow_store_not_the_checkout(worker_process, mlflow_store, tmp_path):
+    # The worker runs in the project root: a default store there would fill the checkout with MLflow files.
+    raw = Path(f"/proc/{worker_process.pid}/environ").read_bytes().decode()
+    environ = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+
+    assert environ["MLFLOW_TRACKING_URI"] == mlflow_store
+    assert environ["MLFLOW_TRACKING_URI"].startswith(f"sqlite:///{tmp_path}")
+    assert environ["MLFLOW_ARTIFACT_ROOT"] == (tmp_path / "mlartifacts").as_uri()
 
 
 def test_db_worker_reports_heartbeat_and_readyz_sees_it(worker_process, client):

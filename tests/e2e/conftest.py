@@ -49,13 +49,9 @@ class Steps:
 
 
 @pytest.fixture(autouse=True)
-def mlflow_store(settings, tmp_path, monkeypatch):
-    """A real MLflow store in tmp_path for the live server and the worker (autouse: set before the worker)."""
-    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
-    settings.MLFLOW_ARTIFACT_ROOT = (tmp_path / "mlartifacts").as_uri()
-    # The worker process inherits the environment; its tracking URI is passed explicitly.
-    monkeypatch.setenv("MLFLOW_ARTIFACT_ROOT", settings.MLFLOW_ARTIFACT_ROOT)
-    return settings.MLFLOW_TRACKING_URI
+def _mlflow_in_tmp(mlflow_store):
+    """The live server uses the tmp_path MLflow store that `worker_process` hands the worker."""
+    return mlflow_store
 
 
 @pytest.fixture
