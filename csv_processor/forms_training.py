@@ -37,12 +37,34 @@ class TrainingForm(forms.Form):
     # One key per rendered form: a double-clicked Start sends it twice and gets one run.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
-    def __init__(self, *args: object, columns: list[str], algorithms: list[str], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        columns: list[str],
+        algorithms: dict[str, list[str]],
+        task: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        """`algorithms` lists each task's algorithms; `task` (chosen or detected) limits the offer to its own.
+        Without a task every algorithm is accepted here and the training service checks the detected task."""
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = [(name, name) for name in columns]
         self.fields["features"].choices = [(name, name) for name in columns]
-        self.fields["algorithms"].choices = [(name, name) for name in algorithms]
+        self.algorithms_by_task = algorithms
+        self.offer_algorithms(task)
         self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def offer_algorithms(self, task: str | None) -> None:
+        """Offer only the algorithms that fit `task` (all of them when it is not known yet)."""
+        if task in self.algorithms_by_task:
+            names = self.algorithms_by_task[task]
+            label = dict(TASK_CHOICES)[task].lower()
+            self.fields["algorithms"].error_messages["invalid_choice"] = (
+                f"%(value)s does not fit a {label} problem: pick from {', '.join(names)}, or none for Auto."
+            )
+        else:
+            names = list(dict.fromkeys(name for names in self.algorithms_by_task.values() for name in names))
+        self.fields["algorithms"].choices = [(name, name) for name in names]
 
     def clean(self) -> dict:
         data = super().clean()

@@ -18,10 +18,11 @@ from csv_processor.services.training_selectors import (
 from csv_processor.services.training_setup import algorithm_names, training_setup
 
 
-def _form(version: DatasetVersion, data: object = None, initial: dict | None = None) -> TrainingForm:
+def _form(
+    version: DatasetVersion, data: object = None, initial: dict | None = None, task: str | None = None
+) -> TrainingForm:
     columns = [column["name"] for column in version.schema]
-    algorithms = list(dict.fromkeys(name for names in algorithm_names().values() for name in names))
-    return TrainingForm(data, columns=columns, algorithms=algorithms, initial=initial or {})
+    return TrainingForm(data, columns=columns, algorithms=algorithm_names(), task=task, initial=initial or {})
 
 
 def _options(data: dict) -> TrainingOptions:
@@ -41,7 +42,8 @@ def _options(data: dict) -> TrainingOptions:
 def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResponse:
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
     if request.method == "POST":
-        form = _form(version, request.POST)
+        # An explicit task is checked here; "as detected" needs the data, so the service checks that one.
+        form = _form(version, request.POST, task=request.POST.get("task") or None)
         if form.is_valid():
             try:
                 run = training_run_create(
@@ -55,21 +57,27 @@ def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResp
             else:
                 return redirect("csv_processor:run-detail", run_id=run.pk)
         setup = training_setup(version=version, target=request.POST.get("target"), task=request.POST.get("task"))
+        form.offer_algorithms(setup.task)
     else:
         setup = training_setup(version=version, target=request.GET.get("target"))
-        form = _form(version, initial={"target": setup.target, "features": setup.default_features})
+        form = _form(version, initial={"target": setup.target, "features": setup.default_features}, task=setup.task)
     context = {"dataset": version.dataset, "version": version, "form": form, "setup": setup}
     return render(request, "csv_processor/training_new.html", context, status=400 if request.method == "POST" else 200)
 
 
 def training_setup_partial(request: HttpRequest, dataset_id: int, number: int) -> HttpResponse:
-    """Detected task, default features and pre-flight checks for the chosen target (htmx)."""
+    """Detected task, default features, the algorithms that fit the task and pre-flight checks for the chosen
+    target (htmx); ticked algorithms that still fit stay ticked."""
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
     setup = training_setup(version=version, target=request.GET.get("target"), task=request.GET.get("task"))
-    form = _form(
-        version,
-        initial={"target": setup.target, "task": request.GET.get("task", ""), "features": setup.default_features},
-    )
+    ticked = [name for name in request.GET.getlist("algorithms") if name in setup.algorithms[setup.task]]
+    initial = {
+        "target": setup.target,
+        "task": request.GET.get("task", ""),
+        "features": setup.default_features,
+        "algorithms": ticked,
+    }
+    form = _form(version, initial=initial, task=setup.task)
     context = {"dataset": version.dataset, "version": version, "form": form, "setup": setup}
     return render(request, "csv_processor/partials/_run_setup.html", context)
 

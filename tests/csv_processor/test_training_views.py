@@ -55,7 +55,7 @@ def test_training_setup_partial_redetects_task_for_new_target(user_client, datas
 
     assert response.status_code == 200
     assert response.context["setup"].task == "regression"
-    assert b"floats: regression" in response.content
+    assert "Regression — the target holds numbers with decimals" in response.content.decode()
 
 
 def test_training_start_view_then_worker_service_then_mlflow(user_client, user, dataset, mlflow_store):  # noqa: F811

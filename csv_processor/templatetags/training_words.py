@@ -1,0 +1,112 @@
+"""Words for the training pages: the task and its reason as one sentence, metrics as people name them.
+
+Presentation only: the stored values (task keys, `task_reason`, metric keys) and the API stay as they are.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+from django import template
+
+from csv_processor.models import TrainingRun
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class MetricWords:
+    label: str
+    lower_is_better: bool = False
+
+
+METRICS = {
+    "accuracy": MetricWords("Accuracy"),
+    "balanced_accuracy": MetricWords("Balanced accuracy"),
+    "precision_macro": MetricWords("Precision"),
+    "recall_macro": MetricWords("Recall"),
+    "f1_macro": MetricWords("F1 score"),
+    "roc_auc": MetricWords("ROC AUC"),
+    "log_loss": MetricWords("Log loss", lower_is_better=True),
+    "r2": MetricWords("R²"),
+    "rmse": MetricWords("RMSE", lower_is_better=True),
+    "mae": MetricWords("MAE", lower_is_better=True),
+}
+
+# The reasons ml.training.task writes: "<evidence>: <verdict>", with " (you chose <task>)" on an override.
+_REASON = re.compile(r"^(?P<evidence>.+?): (?P<verdict>.+?)(?: \(you chose (?P<chosen>\w+)\))?$")
+_EVIDENCE = (
+    (re.compile(r"^(\d+) values?$"), "the target has {0} value{1}"),
+    (re.compile(r"^text with (\d+) values$"), "the target is text with {0} different values"),
+    (re.compile(r"^integers with (\d+) values$"), "the target holds whole numbers with {0} different values"),
+    (re.compile(r"^floats$"), "the target holds numbers with decimals"),
+)
+
+
+def _task_label(task: str) -> str:
+    return TrainingRun.Task(task).label if task in TrainingRun.Task.values else task
+
+
+def _evidence_words(evidence: str, verdict: str) -> str | None:
+    for pattern, words in _EVIDENCE:
+        match = pattern.match(evidence)
+        if match is None:
+            continue
+        count = match.group(1) if match.groups() else ""
+        if verdict.startswith("cannot train"):
+            return f"the target has only {count} value{'' if count == '1' else 's'}: a model needs at least 2"
+        return words.format(count, "" if count == "1" else "s")
+    return None
+
+
+@register.filter
+def task_summary(task: str, reason: str) -> str:
+    """'Binary classification — the target has 2 values' from the task key and the detector's reason."""
+    label = _task_label(task)
+    match = _REASON.match(reason or "")
+    evidence = _evidence_words(match["evidence"], match["verdict"]) if match else None
+    if evidence is None:
+        return f"{label} — {reason}" if reason else label
+    if match["chosen"]:
+        return f"{label} — your choice (it looked like {match['verdict']}: {evidence})"
+    return f"{label} — {evidence}"
+
+
+@register.filter
+def task_label(task: str) -> str:
+    return _task_label(task)
+
+
+@register.filter
+def metric_label(key: str) -> str:
+    """'Balanced accuracy' for 'balanced_accuracy'; an unknown key is shown as it is."""
+    words = METRICS.get(key)
+    return words.label if words else key
+
+
+def _compare(value: float, baseline: float | None, lower_is_better: bool) -> str:
+    """'worse', 'same' or 'better' than the baseline; '' when there is nothing to compare with."""
+    if baseline is None or not (math.isfinite(value) and math.isfinite(baseline)):
+        return ""
+    if math.isclose(value, baseline, rel_tol=1e-9, abs_tol=1e-12):
+        return "same"
+    return "better" if (value < baseline) == lower_is_better else "worse"
+
+
+@register.simple_tag
+def metric_boxes(run: TrainingRun) -> list[dict]:
+    """One box per single-number test metric: label, raw key, value, baseline, direction and comparison."""
+    boxes = []
+    for key, value, baseline in run.scalar_metrics:
+        words = METRICS.get(key, MetricWords(key))
+        boxes.append(
+            {
+                "key": key,
+                "label": words.label,
+                "value": value,
+                "baseline": baseline,
+                "lower_is_better": words.lower_is_better,
+                "versus_baseline": _compare(value, baseline, words.lower_is_better),
+            }
+        )
+    return boxes
