@@ -62,10 +62,16 @@ class PrivatePostgres:
     def start(self) -> None:
         self._ctl("start")
 
-    def restart(self) -> float:
-        """`pg_ctl restart -m fast` (every connection is cut); returns how long it took."""
+    def restart(self, *, down_seconds: float = 0) -> float:
+        """`pg_ctl restart -m fast` (every connection is cut), or a stop and a start `down_seconds` apart;
+        returns how long the database was away."""
         started = time.monotonic()
-        self._ctl("restart", "-m", "fast")
+        if down_seconds:
+            self._ctl("stop", "-m", "fast")
+            time.sleep(down_seconds)
+            self._ctl("start")
+        else:
+            self._ctl("restart", "-m", "fast")
         return time.monotonic() - started
 
     def stop(self) -> None:

@@ -9,10 +9,11 @@ import atexit
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as StockWorkerCommand
@@ -26,6 +27,8 @@ from csv_processor.services.workers import (
 )
 
 logger = logging.getLogger(__name__)
+
+DATABASE_RETRY_SECONDS = 1.0
 
 
 def _beat_forever(worker_id: str, stop: threading.Event) -> None:
@@ -51,7 +54,16 @@ class Command(StockWorkerCommand):
         if not is_reloader_parent:
             self._start_heartbeat(options["worker_id"])
             self._start_metrics_server()
-        super().handle(*args, **options)
+        while True:
+            try:
+                super().handle(*args, **options)
+                return
+            except DatabaseError as exc:
+                # The stock worker stops on any database error but a lock; a restarting database is no
+                # reason to stop taking jobs. Its heartbeat thread carries on meanwhile.
+                logger.warning("worker: database unavailable (%s); polling again in %ss", exc, DATABASE_RETRY_SECONDS)
+                connections.close_all()
+                time.sleep(DATABASE_RETRY_SECONDS)
 
     def _start_metrics_server(self) -> None:
         training_metrics_initialize()
