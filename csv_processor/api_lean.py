@@ -21,8 +21,7 @@ from rest_framework.authentication import CSRFCheck
 from rest_framework.parsers import BaseParser
 from rest_framework.views import APIView
 
-from csv_processor.models import DeployedModel
-from csv_processor.services.serving_access import deployed_model_for_serving, serving_token_caller
+from csv_processor.services.serving_access import ServingTarget, deployed_model_for_serving, serving_token_caller
 from csv_processor.services.serving_rate import predict_rate_check
 
 JSON = "application/json"
@@ -53,7 +52,7 @@ class LeanApiView(APIView):
         except (exceptions.APIException, Http404) as exc:
             return self.error(exc)
 
-    def authenticate(self, request: HttpRequest, model_id: int) -> DeployedModel | None:
+    def authenticate(self, request: HttpRequest, model_id: int) -> ServingTarget | None:
         raw_token = self._token(request)
         if raw_token is not None:
             caller = serving_token_caller(raw_token=raw_token, model_id=model_id)

@@ -3,8 +3,8 @@
 Compiling the equivalent ORM queries (token, user, model, active version, model file) costs more than
 a small model's prediction, so the hot path runs one prepared statement: by API token (the token's
 user, then their model) or, for the browser session, by the already known user. Another user's model
-and an unknown one look the same: no row, a 404. The instances returned are read-only views of the
-rows, with just what serving needs.
+and an unknown one look the same: no row, a 404. The model comes back as a small read-only
+`ServingTarget` rather than model instances, which would cost more to build than the query.
 """
 
 import threading
@@ -23,15 +23,6 @@ from users.services import LAST_USED_RESOLUTION, api_token_touch
 _MODEL_COLUMNS = "m.id, m.task, v.id, v.number, v.run_id, f.file, f.sha256"
 _touched: dict[int, float] = {}
 _touched_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class TokenCaller:
-    """The active user owning an active token, and their model (None: no such model of theirs)."""
-
-    user: object
-    token_id: int
-    model: DeployedModel | None
 
 
 @cache
@@ -63,23 +54,53 @@ def _by_token_sql() -> str:
     )
 
 
-def _model_from_row(owner_id: int, row: tuple) -> DeployedModel | None:
+@dataclass(frozen=True)
+class ServingVersion:
+    pk: int
+    number: int
+    run_id: int
+
+
+@dataclass(frozen=True)
+class ServingTarget:
+    """What answering needs of a deployed model: its id and task, the active version and that version's
+    model file name and hash (a DeployedModel's attribute names, so either can be served)."""
+
+    pk: int
+    owner_id: int
+    task: str
+    active_version: ServingVersion | None
+    model_file: str | None
+    model_sha256: str | None
+
+    @property
+    def active_version_id(self) -> int | None:
+        return self.active_version.pk if self.active_version is not None else None
+
+
+@dataclass(frozen=True)
+class TokenCaller:
+    """The active user owning an active token, and their model (None: no such model of theirs)."""
+
+    user: object
+    token_id: int
+    model: ServingTarget | None
+
+
+def _target_from_row(owner_id: int, row: tuple) -> ServingTarget | None:
     model_pk, task, version_pk, number, run_id, file, sha256 = row
     if model_pk is None:
         return None
-    found = DeployedModel(id=model_pk, owner_id=owner_id, task=task, active_version_id=version_pk)
-    if version_pk is not None:
-        found.active_version = ModelVersion(id=version_pk, number=number, run_id=run_id, deployed_model_id=model_pk)
-    found.model_file, found.model_sha256 = file, sha256
-    return found
+    version = ServingVersion(version_pk, number, run_id) if version_pk is not None else None
+    return ServingTarget(model_pk, owner_id, task, version, file, sha256)
 
 
-def deployed_model_for_serving(*, user: object, model_id: int) -> DeployedModel:
+def deployed_model_for_serving(*, user: object, model_id: int) -> ServingTarget:
     """The caller's model with its active version and that version's model file name and hash."""
     with connection.cursor() as cursor:
         cursor.execute(_by_user_sql(), [int(model_id), user.pk])
         row = cursor.fetchone()
-    found = _model_from_row(user.pk, row) if row is not None else None
+    found = _target_from_row(user.pk, row) if row is not None else None
     if found is None:
         raise Http404("No such model.")
     return found
@@ -98,7 +119,7 @@ def serving_token_caller(*, raw_token: str, model_id: int) -> TokenCaller | None
     token_id, user_id, username, *model_row = row
     _touch(token_id)
     user = get_user_model()(id=user_id, username=username, is_active=True)
-    return TokenCaller(user, token_id, _model_from_row(user_id, tuple(model_row)))
+    return TokenCaller(user, token_id, _target_from_row(user_id, tuple(model_row)))
 
 
 def _touch(token_id: int) -> None:

@@ -12,19 +12,18 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import pandas as pd
 from django.conf import settings
 from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
-from csv_processor.ml.serving import InputError, InputSpec, Predicted, predict_frame, records_frame
+from csv_processor.ml.serving import InputError, InputSpec, Predicted, Prepared, predict_frame, records_frame
 from csv_processor.ml.serving.compiled import CompiledPipeline, agrees_with_pipeline, compile_pipeline, probe_records
 from csv_processor.ml.serving.explain import explain_rows
 from csv_processor.models import DeployedModel, ModelVersion, TrainedModel
 from csv_processor.services.model_store import ModelFileError, trained_model_load
 from csv_processor.services.predictions import predictions_log
 from csv_processor.services.serving import input_spec_of
-from csv_processor.services.serving_access import deployed_model_for_serving
+from csv_processor.services.serving_access import ServingTarget, ServingVersion, deployed_model_for_serving
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +53,10 @@ class ServingModel:
     # The same pipeline flattened for small requests (ml/serving/compiled.py), when it agreed with it.
     compiled: CompiledPipeline | None = None
 
-    def predict(self, frame: pd.DataFrame) -> Predicted:
+    def predict(self, prepared: Prepared) -> Predicted:
         if self.compiled is not None:
-            return self.compiled.predict(frame)
-        return predict_frame(self.pipeline, frame, task=self.spec.task)
+            return self.compiled.predict(prepared.columns)
+        return predict_frame(self.pipeline, prepared.frame, task=self.spec.task)
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,9 @@ class PredictionResult:
     version: int
 
 
-def serving_model_get(*, version: ModelVersion, file: str | None = None, sha256: str | None = None) -> ServingModel:
+def serving_model_get(
+    *, version: ModelVersion | ServingVersion, file: str | None = None, sha256: str | None = None
+) -> ServingModel:
     """The version's pipeline and spec, from the per-process LRU cache when its file is unchanged.
 
     `file` and `sha256` (the version's model file) save a query when the caller already has them."""
@@ -93,7 +94,7 @@ def serving_model_get(*, version: ModelVersion, file: str | None = None, sha256:
     return loaded
 
 
-def _load(version: ModelVersion) -> ServingModel:
+def _load(version: ModelVersion | ServingVersion) -> ServingModel:
     full = ModelVersion.objects.select_related("run__trained_model").get(pk=version.pk)
     pipeline = trained_model_load(trained_model=full.run.trained_model)
     spec = input_spec_of(run=full.run, columns=full.input_columns)
@@ -110,8 +111,7 @@ def _compiled(pipeline: Pipeline, spec: InputSpec) -> CompiledPipeline | None:
     if compiled is None:
         return None
     try:
-        probes = records_frame(spec, probe_records(spec)).frame
-        if agrees_with_pipeline(compiled, pipeline, probes):
+        if agrees_with_pipeline(compiled, pipeline, records_frame(spec, probe_records(spec))):
             return compiled
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         # A shape the flattening mishandles: the pipeline itself still answers.
@@ -121,7 +121,7 @@ def _compiled(pipeline: Pipeline, spec: InputSpec) -> CompiledPipeline | None:
     return None
 
 
-def _active(deployed_model: DeployedModel) -> ServingModel:
+def _active(deployed_model: DeployedModel | ServingTarget) -> ServingModel:
     if deployed_model.active_version_id is None:
         raise ModelNotReady("This model has no active version yet; deploy one first.")
     try:
@@ -134,13 +134,13 @@ def _active(deployed_model: DeployedModel) -> ServingModel:
         raise ModelNotReady(str(exc)) from exc
 
 
-def serving_spec_get(*, deployed_model: DeployedModel) -> InputSpec:
+def serving_spec_get(*, deployed_model: DeployedModel | ServingTarget) -> InputSpec:
     return _active(deployed_model).spec
 
 
 def prediction_make(
     *,
-    deployed_model: DeployedModel,
+    deployed_model: DeployedModel | ServingTarget,
     owner: object,
     records: list,
     channel: str,
@@ -153,7 +153,7 @@ def prediction_make(
     if len(records) > settings.PREDICT_MAX_ROWS:
         raise InputError({"records": [f"At most {settings.PREDICT_MAX_ROWS} records per request."]})
     prepared = records_frame(model.spec, records, text_values=text_values)
-    predicted = model.predict(prepared.frame)
+    predicted = model.predict(prepared)
     explanations = explain_rows(model.pipeline, prepared.frame, model.spec, predicted) if explain else None
     ids = predictions_log(
         deployed_model_id=deployed_model.pk,

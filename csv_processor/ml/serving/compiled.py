@@ -5,14 +5,15 @@ step's job dispatch and column indexing, input validation repeated by every step
 column) around a model that needs a tenth of a millisecond. `compile_pipeline` walks the fitted steps
 once and returns a predictor that runs the steps it knows (our column readers, SimpleImputer,
 StandardScaler, OneHotEncoder) as numpy on tables computed once, calls any other step's own
-`transform`, and calls the estimator directly. It returns None for a shape it does not know.
+`transform`, and calls the estimator directly (a linear model: its product and link, unvalidated). It
+returns None for a shape it does not know.
 
 A compiled predictor is only used after `agrees_with_pipeline` found the same answers as the pipeline
 on probe rows built from the input spec, so a difference falls back to the pipeline, never to a user.
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,13 +25,40 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from csv_processor.ml.serving.inputs import InputSpec
-from csv_processor.ml.serving.predict import Predicted, predict_with
+from csv_processor.ml.serving.estimators import fast_estimator
+from csv_processor.ml.serving.inputs import InputSpec, Prepared
+from csv_processor.ml.serving.predict import Predicted, predict_frame, predict_with
 from csv_processor.ml.training.preprocess import CategoryCodes, NumberColumns
 
 Op = Callable[[np.ndarray], np.ndarray]
-Reader = Callable[[pd.DataFrame], np.ndarray]
 UNSEEN = "\x00csva-unseen"
+
+
+class Columns:
+    """A request's input columns by name, from a dict of arrays (what the request checks build) or a
+    DataFrame; a DataFrame is built only for a step that needs one."""
+
+    def __init__(self, source: Mapping[str, Any] | pd.DataFrame) -> None:
+        self.source = source
+
+    def __len__(self) -> int:
+        return len(self.source) if isinstance(self.source, pd.DataFrame) else len(next(iter(self.source.values())))
+
+    def array(self, name: str) -> np.ndarray:
+        value = self.source[name]
+        return value.to_numpy() if hasattr(value, "to_numpy") else np.asarray(value)
+
+    def values(self, name: str) -> list:
+        return self.source[name].tolist()
+
+    def frame(self, names: list[str] | None = None) -> pd.DataFrame:
+        if isinstance(self.source, pd.DataFrame):
+            return self.source if names is None else self.source[names]
+        names = list(self.source) if names is None else names
+        return pd.DataFrame({name: self.source[name] for name in names}, copy=False)
+
+
+Reader = Callable[[Columns], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -40,8 +68,8 @@ class Branch:
     read: Reader
     ops: tuple[Op, ...]
 
-    def __call__(self, frame: pd.DataFrame) -> np.ndarray:
-        out = self.read(frame)
+    def __call__(self, columns: Columns) -> np.ndarray:
+        out = self.read(columns)
         for op in self.ops:
             out = op(out)
         return out
@@ -55,11 +83,13 @@ class CompiledPipeline:
     estimator: Any
     task: str
 
-    def predict(self, frame: pd.DataFrame) -> Predicted:
+    def predict(self, inputs: Mapping[str, Any] | pd.DataFrame) -> Predicted:
+        """Predict rows given as columns by name (arrays of equal length) or as a DataFrame."""
+        columns = Columns(inputs)
         with config_context(assume_finite=True, skip_parameter_validation=True):
             for step in self.before:
-                frame = step.transform(frame)
-            parts = [branch(frame) for branch in self.branches]
+                columns = Columns(step.transform(columns.frame()))
+            parts = [branch(columns) for branch in self.branches]
             features = parts[0] if len(parts) == 1 else np.hstack(parts)
             for op in self.after:
                 features = op(features)
@@ -81,7 +111,7 @@ def compile_pipeline(pipeline: Any, *, task: str) -> CompiledPipeline | None:
     if not branches:
         return None
     after = tuple(_op(step) for step in steps[position + 1 : -1])
-    return CompiledPipeline(tuple(steps[:position]), branches, after, estimator, task)
+    return CompiledPipeline(tuple(steps[:position]), branches, after, fast_estimator(estimator), task)
 
 
 def _branches(column_step: ColumnTransformer) -> tuple[Branch, ...] | None:
@@ -120,20 +150,20 @@ def _branch(steps: list, columns: list[str]) -> Branch | None:
     return Branch(read, tuple(_op(step) for step in rest))
 
 
-def _frame_reader(step: Any, columns: list[str]) -> Reader:
-    def read(frame: pd.DataFrame) -> np.ndarray:
-        return np.asarray(step.transform(frame[columns]), dtype="float64")
+def _frame_reader(step: Any, names: list[str]) -> Reader:
+    def read(columns: Columns) -> np.ndarray:
+        return np.asarray(step.transform(columns.frame(names)), dtype="float64")
 
     return read
 
 
-def _number_reader(step: NumberColumns, columns: list[str]) -> Reader:
+def _number_reader(step: NumberColumns, names: list[str]) -> Reader:
     """Numbers already numeric (what the request checks produce) skip NumberColumns' text parsing."""
 
-    def read(frame: pd.DataFrame) -> np.ndarray:
-        arrays = [frame[name].to_numpy() for name in columns]
+    def read(columns: Columns) -> np.ndarray:
+        arrays = [columns.array(name) for name in names]
         if not all(array.dtype.kind in "fiub" for array in arrays):
-            return np.asarray(step.transform(frame[columns]), dtype="float64")
+            return np.asarray(step.transform(columns.frame(names)), dtype="float64")
         out = np.column_stack(arrays).astype("float64", copy=False)
         out[~np.isfinite(out)] = np.nan
         return out
@@ -145,18 +175,18 @@ def _is_missing(value: Any) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
-def _code_reader(step: CategoryCodes, columns: list[str]) -> Reader:
+def _code_reader(step: CategoryCodes, names: list[str]) -> Reader:
     """CategoryCodes with its lookups built once. Equal values of different types (1, 1.0, True) share
     the text of the first one seen, as pandas' factorize in CategoryCodes.transform does."""
     lookups = [{value: float(code) for code, value in enumerate(categories)} for categories in step.categories_]
     unknown, missing, cap = float(step.unknown), float(step.missing), step.max_categories
 
-    def read(frame: pd.DataFrame) -> np.ndarray:
-        out = np.empty((len(frame), len(columns)), dtype="float64")
-        for j, (name, lookup) in enumerate(zip(columns, lookups, strict=True)):
+    def read(columns: Columns) -> np.ndarray:
+        out = np.empty((len(columns), len(names)), dtype="float64")
+        for j, (name, lookup) in enumerate(zip(names, lookups, strict=True)):
             seen: dict = {}
             column = out[:, j]
-            for i, value in enumerate(frame[name].tolist()):
+            for i, value in enumerate(columns.values(name)):
                 if _is_missing(value):
                     column[i] = missing
                     continue
@@ -267,14 +297,13 @@ def _probe_values(field: Any) -> list:
     return ["a few words", None]
 
 
-def agrees_with_pipeline(compiled: CompiledPipeline, pipeline: Pipeline, frame: pd.DataFrame) -> bool:
-    """The same labels and (to rounding) the same probabilities or values as the pipeline, on the whole
-    frame and on its first row alone."""
-    from csv_processor.ml.serving.predict import predict_frame
-
-    for part in (frame, frame.iloc[:1]):
-        expected = predict_frame(pipeline, part, task=compiled.task)
-        got = compiled.predict(part)
+def agrees_with_pipeline(compiled: CompiledPipeline, pipeline: Pipeline, prepared: Prepared) -> bool:
+    """The same labels and (to rounding) the same probabilities or values as the pipeline, on all the
+    prepared rows and on the first one alone."""
+    first = Prepared({name: values[:1] for name, values in prepared.columns.items()}, prepared.warnings[:1])
+    for part in (prepared, first):
+        expected = predict_frame(pipeline, part.frame, task=compiled.task)
+        got = compiled.predict(part.columns)
         if got.labels != expected.labels or not np.allclose(got.scores, expected.scores, rtol=1e-9, atol=1e-12):
             return False
         if (got.probabilities is None) != (expected.probabilities is None):

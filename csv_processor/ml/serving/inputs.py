@@ -10,6 +10,7 @@ field; surprises (an unseen category, a number far outside the training range) o
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -74,8 +75,17 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class Prepared:
-    frame: pd.DataFrame
+    """The checked input columns (numpy or pandas arrays, in the pipeline's order) and per-row warnings.
+
+    The DataFrame is built on first use: a compiled pipeline (compiled.py) reads the columns directly,
+    and on one row building the frame would cost more than the model."""
+
+    columns: dict[str, Any]
     warnings: list[list[str]]
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns, copy=False)
 
 
 def build_input_spec(
@@ -135,8 +145,7 @@ def records_frame(spec: InputSpec, records: list, *, text_values: bool = False) 
             break
     if errors:
         raise InputError(dict(list(errors.items())[:MAX_MESSAGES]))
-    data = {f.name: _column(f, columns[f.name]) for f in spec.fields}
-    return Prepared(pd.DataFrame(data, copy=False), warnings)
+    return Prepared({f.name: _column(f, columns[f.name]) for f in spec.fields}, warnings)
 
 
 def _read(
