@@ -183,6 +183,21 @@ def test_only_the_owner_reaches_the_object(estate, name):  # noqa: F811
         assert MARKER.encode() in answers["owner", "get"][2].lower()
 
 
+def test_pages_without_ids_show_others_none_of_the_owners_data(estate):  # noqa: F811
+    pages = [route for route in _walk(get_resolver()) if not route.params and route.name]
+    for route in pages:
+        url = reverse(route.name)
+        for role in ("other", "staff"):
+            response = _client(getattr(estate, role), estate.tokens[role], api=route.is_api).get(url)
+            # (/readyz answers 503 while no worker runs: that is its message, not an error.)
+            assert response.status_code != 500, f"{url} as {role}"
+            assert MARKER.encode() not in _body(response).lower(), f"{url} leaks to {role}"
+    owner_lists = [reverse(name) for name in ("csv_processor:dataset-list", "csv_processor:model-list")]
+    for url in [*owner_lists, reverse("csv_processor_api:model-list")]:
+        response = _client(estate.owner, estate.tokens["owner"], api="/api/" in url).get(url)
+        assert MARKER.encode() in _body(response).lower(), url
+
+
 def test_ids_in_a_request_body_reach_only_the_callers_objects(estate):  # noqa: F811
     client = _client(estate.other, api=False)
     deploy = reverse("csv_processor:model-deploy", args=[estate.other_run.pk])
