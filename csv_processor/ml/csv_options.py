@@ -117,3 +117,6 @@ def _check_single_char(value: Any, what: str) -> None:
         raise ValueError(f"{what} must be exactly one character.")
     if value in _FORBIDDEN_SEPARATORS:
         raise ValueError(f"{what} cannot be a line break or a NUL character.")
+    # The byte-level checks and pandas' C parser take a one-byte character.
+    if not value.isascii():
+        raise ValueError(f"{what} must be an ASCII character such as , ; | or a tab.")

@@ -151,8 +151,9 @@ def _ingest(
     progress: Callable[[int], None],
 ) -> None:
     data_quotes = facts.quote_count - _header_quotes(source, options, layout)
-    if data_quotes % 2:
-        # pyarrow accepts a quote left open at the end of the file: an odd count triggers the exact check.
+    if data_quotes % 2 or not facts.quotes_paired:
+        # pyarrow accepts a quote left open at the end of the file: an odd count (or quotes that do not
+        # pair up as openers and closers) triggers the exact check.
         find_bad_record(source, options, len(layout.names), offset=layout.data_offset, line=layout.data_line)
     plan = ArrowPlan(options, layout, quoted=data_quotes > 0)
     if arrow_can_read(options, layout, suspect_cell=facts.suspect_cell):
