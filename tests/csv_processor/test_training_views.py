@@ -213,3 +213,16 @@ def test_training_form_blocks_tiny_dataset(user_client, user, tmp_path):
     assert response.status_code == 400
     assert "Only one row" in response.content.decode() or "at least" in response.content.decode()
     assert not TrainingRun.objects.exists()
+
+
+def test_numbers_beyond_float32_count_as_missing(user_client, user, tmp_path, mlflow_store):  # noqa: F811
+    rows = "".join(f"{'1e39' if i % 7 == 0 else i},{i % 3},{'yes' if i % 2 else 'no'}\n" for i in range(60))
+    huge = make_dataset(user, tmp_path, f"big,small,label\n{rows}".encode(), name="huge.csv")
+
+    page = user_client.get(_train_url(huge))
+    run = queue_run(user, huge.current_version, features=["big", "small"])
+    training_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+
+    assert page.status_code == 200
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error

@@ -118,7 +118,9 @@ def _single_column_score(x: pd.Series, y: pd.Series, classify: bool) -> float | 
         values[~np.isfinite(values)] = np.nan
         if np.isnan(values).all():
             return None
-        features = np.where(np.isnan(values), np.nanmin(values) - 1, values).reshape(-1, 1)
+        # A tree only sees the order of values, and scikit-learn's trees work in float32: ranks keep the
+        # order and fit any magnitude (1e39 overflows float32). Missing values rank below every number.
+        features = np.nan_to_num(pd.Series(values).rank(method="dense").to_numpy(), nan=0.0).reshape(-1, 1)
     else:
         features = pd.factorize(x.astype("str"))[0].reshape(-1, 1).astype("float64")
     if classify:

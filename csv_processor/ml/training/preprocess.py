@@ -23,8 +23,12 @@ def _frame(X: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     return X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 class NumberColumns(TransformerMixin, BaseEstimator):
-    """Read each column with parse_numbers ("1,000", "$4.99", " " -> NaN); inf becomes NaN."""
+    """Read each column with parse_numbers ("1,000", "$4.99", " " -> NaN); inf becomes NaN, and so do numbers
+    beyond float32's range (about 3.4e38), which scikit-learn's trees, working in float32, refuse."""
 
     def fit(self, X: pd.DataFrame, y: object = None) -> "NumberColumns":
         self.feature_names_in_ = np.asarray(_frame(X).columns, dtype=object)
@@ -34,7 +38,7 @@ class NumberColumns(TransformerMixin, BaseEstimator):
         frame = _frame(X)
         out = np.column_stack([parse_numbers(frame.iloc[:, i]).to_numpy() for i in range(frame.shape[1])])
         out = out.reshape(len(frame), frame.shape[1])
-        out[~np.isfinite(out)] = np.nan
+        out[~(np.abs(out) <= FLOAT32_MAX)] = np.nan
         return out
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:

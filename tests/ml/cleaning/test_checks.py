@@ -65,3 +65,13 @@ def test_leakage_check_handles_infinite_values():
     checks = dataset_checks(frame, target="y")
 
     assert all(check.code != "target_copy" for check in checks)
+
+
+def test_leakage_check_handles_numbers_beyond_float32():
+    # 1e39 overflows float32, the precision of scikit-learn's trees; the check still finds the copy.
+    y = np.array(["a", "b"] * 40)
+    frame = pd.DataFrame({"huge": np.where(y == "a", 1e39, -1e39), "y": y})
+
+    checks = dataset_checks(frame, target="y")
+
+    assert _codes(checks)["target_copy"] == ("blocker", ("huge",))
