@@ -191,15 +191,24 @@ def dataset_version_recipe(*, version: DatasetVersion) -> list[dict]:
     ]
 
 
+# Worth doing first: suggestions the model is sure of that change what a model can learn from. The rest are
+# `optional` (behind "show more"): unsure ones, text made a category (training reads such text as categories
+# already) and outliers capped (extreme values are often real, which only the user can tell).
+SUGGESTION_MIN_CONFIDENCE = 0.8
+OPTIONAL_SUGGESTIONS = frozenset({"to_category", "clip_outliers"})
+
+
 def dataset_suggestions(*, dataset: Dataset, version: DatasetVersion) -> list[dict]:
-    """The version's cleaning suggestions the user has not set aside, most confident first."""
+    """The version's cleaning suggestions the user has not set aside: those worth doing first, then the
+    optional ones, most confident first within each."""
     dismissed = set(dataset.dismissed_suggestions)
     items = [dict(s) for s in version.suggestions or [] if f"{s['column']}\x1f{s['action']}" not in dismissed]
     for item in items:
         # The cleaning page opens with the suggested step filled in.
         step = item.get("step") or {}
         item["preview_query"] = urlencode({"op": step.get("op", ""), **step.get("params", {})}, doseq=True)
-    return sorted(items, key=lambda s: -s["confidence"])
+        item["optional"] = item["confidence"] < SUGGESTION_MIN_CONFIDENCE or item["action"] in OPTIONAL_SUGGESTIONS
+    return sorted(items, key=lambda s: (s["optional"], -s["confidence"]))
 
 
 def cleaning_job_get_for_user(*, user: object, job_id: int) -> CleaningJob:

@@ -134,7 +134,9 @@ def suggestion_apply(request: HttpRequest, dataset_id: int) -> HttpResponse:
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id)
     wanted = {(request.POST.get("column"), request.POST.get("action"))}
     if request.POST.get("all"):
-        wanted = {(s["column"], s["action"]) for s in dataset_suggestions(dataset=version.dataset, version=version)}
+        # "Apply all" applies what the page lists first; optional suggestions are applied one by one.
+        suggestions = dataset_suggestions(dataset=version.dataset, version=version)
+        wanted = {(s["column"], s["action"]) for s in suggestions if not s["optional"]}
     applied, problems = _apply_suggestions(request, version, wanted)
     if applied:
         messages.success(request, f"Applied {applied} suggestion{'s' if applied > 1 else ''}.")

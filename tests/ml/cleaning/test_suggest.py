@@ -85,8 +85,11 @@ def test_suggestions_on_a_small_frame_carry_steps_and_reasons(model):
     assert suggestions["id"].action == "drop_column"
     assert suggestions["id"].step == {"op": "drop_columns", "params": {"columns": ["id"]}}
     assert suggestions["income"].action == "fill_median"
-    assert f"{df['income'].isna().mean():.0%} missing values" in suggestions["income"].reason
-    assert suggestions["income"].reason.endswith("fill with the median")
+    assert suggestions["income"].reason.startswith(f"{df['income'].isna().mean():.0%} of the values are missing.")
+    assert "the median" in suggestions["income"].reason
+    assert f"{df['income'].isna().mean():.0%} missing values" in suggestions["income"].detail
+    assert suggestions["income"].detail.endswith("fill with the median")
+    assert suggestions["id"].reason.startswith("Every value is different, like an ID")
     assert suggestions["size"].action == "to_number"
     assert all(0 < s.confidence <= 1 for s in suggestions.values())
 

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
 from csv_processor.ml.cleaning.suggest.features import FEATURES, column_features, sentinel_values
-from csv_processor.ml.cleaning.suggest.reasons import reason_for
+from csv_processor.ml.cleaning.suggest.reasons import plain_reason, reason_for
 from csv_processor.ml.cleaning.suggest.synth import synthetic_features
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class Suggestion:
     confidence: float
     reason: str
     step: dict | None
+    # The facts on the model's decision path ("20% missing values, no missing-value codes"), for the curious.
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,10 @@ class CleanModel:
         for i, name in enumerate(names):
             action = str(self.tree.classes_[int(np.argmax(proba[i]))])
             nodes = paths.indices[paths.indptr[i] : paths.indptr[i + 1]]
-            reason = reason_for(self.tree, nodes, rows[i], action)
+            detail = reason_for(self.tree, nodes, rows[i], action)
             step = _step_for(action, name, df.iloc[:, i])
-            out.append(Suggestion(name, action, float(proba[i].max()), reason, step))
+            reason = plain_reason(action, rows[i], step)
+            out.append(Suggestion(name, action, float(proba[i].max()), reason, step, detail))
         return out
 
     def predict_labels(self, features: pd.DataFrame) -> np.ndarray:
