@@ -47,7 +47,7 @@ def test_mlflow_stopped_during_training_run_succeeds_and_is_tracked_once_it_is_b
     assert TrainedModel.objects.filter(run=run).count() == 1
     # The retry (every 2 s here) keeps trying while the server is away; the outage uses up no attempt.
     retried = _retries_finished()
-    wait_for(lambda: _retries_finished() >= retried + 3, timeout=60, interval=0.2)
+    wait_for(lambda: _retries_finished() >= retried + 2, timeout=60, interval=0.2)
     run = _run(run.pk)
     assert run.tracking_status == TrainingRun.Tracking.PENDING
     assert run.tracking_attempts == 0

@@ -121,7 +121,7 @@ def _kill_phase(workers: Workers, owner, version, rng: random.Random) -> list[Ki
         assert time.monotonic() < deadline, f"only {len(kills)} kills mid-training in {KILL_PHASE_SECONDS}s"
         _top_up(owner, version)
         run_id, attempt = _wait_training(workers, slot, timeout=60)
-        time.sleep(rng.uniform(0.1, 3.5))
+        time.sleep(rng.uniform(0.1, 2.5))
         workers.kill(slot)
         at = time.monotonic()
         # Dead now: if the run is still RUNNING in this attempt, the kill landed in the middle of it.
