@@ -21,7 +21,7 @@ from users.models import ApiToken
 from users.services import LAST_USED_RESOLUTION, api_token_touch
 
 _MODEL_COLUMNS = "m.id, m.task, v.id, v.number, v.run_id, f.file, f.sha256"
-_touched: dict[int, float] = {}
+_touched: dict[str, float] = {}
 _touched_lock = threading.Lock()
 
 
@@ -112,20 +112,21 @@ def serving_token_caller(*, raw_token: str, model_id: int) -> TokenCaller | None
     The token's last use is recorded at most once per LAST_USED_RESOLUTION per process (and the
     UPDATE itself skips a token recorded recently by another process)."""
     with connection.cursor() as cursor:
-        cursor.execute(_by_token_sql(), [int(model_id), ApiToken.hash_key(raw_token), True])
+        key_hash = ApiToken.hash_key(raw_token)
+        cursor.execute(_by_token_sql(), [int(model_id), key_hash, True])
         row = cursor.fetchone()
     if row is None:
         return None
     token_id, user_id, username, *model_row = row
-    _touch(token_id)
+    _touch(token_id, key_hash)
     user = get_user_model()(id=user_id, username=username, is_active=True)
     return TokenCaller(user, token_id, _target_from_row(user_id, tuple(model_row)))
 
 
-def _touch(token_id: int) -> None:
+def _touch(token_id: int, key_hash: str) -> None:
     now = time.monotonic()
     with _touched_lock:
-        if now - _touched.get(token_id, -1e9) < LAST_USED_RESOLUTION.total_seconds():
+        if now - _touched.get(key_hash, -1e9) < LAST_USED_RESOLUTION.total_seconds():
             return
-        _touched[token_id] = now
+        _touched[key_hash] = now
     api_token_touch(token_id=token_id)

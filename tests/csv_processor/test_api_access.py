@@ -1,0 +1,149 @@
+"""The prediction endpoints' own request handling (csv_processor/api_lean.py): authentication by token,
+Basic token or session with CSRF, DRF's error answers, and the rate limit shared across processes."""
+
+import base64
+import os
+import subprocess
+import sys
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from csv_processor.services.serving_rate import predict_rate_check, predict_rate_reset
+from tests.conftest import PROJECT_ROOT, _database_url
+from tests.csv_processor.test_api_models import api, predict_url
+from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
+from tests.factories import UserFactory
+from users.services import api_token_create, api_token_revoke
+
+
+@pytest.mark.django_db
+def test_predict_refuses_an_unsupported_content_type_with_415(client, served):  # noqa: F811
+    response = api(client, "post", predict_url(served.model.pk), served.token, "records=1", content_type="text/plain")
+
+    assert response.status_code == 415
+    assert "text/plain" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_predict_with_the_session_needs_the_csrf_token(served):  # noqa: F811
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(served.user)
+
+    response = browser.post(predict_url(served.model.pk), {"records": [record()]}, content_type="application/json")
+
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("CSRF Failed")
+
+
+@pytest.mark.django_db
+def test_revoked_tokens_and_inactive_users_get_401_at_once(client, served):  # noqa: F811
+    user = UserFactory()
+    token_row, token = api_token_create(user=user, name="short-lived")
+    first = api(client, "post", predict_url(served.model.pk), token, {"records": [record()]})
+    api_token_revoke(user=user, token_id=token_row.pk)
+    revoked = api(client, "post", predict_url(served.model.pk), token, {"records": [record()]})
+    _, other_token = api_token_create(user=user, name="second")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    inactive = api(client, "post", predict_url(served.model.pk), other_token, {"records": [record()]})
+    anonymous = api(client, "post", predict_url(served.model.pk), None, {"records": [record()]})
+
+    assert first.status_code == 404  # a valid token, but not the owner of this model
+    assert [revoked.status_code, inactive.status_code, anonymous.status_code] == [401, 401, 401]
+    assert revoked.json() == {"detail": "Invalid or revoked token."}
+    assert revoked["WWW-Authenticate"] == "Token"
+    assert "not provided" in anonymous.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_predict_records_the_tokens_last_use(client, served):  # noqa: F811
+    user = UserFactory()
+    token_row, token = api_token_create(user=user, name="fresh")
+
+    api(client, "post", predict_url(served.model.pk), token, {"records": [record()]})
+
+    token_row.refresh_from_db()
+    assert token_row.last_used_at is not None
+
+
+@pytest.mark.django_db
+def test_other_methods_get_drf_answers(client, served):  # noqa: F811
+    response = api(client, "get", predict_url(served.model.pk), served.token)
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "GET" not allowed.'}
+
+
+@pytest.mark.django_db
+def test_invocations_accept_the_token_as_a_basic_password_and_refuse_a_wrong_one(client, served):  # noqa: F811
+    url = reverse("csv_processor_api:invocations", args=[served.model.pk])
+    body = {"dataframe_records": [record()]}
+
+    def basic(secret: str) -> str:
+        return "Basic " + base64.b64encode(f"anyone:{secret}".encode()).decode()
+
+    good = client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=basic(served.token))
+    bad = client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=basic("csva_wrong"))
+
+    assert good.status_code == 200
+    assert len(good.json()["predictions"]) == 1
+    assert bad.status_code == 401
+    assert bad.json()["error_code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.django_db
+def test_the_rate_limit_counts_calls_answered_by_other_processes(client, served, settings):  # noqa: F811
+    settings.PREDICT_RATE = "2/min"
+    answers = []
+    for _ in range(3):
+        predict_rate_reset()  # each call as if a different web process answered it
+        answers.append(api(client, "post", predict_url(served.model.pk), served.token, {"records": [record()]}))
+
+    assert [r.status_code for r in answers] == [200, 200, 429]
+    assert 1 <= int(answers[2]["Retry-After"]) <= 60
+
+
+CHILD = """
+import sys
+import django
+django.setup()
+from csv_processor.services.serving_rate import predict_rate_check
+user_id, now, calls = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+print(sum(predict_rate_check(user_id=user_id, now=now) is None for _ in range(calls)))
+"""
+
+
+def test_a_second_process_gets_only_what_the_first_left_of_the_window(transactional_db, settings):
+    from django.db import connection
+
+    settings.PREDICT_RATE = "10/min"
+    user = UserFactory()
+    now = 60 * 29_000_000 + 5.0  # five seconds into a window
+    predict_rate_reset()
+
+    here = sum(predict_rate_check(user_id=user.pk, now=now) is None for _ in range(6))
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DJANGO_SETTINGS_MODULE": "csv_analyzer.settings",
+        "DJANGO_SECRET_KEY": "rate-test",
+        "CSVA_API_PREDICT_RATE": "10/min",
+    }
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(user.pk), str(now), "10"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    there = int(child.stdout.strip().splitlines()[-1])
+    refused = predict_rate_check(user_id=user.pk, now=now)
+    next_window = predict_rate_check(user_id=user.pk, now=now + 60)
+
+    assert (here, there) == (6, 4)
+    assert refused == 55
+    assert next_window is None
