@@ -86,7 +86,12 @@ faults: $(VENV)/.deps-dev
 
 test: lint contracts pytest
 
-bench: $(VENV)/.deps-dev
+# The benchmarks' own extras (FLAML, locust) are installed here only, never with the app.
+$(VENV)/.deps-bench: bench/requirements.txt $(VENV)/.deps-dev
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	@touch $@
+
+bench: $(VENV)/.deps-bench
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
