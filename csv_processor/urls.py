@@ -57,6 +57,7 @@ urlpatterns += [
     path("models/", serving_views.model_list, name="model-list"),
     path("models/<int:model_id>/", serving_views.model_detail, name="model-detail"),
     path("runs/<int:run_id>/deploy/", serving_views.model_deploy, name="model-deploy"),
+    path("models/<int:model_id>/versions/", serving_views.model_version_deploy, name="model-version-deploy"),
     path(
         "models/<int:model_id>/versions/<int:number>/activate/",
         serving_views.model_version_activate_view,

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
-from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion
+from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
 from csv_processor.services.predictions import deployed_model_live_quality
 from csv_processor.services.serving import input_spec_of
 
@@ -35,6 +35,25 @@ def model_version_list(*, deployed_model: DeployedModel) -> QuerySet[ModelVersio
     return deployed_model.versions.select_related("run__dataset_version").defer(
         "reference", "run__plots", "run__trials", "run__split", "run__importance"
     )
+
+
+def deployable_run_list(*, deployed_model: DeployedModel, limit: int = 20) -> list[TrainingRun]:
+    """The owner's successful runs predicting the same target the same way that are not yet a version of
+    this model, newest first: what the model page offers to deploy as the next version."""
+    runs = TrainingRun.objects.filter(
+        owner_id=deployed_model.owner_id,
+        status=TrainingRun.Status.SUCCEEDED,
+        target=deployed_model.target,
+        task=deployed_model.task,
+        trained_model__isnull=False,
+    ).exclude(pk__in=deployed_model.versions.values("run_id"))
+    runs = runs.select_related("dataset_version").defer("plots", "trials", "split", "importance")
+    return list(runs.order_by("-pk")[:limit])
+
+
+def deploy_target_list(*, user: object, run: TrainingRun) -> QuerySet[DeployedModel]:
+    """The user's deployed models a run could become the next version of (same target and task)."""
+    return DeployedModel.objects.filter(owner=user, target=run.target, task=run.task).select_related("active_version")
 
 
 def model_version_get(*, deployed_model: DeployedModel, number: int) -> ModelVersion:

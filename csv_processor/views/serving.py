@@ -8,13 +8,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from csv_processor.forms_serving import BatchUploadForm, DeployForm, PredictionForm
+from csv_processor.forms_serving import BatchUploadForm, DeployForm, PredictionForm, VersionDeployForm
 from csv_processor.services.predictions_batch import batch_prediction_create, batch_result_path
 from csv_processor.services.serving import deployed_model_deploy, model_version_activate
 from csv_processor.services.serving_retrain import model_retrain_keep, model_retrain_promote, model_retrain_start
 from csv_processor.services.serving_runtime import InputError, ModelNotReady, prediction_make, serving_spec_get
 from csv_processor.services.serving_selectors import (
     batch_prediction_get_for_user,
+    deployable_run_list,
     deployed_model_detail,
     deployed_model_get_for_user,
     deployed_model_list,
@@ -43,6 +44,7 @@ def _model_page(request: HttpRequest, model: object, batch_form: BatchUploadForm
         "retrains": model.retrains.select_related("run")[:5],
         "batches": model.batches.all()[:10],
         "batch_form": batch_form,
+        "deployable_runs": deployable_run_list(deployed_model=model),
         "endpoint": request.build_absolute_uri(reverse("csv_processor_api:predict", args=[model.pk])),
         "invocations": request.build_absolute_uri(reverse("csv_processor_api:invocations", args=[model.pk])),
     }
@@ -61,6 +63,26 @@ def model_deploy(request: HttpRequest, run_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect("csv_processor:run-detail", run_id=run.pk)
     messages.success(request, f"Deployed as {model.name}, version {model.active_version.number}.")
+    return redirect("csv_processor:model-detail", model_id=model.pk)
+
+
+@require_POST
+def model_version_deploy(request: HttpRequest, model_id: int) -> HttpResponse:
+    """Deploy one of the user's newer runs as the next version of this model (the model page's picker)."""
+    model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    form = VersionDeployForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a training run to deploy.")
+        return redirect("csv_processor:model-detail", model_id=model.pk)
+    run = training_run_get_for_user(user=request.user, run_id=form.cleaned_data["run"])
+    try:
+        model = deployed_model_deploy(owner=request.user, run=run, deployed_model=model)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Run #{run.pk} is now version {model.active_version.number} and answers predictions."
+        )
     return redirect("csv_processor:model-detail", model_id=model.pk)
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from csv_processor.forms_training import TrainingForm
 from csv_processor.models import DatasetVersion
 from csv_processor.selectors import dataset_get_for_user, dataset_version_get_for_user
+from csv_processor.services.serving_selectors import deploy_target_list
 from csv_processor.services.training import TrainingOptions, training_run_cancel, training_run_create
 from csv_processor.services.training_selectors import (
     training_run_get_for_user,
@@ -88,7 +89,12 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         if not run.is_active:
             return HttpResponse(status=204, headers={"HX-Refresh": "true"})
         return render(request, "csv_processor/partials/_run_progress.html", {"run": run})
-    context = {"run": run, "dataset": run.dataset_version.dataset, "mlflow_url": training_run_mlflow_url(run=run)}
+    context = {
+        "run": run,
+        "dataset": run.dataset_version.dataset,
+        "mlflow_url": training_run_mlflow_url(run=run),
+        "deploy_targets": deploy_target_list(user=request.user, run=run),
+    }
     return render(request, "csv_processor/run_detail.html", context)
 
 

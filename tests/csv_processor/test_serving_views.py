@@ -133,3 +133,65 @@ def test_batch_download_of_another_user_is_404_and_bad_files_are_refused(client,
     assert "x2" in failed.error
     assert client.get(reverse("csv_processor:batch-download", args=[batch.pk])).status_code == 404
     assert client.get(reverse("csv_processor:batch-detail", args=[batch.pk])).status_code == 404
+
+
+def _second_run(served):  # noqa: F811
+    """Another successful run on the same data and target: a candidate for the model's next version."""
+    from csv_processor.services.training_execute import training_run_execute
+    from tests.csv_processor.test_training_support import queue_run
+
+    run = queue_run(served.user, served.run.dataset_version, target="label", algorithms=("LogisticRegression",))
+    return training_run_execute(run_id=run.pk)
+
+
+def test_model_page_deploys_a_newer_run_as_the_next_version_in_one_click(owner_client, served):  # noqa: F811
+    newer = _second_run(served)
+    page_url = reverse("csv_processor:model-detail", args=[served.model.pk])
+    deploy_url = reverse("csv_processor:model-version-deploy", args=[served.model.pk])
+
+    page = owner_client.get(page_url).content.decode()
+    response = owner_client.post(deploy_url, {"run": newer.pk})
+    served.model.refresh_from_db()
+    answer = owner_client.post(
+        reverse("csv_processor_api:predict", args=[served.model.pk]),
+        {"records": [{"x1": 1.0, "x2": 0.0, "colour": "red"}]},
+        content_type="application/json",
+    )
+    after = owner_client.get(page_url).content.decode()
+
+    assert deploy_url in page
+    assert f'<option value="{newer.pk}"' in page
+    assert f'<option value="{served.run.pk}"' not in page  # already a version
+    assert response.status_code == 302
+    assert (served.model.active_version.number, served.model.active_version.run_id) == (2, newer.pk)
+    assert answer.json()["version"] == 2
+    assert f'<option value="{newer.pk}"' not in after
+    assert "Roll back to this" in after
+
+
+def test_run_page_offers_the_users_models_as_targets_for_a_new_version(owner_client, served):  # noqa: F811
+    newer = _second_run(served)
+
+    page = owner_client.get(reverse("csv_processor:run-detail", args=[newer.pk])).content.decode()
+    owner_client.post(reverse("csv_processor:model-deploy", args=[newer.pk]), {"model": served.model.pk})
+    served.model.refresh_from_db()
+
+    assert '<select id="deploy-target" name="model">' in page
+    assert f'<option value="{served.model.pk}"' in page
+    assert served.model.active_version.run_id == newer.pk
+    assert served.model.versions.count() == 2
+
+
+def test_next_version_picker_refuses_others_models_and_runs_and_bad_input(client, owner_client, served):  # noqa: F811
+    deploy_url = reverse("csv_processor:model-version-deploy", args=[served.model.pk])
+    client.force_login(served.other)
+
+    theirs = client.post(deploy_url, {"run": served.run.pk})
+    owner_client.force_login(served.user)
+    garbage = owner_client.post(deploy_url, {"run": "abc"}, follow=True)
+    missing = owner_client.post(deploy_url, {"run": 999_999})
+
+    assert theirs.status_code == 404
+    assert "Choose a training run" in garbage.content.decode()
+    assert missing.status_code == 404
+    assert served.model.versions.count() == 1
