@@ -20,11 +20,11 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.views import APIView
 
-from tests.test_access_support import MARKER, Estate, estate, media_root  # noqa: F401
+from tests.security.estate import MARKER, Estate
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 ACCESS: dict[str, Callable[[Estate], dict]] = {
     "csv_processor:upload-status": lambda e: {"upload_id": e.upload.pk},
@@ -148,7 +148,7 @@ def _request(client: Client, method: str, url: str, *, api: bool):
 
 
 @pytest.mark.parametrize("name", sorted(ACCESS))
-def test_only_the_owner_reaches_the_object(estate, name):  # noqa: F811
+def test_only_the_owner_reaches_the_object(estate, name):
     is_api = _routes()[name].is_api
     url = reverse(name, kwargs=ACCESS[name](estate))
     clients = {
@@ -183,7 +183,7 @@ def test_only_the_owner_reaches_the_object(estate, name):  # noqa: F811
         assert MARKER.encode() in answers["owner", "get"][2].lower()
 
 
-def test_pages_without_ids_show_others_none_of_the_owners_data(estate):  # noqa: F811
+def test_pages_without_ids_show_others_none_of_the_owners_data(estate):
     pages = [route for route in _walk(get_resolver()) if not route.params and route.name]
     for route in pages:
         url = reverse(route.name)
@@ -198,7 +198,7 @@ def test_pages_without_ids_show_others_none_of_the_owners_data(estate):  # noqa:
         assert MARKER.encode() in _body(response).lower(), url
 
 
-def test_ids_in_a_request_body_reach_only_the_callers_objects(estate):  # noqa: F811
+def test_ids_in_a_request_body_reach_only_the_callers_objects(estate):
     client = _client(estate.other, api=False)
     deploy = reverse("csv_processor:model-deploy", args=[estate.other_run.pk])
 
@@ -208,7 +208,7 @@ def test_ids_in_a_request_body_reach_only_the_callers_objects(estate):  # noqa: 
     assert estate.model.versions.count() == 1
 
 
-def test_stored_files_have_no_public_address(estate):  # noqa: F811
+def test_stored_files_have_no_public_address(estate):
     version = estate.dataset.current_version
     files = [
         estate.upload.file,
@@ -235,7 +235,7 @@ def test_the_proxy_serves_no_stored_files():
     assert not any("media" in str(volume) for volume in compose["services"]["nginx"].get("volumes", []))
 
 
-def test_admin_pages_of_an_owners_objects_are_closed_to_staff_without_permissions(estate):  # noqa: F811
+def test_admin_pages_of_an_owners_objects_are_closed_to_staff_without_permissions(estate):
     objects = [
         estate.upload,
         estate.dataset,

@@ -1,23 +1,16 @@
-"""One of every kind of object, owned by one user and marked, for the access tests (no tests here).
+"""One of every kind of object, owned by one user and marked, for the security tests.
 
-The estate is built once per module (training takes seconds), outside the per-test transactions, and
-removed at the end with the queued task rows it left. Every object carries MARKER in a name, a column or
-a category, so a response that shows any of the owner's data to someone else contains it.
+Every object carries MARKER in a name, a column or a category, so a response that shows any of the
+owner's data to someone else contains it.
 """
 
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from django.test import override_settings
-from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
-
 from csv_processor.models import (
     BatchPrediction,
     CleaningJob,
-    CleanModelArtifact,
     Dataset,
     DeployedModel,
     ModelRetrain,
@@ -25,14 +18,13 @@ from csv_processor.models import (
     Upload,
 )
 from csv_processor.services.cleaning import cleaning_job_create
-from csv_processor.services.datasets import dataset_delete
 from csv_processor.services.predictions_batch import batch_prediction_create, batch_prediction_execute
 from csv_processor.services.serving import deployed_model_deploy
 from csv_processor.services.serving_retrain import model_retrain_start
 from csv_processor.services.serving_runtime import prediction_make
 from csv_processor.services.uploads import upload_create
 from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_serving_support import UNREACHABLE_MLFLOW, train_and_deploy
+from tests.csv_processor.test_serving_support import train_and_deploy
 from tests.csv_processor.test_training_support import classification_csv, queue_run, regression_csv
 from tests.factories import UserFactory
 from users.models import ApiToken
@@ -70,7 +62,7 @@ def _file(body: bytes) -> tuple[io.BytesIO, int]:
     return io.BytesIO(body), len(body)
 
 
-def _build(media: Path) -> Estate:
+def estate_build(media: Path) -> Estate:
     owner, other, staff = UserFactory(), UserFactory(), UserFactory(is_staff=True)
     tokens = {}
     for role, user in (("owner", owner), ("other", other), ("staff", staff)):
@@ -117,31 +109,3 @@ def _build(media: Path) -> Estate:
         api_token=api_token,
         other_run=other_run,
     )
-
-
-@pytest.fixture(scope="module")
-def estate(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("access-media")
-    started = timezone.now()
-    settings = {"MEDIA_ROOT": media, "MLFLOW_TRACKING_URI": UNREACHABLE_MLFLOW, "PREDICTION_LOG_FLUSH_SECONDS": 0}
-    with override_settings(**settings), django_db_blocker.unblock():
-        built = _build(media)
-        yield built
-        # Versions protect their parents: the service deletes them children first.
-        for dataset in Dataset.objects.filter(owner__in=[built.owner, built.other]):
-            dataset_delete(dataset=dataset)
-        for user in (built.owner, built.other, built.staff):
-            user.delete()
-        # The training and retraining tasks were enqueued on commit; their runs are gone now. The cleaning
-        # suggestions trained and stored a SimpleCleanModel in this module's media.
-        DBTaskResult.objects.filter(enqueued_at__gte=started).delete()
-        CleanModelArtifact.objects.filter(created_at__gte=started).delete()
-
-
-@pytest.fixture(autouse=True)
-def media_root(estate, settings):
-    """The module's media folder, where the estate's files live, instead of a fresh one per test."""
-    settings.MEDIA_ROOT = estate.media
-    settings.MLFLOW_TRACKING_URI = UNREACHABLE_MLFLOW
-    settings.PREDICTION_LOG_FLUSH_SECONDS = 0
-    return estate.media

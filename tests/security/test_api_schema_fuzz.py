@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from tests.test_access_support import CATEGORY, COLUMN, MARKER, estate, media_root  # noqa: F401
+from tests.security.estate import CATEGORY, COLUMN, MARKER
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def _with_valid_records(case) -> None:
 
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_api_answers_by_its_schema_and_only_to_the_owner(case, estate):  # noqa: F811
+def test_api_answers_by_its_schema_and_only_to_the_owner(case, estate):
     takes_model = "model_id" in (case.path_parameters or {})
     if takes_model:
         case.path_parameters["model_id"] = estate.model.pk
