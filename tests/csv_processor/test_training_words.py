@@ -4,10 +4,12 @@ algorithm choices that fit the task."""
 import re
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from csv_processor.forms_training import TrainingForm
 from csv_processor.models import TrainingRun
+from csv_processor.services.predictions import LiveQuality
 from csv_processor.services.training_setup import algorithm_names
 from csv_processor.templatetags.training_words import metric_boxes, metric_label, task_summary
 from tests.csv_processor.test_training_support import dataset, queue_run  # noqa: F401
@@ -212,4 +214,15 @@ def test_run_page_names_regression_metrics(user_client, user, dataset):  # noqa:
         assert f">{label}" in page
     assert page.count("(lower is better)") == 2
     assert page.count("Worse than the baseline") == 1  # MAE 2.5 against 2.0
-    assert "R² in cross-validation" in page
+    assert "R² (CV mean ± std)" in page
+
+
+def test_model_monitoring_names_the_live_metric_plainly():
+    quality = LiveQuality(metric="mae", value=2.5, rows=4, test_value=2.0)
+
+    html = render_to_string("csv_processor/partials/_model_monitoring.html", {"detail": {"live_quality": quality}})
+
+    assert "MAE on the test rows" in html
+    assert "MAE on live data" in html
+    assert 'title="mae"' in html
+    assert "test mae" not in html
