@@ -27,7 +27,7 @@ def _left_on(disk) -> list[str]:
     return sorted(str(p.relative_to(disk)) for p in disk.rglob("*") if p.is_file() and ".readyz" not in p.name)
 
 
-def test_disk_full_while_uploading_gives_a_clear_error_leaves_nothing_and_recovers(rig, tmpfs):
+def test_disk_full_while_uploading_gives_a_clear_error_leaves_nothing_and_recovers(tmpfs, rig):
     media, temp = tmpfs / "media", tmpfs / "tmp"
     media.mkdir()
     temp.mkdir()

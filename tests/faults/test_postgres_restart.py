@@ -5,6 +5,7 @@ for this test, never the machine's. Errors are allowed only while the database i
 started after it is back must succeed, and no cleaning step may be left half-applied.
 """
 
+import contextlib
 import sys
 import threading
 import time
@@ -104,23 +105,13 @@ def _app(rig, cluster) -> Path:
 
 
 def _rows(cluster, sql: str) -> list[tuple]:
-    with psycopg2.connect(cluster.url("csva_faults")) as connection, connection.cursor() as cursor:
+    with contextlib.closing(psycopg2.connect(cluster.url("csva_faults"))) as connection, connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.fetchall()
 
 
-def _failed(record) -> bool:
-    return isinstance(record[3], str) or record[3] >= 500
-
-
-def test_postgres_restart_during_traffic_errors_only_while_down_and_leaves_no_half_applied_step(rig, cluster):
-    media = _app(rig, cluster)
-    journey = Journey(base_url=rig.web_url, username="faults")
-    journey.session.headers["Origin"] = rig.web_url
-    journey.sign_up()
-    journey._upload("weather.csv", CSV)
-
-    traffic = Traffic(journey)
+def _restarts_under(traffic: Traffic, cluster) -> list[tuple[float, float]]:
+    """Restart the database while the traffic runs; return when it was away (start, end) each time."""
     threads = [threading.Thread(target=traffic.browse) for _ in range(BROWSERS)]
     threads.append(threading.Thread(target=traffic.clean))
     for thread in threads:
@@ -137,6 +128,22 @@ def test_postgres_restart_during_traffic_errors_only_while_down_and_leaves_no_ha
         traffic.stop.set()
         for thread in threads:
             thread.join(timeout=60)
+    return windows
+
+
+def _failed(record) -> bool:
+    return isinstance(record[3], str) or record[3] >= 500
+
+
+def test_postgres_restart_during_traffic_errors_only_while_down_and_leaves_no_half_applied_step(rig, cluster):
+    media = _app(rig, cluster)
+    journey = Journey(base_url=rig.web_url, username="faults")
+    journey.session.headers["Origin"] = rig.web_url
+    journey.sign_up()
+    journey._upload("weather.csv", CSV)
+
+    traffic = Traffic(journey)
+    windows = _restarts_under(traffic, cluster)
 
     failed = [r for r in traffic.records if _failed(r)]
     outside = [r for r in failed if not any(r[0] <= up and r[1] >= down for down, up in windows)]
