@@ -7,7 +7,7 @@ an APIView (drf-spectacular documents its `post`, and `as_view` exempts it from 
 for token calls exactly as DRF does), but its `dispatch` authenticates by token (header or Basic) with
 the model in the same SQL statement, or by the browser session with DRF's CSRF check; counts the call
 against the shared rate limit; parses the body with the API's limited parsers; and answers errors with
-DRF's exception classes, status codes and bodies. See docs/decisions/0005-lean-prediction-endpoints.md.
+DRF's exception classes, status codes and bodies. See docs/decisions/0006-lean-prediction-endpoints.md.
 """
 
 import base64
