@@ -147,3 +147,22 @@ def test_a_second_process_gets_only_what_the_first_left_of_the_window(transactio
     assert (here, there) == (6, 4)
     assert refused == 55
     assert next_window is None
+
+
+@pytest.mark.django_db
+def test_the_served_model_is_compiled_and_answers_as_its_pipeline(client, served):  # noqa: F811
+    import pandas as pd
+
+    from csv_processor.services.model_store import trained_model_load
+    from csv_processor.services.serving_runtime import deployed_model_for_serving, serving_model_get
+
+    rows = [record(x1=0.7, x2=-1.2, colour="blue"), record(x1=-0.3, x2=None, colour="purple")]
+    target = deployed_model_for_serving(user=served.user, model_id=served.model.pk)
+    pipeline = trained_model_load(trained_model=served.run.trained_model)
+    expected = pipeline.predict_proba(pd.DataFrame(rows, columns=pipeline.feature_names_in_))
+
+    out = api(client, "post", predict_url(served.model.pk), served.token, {"records": rows}).json()
+
+    assert serving_model_get(version=target.active_version).compiled is not None
+    for got, want in zip(out["probabilities"], expected.tolist(), strict=True):
+        assert [got[str(c)] for c in pipeline.classes_] == pytest.approx(want, rel=1e-9)
