@@ -8,6 +8,7 @@ it from memory. The total granted never exceeds the limit; a process holding uns
 of a window can make another process refuse a little early, which shrinking leases keep small.
 """
 
+import functools
 import math
 import threading
 import time
@@ -41,6 +42,7 @@ _leases: dict[int, _Lease] = {}
 _lock = threading.Lock()
 
 
+@functools.lru_cache(maxsize=16)
 def rate_parse(text: str) -> Rate:
     """'600/min' -> Rate(600, 60): a number of calls per s, m, h or d (only the first letter counts)."""
     calls, _, period = text.strip().partition("/")

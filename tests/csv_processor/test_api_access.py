@@ -166,3 +166,17 @@ def test_the_served_model_is_compiled_and_answers_as_its_pipeline(client, served
     assert serving_model_get(version=target.active_version).compiled is not None
     for got, want in zip(out["probabilities"], expected.tolist(), strict=True):
         assert [got[str(c)] for c in pipeline.classes_] == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.django_db
+def test_rate_setting_is_read_like_drfs_and_refused_when_malformed():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from csv_processor.services.serving_rate import Rate, rate_parse
+
+    assert rate_parse("600/min") == Rate(600, 60)
+    assert rate_parse("5/s") == Rate(5, 1)
+    assert rate_parse("100/hour") == Rate(100, 3600)
+    with pytest.raises(ImproperlyConfigured) as bad:
+        rate_parse("lots")
+    assert "600/min" in str(bad.value)
