@@ -35,7 +35,7 @@ from csv_processor.ml.training.finalize import (
     unscored,
 )
 from csv_processor.ml.training.fit import threads_for
-from csv_processor.ml.training.importance import BUDGET_SHARE, importance_plan, raw_importance
+from csv_processor.ml.training.importance import BUDGET_SHARE, importance_plan, predict_cost, raw_importance
 from csv_processor.ml.training.prepare import Prepared, prepare
 from csv_processor.ml.training.progress import Cancelled, Clock, Progress, Reporter
 from csv_processor.ml.training.search import SearchData, Trial, run_trial, search
@@ -184,7 +184,8 @@ def _importance(
     reporter.report("importance", message="measuring which columns matter")
     # Sized to what is left of the budget: fewer rows or a single repeat rather than running over.
     seconds = min(reporter.clock.remaining(), BUDGET_SHARE * config.budget_seconds)
-    rows, repeats = importance_plan(seconds, len(prepared.kinds), len(X_test), best.candidate.predict_ms_per_row)
+    cost = predict_cost(best.pipeline, X_test)
+    rows, repeats = importance_plan(seconds, len(prepared.kinds), len(X_test), cost)
     return raw_importance(
         best.pipeline,
         X_test,

@@ -9,6 +9,7 @@ cost of a call through the column steps, not the rows, is what took the time.
 
 import logging
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -29,24 +30,37 @@ CALL_OVERHEAD = 0.05
 CHUNK_ROWS = 50_000
 
 
-def _seconds(n_features: int, rows: int, repeats: int, predict_ms_per_row: float) -> float:
+def _seconds(n_features: int, rows: int, repeats: int, row_seconds: float, call_seconds: float) -> float:
     total = rows * (n_features * repeats + 1)
-    return total * predict_ms_per_row / 1000 + (math.ceil(total / CHUNK_ROWS) + 1) * CALL_OVERHEAD
+    return total * row_seconds + (math.ceil(total / CHUNK_ROWS) + 1) * call_seconds
 
 
 def importance_seconds(n_features: int, n_rows: int, predict_ms_per_row: float, budget: float) -> float:
     """A guess at what `raw_importance` will take, for the budget reserve."""
-    seconds = _seconds(n_features, min(n_rows, IMPORTANCE_ROWS), REPEATS, predict_ms_per_row)
-    return min(seconds, BUDGET_SHARE * budget)
+    rows = min(n_rows, IMPORTANCE_ROWS)
+    return min(_seconds(n_features, rows, REPEATS, predict_ms_per_row / 1000, CALL_OVERHEAD), BUDGET_SHARE * budget)
 
 
-def importance_plan(seconds: float, n_features: int, n_rows: int, predict_ms_per_row: float) -> tuple[int, int]:
-    """(rows, repeats) that fit in `seconds`: fewer rows first, then a single repeat, never under MIN_ROWS."""
+def predict_cost(pipeline: Pipeline, X: pd.DataFrame) -> tuple[float, float]:
+    """(seconds per call, seconds per row) of `pipeline`, from a one-row and a sample prediction."""
+    start = time.perf_counter()
+    pipeline.predict(X.iloc[:1])
+    call = time.perf_counter() - start
+    sample = X.iloc[: min(len(X), IMPORTANCE_ROWS)]
+    start = time.perf_counter()
+    pipeline.predict(sample)
+    return call, max(time.perf_counter() - start - call, 0.0) / max(len(sample) - 1, 1)
+
+
+def importance_plan(seconds: float, n_features: int, n_rows: int, cost: tuple[float, float]) -> tuple[int, int]:
+    """(rows, repeats) that fit in `seconds` given `cost` (predict_cost): fewer rows first, then a single
+    repeat, never under MIN_ROWS."""
+    call, row = cost
     for repeats in (REPEATS, 1):
         rows = min(IMPORTANCE_ROWS, n_rows)
-        while rows > MIN_ROWS and _seconds(n_features, rows, repeats, predict_ms_per_row) > seconds:
+        while rows > MIN_ROWS and _seconds(n_features, rows, repeats, row, call) > seconds:
             rows = int(rows * 0.8)
-        if _seconds(n_features, rows, repeats, predict_ms_per_row) <= seconds or repeats == 1:
+        if _seconds(n_features, rows, repeats, row, call) <= seconds or repeats == 1:
             return max(min(rows, n_rows), min(MIN_ROWS, n_rows)), repeats
     return min(MIN_ROWS, n_rows), 1
 

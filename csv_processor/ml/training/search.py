@@ -15,11 +15,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import log_loss
 
 from csv_processor.ml.training.algorithms import BASELINE, AlgorithmSpec, algorithm_spec
 from csv_processor.ml.training.configs import LEADER_DRAWS, config_key, next_round
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 # Rounds end early when the budget or the untried configurations run out.
 MAX_ROUNDS = 30
 MAX_TRIAL_SHARE = 0.25
+LOSS_EPS = 1e-15
 # Fitted first when selected: the model every comparison starts from.
 FIRST = "HistGradientBoosting"
 
@@ -81,7 +82,7 @@ class SearchData:
     log_target: bool = False
     fold_seconds: dict[str, float] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def classes(self) -> np.ndarray:
         return np.unique(self.y.to_numpy())
 
@@ -168,7 +169,8 @@ def _fold(data: SearchData, model: Any, train_pos: np.ndarray, val_pos: np.ndarr
     predicted_at = time.perf_counter()
     estimator = inner_estimator(model.named_steps["model"])
     stopped = float(estimator.n_iter_) if getattr(estimator, "do_early_stopping_", False) else float("nan")
-    score = main_score(data.task, y_val, predicted)
+    # Accuracy as a plain comparison, for the same reason as the loss (`main_score` is accuracy or R²).
+    score = main_score(data.task, y_val, predicted) if data.task == "regression" else float(np.mean(predicted == y_val))
     return score, loss, fitted - start, predicted_at - fitted, stopped, raw
 
 
@@ -185,7 +187,10 @@ def _predict(
     if len(model.classes_) != len(data.classes):
         # A class missing from this fold's training rows: the loss is undefined, the accuracy is not.
         return predicted, float("nan"), None
-    return predicted, float(log_loss(y, proba, labels=model.classes_)), proba
+    # The log loss from class codes: sklearn's log_loss sorts the (often text) labels on every call.
+    truth = np.searchsorted(model.classes_, y)
+    loss = -float(np.mean(np.log(np.clip(proba[np.arange(len(y)), truth], LOSS_EPS, 1.0))))
+    return predicted, loss, proba
 
 
 def search(
@@ -211,6 +216,9 @@ def search(
         ranking = _ranking(trials, [s.name for s in specs if s.space])
         leaders = ranking[: max(1, len(ranking) - round_)]
         plan = next_round(data.task, data.seed, leaders, round_, algorithms, tried, target)
+        if not plan:
+            # The leaders' spaces are used up (a one-parameter space is small): widen to every algorithm.
+            plan = next_round(data.task, data.seed, ranking, round_, algorithms, tried, target)
         if not plan or reporter.clock.remaining() - reserve(trials) <= 0:
             break
         run.all(plan, tried)
