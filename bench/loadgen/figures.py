@@ -156,12 +156,19 @@ def process_figures(samples: list[dict], window: tuple[float, float], requests: 
             "peak_mb": round(max(sample[key] for sample in kept), 1),
             "growth": round(last / first - 1, 3) if first else None,
             "stable": bool(first) and last <= (1 + MEMORY_GROWTH_BAR) * first,
+            # Medians of six equal slices of the window: a plateau and a steady climb look different.
+            "series_mb": [round(statistics.median(part), 1) for part in _slices([s[key] for s in kept], 6) if part],
         }
     cpu = kept[-1]["cpu_s"] - kept[0]["cpu_s"] if len(kept) > 1 else 0.0
     out["server_cpu_seconds"] = round(cpu, 1)
     out["server_cpu_ms_per_request"] = round(1000 * cpu / requests, 1) if requests else None
     out["machine_load1_median"] = round(statistics.median(sample["load1"] for sample in kept), 1) if kept else None
     return out
+
+
+def _slices(values: list[float], count: int) -> list[list[float]]:
+    size = len(values) / count
+    return [values[round(index * size) : round((index + 1) * size)] for index in range(count)]
 
 
 def summarise(latency: dict, processes: dict, context: dict) -> dict:
