@@ -52,6 +52,7 @@ ACCESS: dict[str, Callable[[Estate], dict]] = {
     "csv_processor:model-deploy": lambda e: {"run_id": e.run.pk},
     "csv_processor:model-detail": lambda e: {"model_id": e.model.pk},
     "csv_processor:model-version-activate": lambda e: {"model_id": e.model.pk, "number": 1},
+    "csv_processor:model-version-deploy": lambda e: {"model_id": e.model.pk},
     "csv_processor:model-predict": lambda e: {"model_id": e.model.pk},
     "csv_processor:batch-create": lambda e: {"model_id": e.model.pk},
     "csv_processor:batch-detail": lambda e: {"batch_id": e.batch.pk},
