@@ -54,13 +54,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.loadgen.figures import ProcessSampler, latency_figures, measured_window, process_figures, summarise
-from tests.stack.harness import BIN, Ports, Stack, free_port, wait_until
+from tests.stack.harness import BIN, Ports, Stack, wait_until
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 TITANIC = DATASETS / "titanic_train.csv"
 SETUP_PROCESSES = 3
-# Away from the stack test's ports (18100 on).
-FIRST_PORT = 18700
 MIX = {
     "browsers": 40,
     "api_clients": 8,
@@ -90,8 +88,8 @@ class LoadStack(Stack):
         # The stack test's quick timers (drift every 5 s, heartbeats every second) would add work that
         # production does not do; the load runs with the app's defaults and the config's 4 threads.
         for key in ("CSVA_DRIFT_INTERVAL_SECONDS", "CSVA_WORKER_HEARTBEAT_SECONDS", "CSVA_WORKER_STALE_SECONDS"):
-            env.pop(key)
-        env.pop("GUNICORN_THREADS")
+            env.pop(key, None)
+        env.pop("GUNICORN_THREADS", None)
         # MLflow's store is a database of its own, used directly (no tracking server is under test).
         env["MLFLOW_TRACKING_URI"] = mlflow_db
         env["MLFLOW_ARTIFACT_ROOT"] = (self.workdir / "mlflow-artifacts").as_uri()
@@ -100,10 +98,10 @@ class LoadStack(Stack):
         return env
 
     def serve(self, env: dict[str, str]) -> None:
-        """Start gunicorn and the worker on ports picked now: set-up takes minutes, and other developers'
-        stack tests pick from the same range, so ports picked at the start may be theirs by now."""
-        web = free_port(FIRST_PORT)
-        self.ports = Ports(web=web, worker_metrics=free_port(web + 1), nginx=0, mlflow=0, prometheus=0)
+        """Start gunicorn and the worker on ports picked now: set-up takes minutes, and other stacks on the
+        machine pick from the same range, so ports picked at the start may be theirs by now."""
+        self.ports = Ports.pick()
+        web = self.ports.web
         env = {**env, "GUNICORN_BIND": f"127.0.0.1:{web}", "CSVA_WORKER_METRICS_PORT": str(self.ports.worker_metrics)}
         web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics-multiproc")}
         gunicorn = [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--max-requests", "0"]
