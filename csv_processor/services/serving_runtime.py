@@ -17,7 +17,13 @@ from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
 from csv_processor.ml.serving import InputError, InputSpec, Predicted, Prepared, predict_frame, records_frame
-from csv_processor.ml.serving.compiled import CompiledPipeline, agrees_with_pipeline, compile_pipeline, probe_records
+from csv_processor.ml.serving.compiled import (
+    CompiledBlend,
+    CompiledPipeline,
+    agrees_with_pipeline,
+    compile_pipeline,
+    probe_records,
+)
 from csv_processor.ml.serving.explain import explain_rows
 from csv_processor.models import DeployedModel, ModelVersion, TrainedModel
 from csv_processor.services.model_store import ModelFileError, trained_model_load
@@ -51,11 +57,11 @@ class ServingModel:
     pipeline: Pipeline
     spec: InputSpec
     # The same pipeline flattened for small requests (ml/serving/compiled.py), when it agreed with it.
-    compiled: CompiledPipeline | None = None
+    compiled: CompiledPipeline | CompiledBlend | None = None
 
     def predict(self, prepared: Prepared) -> Predicted:
         if self.compiled is not None:
-            return self.compiled.predict(prepared.columns)
+            return self.compiled.answer(prepared.columns)
         return predict_frame(self.pipeline, prepared.frame, task=self.spec.task)
 
 
@@ -105,7 +111,7 @@ def _load(version: ModelVersion | ServingVersion) -> ServingModel:
     return ServingModel(full.pk, pipeline, spec, compiled)
 
 
-def _compiled(pipeline: Pipeline, spec: InputSpec) -> CompiledPipeline | None:
+def _compiled(pipeline: Pipeline, spec: InputSpec) -> CompiledPipeline | CompiledBlend | None:
     """The flattened pipeline, if it answers the probe rows exactly as the pipeline does."""
     compiled = compile_pipeline(pipeline, task=spec.task)
     if compiled is None:

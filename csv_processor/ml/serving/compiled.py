@@ -28,6 +28,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from csv_processor.ml.serving.estimators import fast_estimator
 from csv_processor.ml.serving.inputs import InputSpec, Prepared
 from csv_processor.ml.serving.predict import Predicted, predict_frame, predict_with
+from csv_processor.ml.training.ensemble import Blend
 from csv_processor.ml.training.preprocess import CategoryCodes, NumberColumns
 
 Op = Callable[[np.ndarray], np.ndarray]
@@ -75,32 +76,85 @@ class Branch:
         return out
 
 
+class _Compiled:
+    """The estimator protocol `predict_with` uses (`predict`, `predict_proba`, `classes_`), over Columns."""
+
+    task: str
+
+    def answer(self, inputs: Mapping[str, Any] | pd.DataFrame) -> Predicted:
+        """Predict rows given as columns by name (arrays of equal length) or as a DataFrame."""
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            return predict_with(self, Columns(inputs), task=self.task)
+
+
+def _apply(steps: tuple, columns: Columns) -> Columns:
+    for step in steps:
+        columns = Columns(step.transform(columns.frame()))
+    return columns
+
+
 @dataclass(frozen=True)
-class CompiledPipeline:
+class CompiledPipeline(_Compiled):
     before: tuple[Any, ...]  # fitted steps that map the raw frame to a frame (a cleaning recipe)
     branches: tuple[Branch, ...]
     after: tuple[Op, ...]
     estimator: Any
     task: str
 
-    def predict(self, inputs: Mapping[str, Any] | pd.DataFrame) -> Predicted:
-        """Predict rows given as columns by name (arrays of equal length) or as a DataFrame."""
-        columns = Columns(inputs)
-        with config_context(assume_finite=True, skip_parameter_validation=True):
-            for step in self.before:
-                columns = Columns(step.transform(columns.frame()))
-            parts = [branch(columns) for branch in self.branches]
-            features = parts[0] if len(parts) == 1 else np.hstack(parts)
-            for op in self.after:
-                features = op(features)
-            return predict_with(self.estimator, features, task=self.task)
+    @property
+    def classes_(self) -> np.ndarray | None:
+        return getattr(self.estimator, "classes_", None)
+
+    def features(self, columns: Columns) -> np.ndarray:
+        columns = _apply(self.before, columns)
+        parts = [branch(columns) for branch in self.branches]
+        features = parts[0] if len(parts) == 1 else np.hstack(parts)
+        for op in self.after:
+            features = op(features)
+        return features
+
+    def predict(self, columns: Columns) -> np.ndarray:
+        return self.estimator.predict(self.features(columns))
+
+    def predict_proba(self, columns: Columns) -> np.ndarray:
+        return self.estimator.predict_proba(self.features(columns))
 
 
-def compile_pipeline(pipeline: Any, *, task: str) -> CompiledPipeline | None:
-    """[transformers on frames] -> ColumnTransformer -> [transformers] -> estimator, or None."""
-    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) < 2:
+@dataclass(frozen=True)
+class CompiledBlend(_Compiled):
+    """Auto mode's Blend (ml/training/ensemble.py) of compiled member pipelines, weighted as it does."""
+
+    before: tuple[Any, ...]
+    members: tuple[CompiledPipeline, ...]
+    weights: tuple[float, ...]
+    task: str
+
+    @property
+    def classes_(self) -> np.ndarray | None:
+        return self.members[0].classes_
+
+    def predict(self, columns: Columns) -> np.ndarray:
+        columns = _apply(self.before, columns)
+        return sum(w * member.predict(columns) for w, member in zip(self.weights, self.members, strict=True))
+
+    def predict_proba(self, columns: Columns) -> np.ndarray:
+        columns = _apply(self.before, columns)
+        return sum(w * member.predict_proba(columns) for w, member in zip(self.weights, self.members, strict=True))
+
+
+def compile_pipeline(pipeline: Any, *, task: str) -> CompiledPipeline | CompiledBlend | None:
+    """[transformers on frames] -> ColumnTransformer -> [transformers] -> estimator, or
+    [transformers on frames] -> a Blend of such pipelines; None for any other shape."""
+    if not isinstance(pipeline, Pipeline):
         return None
     steps = [step for _, step in pipeline.steps if step not in (None, "passthrough")]
+    if steps and isinstance(steps[-1], Blend):
+        members = [compile_pipeline(member, task=task) for member in steps[-1].fitted_]
+        if not members or not all(isinstance(member, CompiledPipeline) for member in members):
+            return None
+        return CompiledBlend(tuple(steps[:-1]), tuple(members), tuple(steps[-1].weights), task)
+    if len(steps) < 2:
+        return None
     position = next((i for i, step in enumerate(steps) if isinstance(step, ColumnTransformer)), None)
     if position is None:
         return None
@@ -297,13 +351,13 @@ def _probe_values(field: Any) -> list:
     return ["a few words", None]
 
 
-def agrees_with_pipeline(compiled: CompiledPipeline, pipeline: Pipeline, prepared: Prepared) -> bool:
+def agrees_with_pipeline(compiled: CompiledPipeline | CompiledBlend, pipeline: Pipeline, prepared: Prepared) -> bool:
     """The same labels and (to rounding) the same probabilities or values as the pipeline, on all the
     prepared rows and on the first one alone."""
     first = Prepared({name: values[:1] for name, values in prepared.columns.items()}, prepared.warnings[:1])
     for part in (prepared, first):
         expected = predict_frame(pipeline, part.frame, task=compiled.task)
-        got = compiled.predict(part.columns)
+        got = compiled.answer(part.columns)
         if got.labels != expected.labels or not np.allclose(got.scores, expected.scores, rtol=1e-9, atol=1e-12):
             return False
         if (got.probabilities is None) != (expected.probabilities is None):

@@ -67,7 +67,7 @@ def test_compiled_pipeline_answers_as_the_pipeline(task, algorithm):
     compiled = compile_pipeline(pipeline, task=task)
     prepared = records_frame(spec, records)
     expected = predict_frame(pipeline, prepared.frame, task=task)
-    got = compiled.predict(prepared.columns)
+    got = compiled.answer(prepared.columns)
 
     assert compiled is not None
     assert agrees_with_pipeline(compiled, pipeline, prepared)
@@ -94,3 +94,21 @@ def test_a_compiled_pipeline_that_drifted_from_its_pipeline_is_caught():
     pipeline.steps[-1][1].coef_ = -pipeline.steps[-1][1].coef_
 
     assert not agrees_with_pipeline(compiled, pipeline, records_frame(spec, probe_records(spec)))
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_a_blend_of_pipelines_is_compiled_member_by_member(task):
+    from sklearn.pipeline import Pipeline
+
+    from csv_processor.ml.training.ensemble import Blend
+
+    X, y = table(task)
+    names = ("Ridge" if task == "regression" else "LogisticRegression", "HistGradientBoosting")
+    members = [(n, build_pipeline(algorithm=n, task=task, feature_types=KINDS, params={}, seed=0)) for n in names]
+    pipeline = Pipeline([("model", Blend(members, [0.3, 0.7], task))]).fit(X, y)
+    spec = spec_for(X, task, sorted(set(y)) if task != "regression" else [])
+
+    compiled = compile_pipeline(pipeline, task=task)
+
+    assert type(compiled).__name__ == "CompiledBlend"
+    assert agrees_with_pipeline(compiled, pipeline, records_frame(spec, probe_records(spec, rows=10)))
