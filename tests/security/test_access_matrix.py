@@ -200,12 +200,14 @@ def test_pages_without_ids_show_others_none_of_the_owners_data(estate):
 
 
 def test_ids_in_a_request_body_reach_only_the_callers_objects(estate):
-    client = _client(estate.other, api=False)
     deploy = reverse("csv_processor:model-deploy", args=[estate.other_run.pk])
+    next_version = reverse("csv_processor:model-version-deploy", args=[estate.model.pk])
 
-    response = client.post(deploy, {"model": estate.model.pk})
+    into_owners_model = _client(estate.other, api=False).post(deploy, {"model": estate.model.pk})
+    others_run = _client(estate.owner, api=False).post(next_version, {"run": estate.other_run.pk})
 
-    assert response.status_code == 404
+    assert into_owners_model.status_code == 404
+    assert others_run.status_code == 404
     assert estate.model.versions.count() == 1
 
 
