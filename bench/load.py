@@ -255,6 +255,23 @@ def measure(stack: LoadStack, plan: Path, env: dict[str, str]) -> dict:
     return summarise(latency, process_figures(sampler.samples, window, latency["requests"]), context)
 
 
+def workdir_clear(workdir: Path, *, keep_logs: bool) -> None:
+    """Remove the run's folder; after a failure keep its logs and samples. Media and MLflow files run to
+    hundreds of MB (every upload stays), so they never outlive the run."""
+    keep = {"logs", "samples.json"} if keep_logs else set()
+    for path in workdir.iterdir():
+        if path.name in keep:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
+    if keep_logs:
+        print(f"logs kept in {workdir / 'logs'}", flush=True)
+    else:
+        workdir.rmdir()
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(f"stopped by signal {signum}")
 
@@ -272,10 +289,7 @@ def main() -> None:
         result = measure(stack, plan, env)
     finally:
         stack.stop()
-        if result is not None and result["pass"]:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"logs kept in {stack.logs}", flush=True)
+        workdir_clear(workdir, keep_logs=result is None or not result["pass"])
     print(json.dumps(result))
 
 
