@@ -31,6 +31,39 @@ def fast_estimator(estimator: Any) -> Any:
     return estimator
 
 
+class Forest:
+    """All of a boosting model's trees walked together, one numpy step per tree level: a node goes left
+    when its number is at most the threshold, or when it is missing and the split sends gaps left
+    (HistGradientBoosting's rule). Numeric splits only; leaves then summed per class."""
+
+    def __init__(self, trees: list[list[np.ndarray]]) -> None:
+        nodes = [tree for iteration in trees for tree in iteration]
+        offsets = np.cumsum([0] + [len(tree) for tree in nodes[:-1]])
+        flat = np.concatenate(nodes)
+        self.roots = offsets.astype(np.intp)
+        owner = np.repeat(offsets, [len(tree) for tree in nodes])
+        self.feature = flat["feature_idx"].astype(np.intp)
+        self.threshold = flat["num_threshold"]
+        self.missing_left = flat["missing_go_to_left"].astype(bool)
+        self.leaf = flat["is_leaf"].astype(bool)
+        self.left = (flat["left"] + owner).astype(np.intp)
+        self.right = (flat["right"] + owner).astype(np.intp)
+        self.value = flat["value"]
+        self.depth = int(flat["depth"].max()) + 1
+        per_iteration = len(trees[0])
+        self.classes = np.tile(np.eye(per_iteration), (len(trees), 1))  # tree -> its class column
+
+    def leaves(self, X: np.ndarray) -> np.ndarray:
+        """(rows, trees) leaf values."""
+        rows = np.arange(X.shape[0])[:, None]
+        node = np.broadcast_to(self.roots, (X.shape[0], len(self.roots))).copy()
+        for _ in range(self.depth):
+            values = X[rows, self.feature[node]]
+            left = np.where(np.isnan(values), self.missing_left[node], values <= self.threshold[node])
+            node = np.where(self.leaf[node], node, np.where(left, self.left[node], self.right[node]))
+        return self.value[node]
+
+
 class Linear:
     """scores = X @ coef.T + intercept, then LogisticRegression's link (expit for two classes, else
     softmax) or none for regression."""
@@ -50,8 +83,9 @@ class Linear:
 
 
 class Boosting:
-    """HistGradientBoosting's `_raw_predict` with the known-category bitsets computed once and the
-    trees walked by scikit-learn's own compiled routine, on one thread (rows are independent)."""
+    """HistGradientBoosting's `_raw_predict` without its per-call checks: numeric trees walked together
+    (`Forest`); with categorical splits, each tree by scikit-learn's own compiled routine with the
+    known-category bitsets computed once, on one thread (rows are independent)."""
 
     def __init__(self, estimator: Any) -> None:
         self.estimator = estimator
@@ -59,12 +93,17 @@ class Boosting:
         self.preprocess = estimator._preprocessor.transform if estimator._preprocessor is not None else None
         self.known_bitsets, self.feature_map = estimator._bin_mapper.make_known_categories_bitsets()
         self.trees = [[(p.nodes, p.raw_left_cat_bitsets) for p in trees] for trees in estimator._predictors]
+        numeric = all(not nodes["is_categorical"].any() for trees in self.trees for nodes, _ in trees)
+        self.forest = Forest([[nodes for nodes, _ in trees] for trees in self.trees]) if numeric else None
 
     def _raw(self, X: np.ndarray) -> np.ndarray:
         X = self.preprocess(X) if self.preprocess is not None else np.asarray(X, dtype=np.float64)
         baseline = self.estimator._baseline_prediction
         raw = np.zeros((X.shape[0], self.estimator.n_trees_per_iteration_), dtype=baseline.dtype, order="F")
         raw += baseline
+        if self.forest is not None:
+            raw += self.forest.leaves(X) @ self.forest.classes
+            return raw
         out = np.empty(X.shape[0], dtype=np.float64)
         for trees in self.trees:
             for k, (nodes, left_bitsets) in enumerate(trees):
