@@ -156,8 +156,10 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
 
 
 def _choose(trials: list[Trial], data: SearchData, reporter: Reporter, config: TrainConfig, n_test: int) -> Choice:
-    """A blend of the best configurations when it cross-validates better and its refit fits in the time left."""
-    plan = plan_blend(trials, data)
+    """A blend of the best configurations when it cross-validates better and its refit fits in the time left.
+    A user who picked a single algorithm gets that algorithm, never a blend."""
+    single = config.algorithms is not None and len(config.algorithms) == 1
+    plan = None if single else plan_blend(trials, data)
     # What is left once the reserve for one refit is set aside goes to the blend's extra refits.
     left = reporter.clock.remaining() - reserve_seconds(trials, data, config.budget_seconds, n_test)
     return final_choice(trials, plan, data, left + refit_seconds(best_trials(trials)[0], len(data.folds)))

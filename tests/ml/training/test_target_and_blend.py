@@ -168,3 +168,11 @@ def test_raw_importance_ranks_the_signal_above_the_noise():
     assert rows[0]["importance"] > 0.5
     assert abs(rows[2]["importance"]) < 0.01
     assert rows == raw_importance(pipeline, X, y, task="regression", features=tuple(KINDS), seed=0, repeats=2)
+
+
+def test_train_with_a_single_algorithm_never_returns_a_blend():
+    iris = load_iris(as_frame=True).frame
+    config = TrainConfig(target="target", task="multiclass", algorithms=("DecisionTree",), budget_seconds=5)
+    result = train(iris, config)
+    assert len({t.params.__repr__() for t in result.trials}) > 1
+    assert [c.algorithm for c in result.leaderboard] == ["DecisionTree"]
