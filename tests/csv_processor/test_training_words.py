@@ -226,3 +226,26 @@ def test_model_monitoring_names_the_live_metric_plainly():
     assert "MAE on live data" in html
     assert 'title="mae"' in html
     assert "test mae" not in html
+
+
+def test_leaderboard_names_a_blends_members_and_their_weights(user_client, user, dataset):  # noqa: F811
+    run = queue_run(user, dataset.current_version)
+    members = [
+        {"algorithm": "HistGradientBoosting", "params": {"learning_rate": 0.1}, "weight": 0.6},
+        {"algorithm": "LogisticRegression", "params": {"C": 1.0}, "weight": 0.4},
+    ]
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=TrainingRun.Status.SUCCEEDED,
+        main_metric="accuracy",
+        metrics={"accuracy": 0.81},
+        leaderboard=[
+            {"algorithm": "Ensemble", "params": {"members": members}, "cv_mean": 0.8, "cv_std": 0.01},
+            {"algorithm": "HistGradientBoosting", "params": {"learning_rate": 0.1}, "cv_mean": 0.79, "cv_std": 0.01},
+        ],
+    )
+
+    page = user_client.get(reverse("csv_processor:run-detail", args=[run.pk])).content.decode()
+
+    assert "Blend of HistGradientBoosting (60%), LogisticRegression (40%)" in page
+    assert "members=" not in page
+    assert "learning_rate=0.1" in page
