@@ -29,7 +29,7 @@ from csv_processor.ml.serving.estimators import fast_estimator
 from csv_processor.ml.serving.inputs import InputSpec, Prepared
 from csv_processor.ml.serving.predict import Predicted, predict_frame, predict_with
 from csv_processor.ml.training.ensemble import Blend
-from csv_processor.ml.training.preprocess import CategoryCodes, NumberColumns
+from csv_processor.ml.training.preprocess import CategoryCodes, NumberColumns, unusable_to_nan
 
 Op = Callable[[np.ndarray], np.ndarray]
 UNSEEN = "\x00csva-unseen"
@@ -218,9 +218,7 @@ def _number_reader(step: NumberColumns, names: list[str]) -> Reader:
         arrays = [columns.array(name) for name in names]
         if not all(array.dtype.kind in "fiub" for array in arrays):
             return np.asarray(step.transform(columns.frame(names)), dtype="float64")
-        out = np.column_stack(arrays).astype("float64", copy=False)
-        out[~np.isfinite(out)] = np.nan
-        return out
+        return unusable_to_nan(np.column_stack(arrays).astype("float64", copy=False))
 
     return read
 

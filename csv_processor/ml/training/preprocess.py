@@ -26,6 +26,12 @@ def _frame(X: pd.DataFrame | np.ndarray) -> pd.DataFrame:
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def unusable_to_nan(values: np.ndarray) -> np.ndarray:
+    """Infinities and numbers beyond float32's range (which scikit-learn's trees refuse) become NaN, in place."""
+    values[~(np.abs(values) <= FLOAT32_MAX)] = np.nan
+    return values
+
+
 class NumberColumns(TransformerMixin, BaseEstimator):
     """Read each column with parse_numbers ("1,000", "$4.99", " " -> NaN); inf becomes NaN, and so do numbers
     beyond float32's range (about 3.4e38), which scikit-learn's trees, working in float32, refuse."""
@@ -38,8 +44,7 @@ class NumberColumns(TransformerMixin, BaseEstimator):
         frame = _frame(X)
         out = np.column_stack([parse_numbers(frame.iloc[:, i]).to_numpy() for i in range(frame.shape[1])])
         out = out.reshape(len(frame), frame.shape[1])
-        out[~(np.abs(out) <= FLOAT32_MAX)] = np.nan
-        return out
+        return unusable_to_nan(out)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return self.feature_names_in_

@@ -62,6 +62,7 @@ def test_compiled_pipeline_answers_as_the_pipeline(task, algorithm):
         {"size": 75.5, "rooms": 2, "plan": "pro", "joined": "2021-05-04", "note": "hello there"},
         {"size": None, "rooms": 9, "plan": "gold", "joined": None, "note": None},
         {"size": 1e6, "rooms": 3, "plan": 1, "joined": "2030-12-31", "note": ""},
+        {"size": 1e39, "rooms": 3, "plan": "team", "joined": "2021-01-01", "note": "beyond float32"},
     ]
 
     compiled = compile_pipeline(pipeline, task=task)
