@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
 from csv_processor.services.drift import serving_periodic_enqueue_due
+from csv_processor.services.job_recovery import interrupted_jobs_requeue
 from csv_processor.services.training_maintenance import training_periodic_enqueue_due
 from users.tasks import session_cleanup_task
 
@@ -69,6 +70,7 @@ def periodic_tasks_enqueue_due() -> list[str]:
     """Enqueue each periodic task whose last run is older than its interval; return their names."""
     enqueued = []
     task_results_of_dead_workers_fail()
+    interrupted_jobs_requeue()
     interval = dt.timedelta(seconds=settings.SESSION_CLEANUP_INTERVAL_SECONDS)
     recent = DBTaskResult.objects.filter(
         task_path=session_cleanup_task.module_path, enqueued_at__gte=timezone.now() - interval

@@ -13,12 +13,13 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import DatabaseError, InterfaceError, close_old_connections, connections
 from django.utils import timezone
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as StockWorkerCommand
 from prometheus_client import start_http_server
 
+from csv_processor.services.job_recovery import task_results_of_worker_fail
 from csv_processor.services.training_execute import training_metrics_initialize
 from csv_processor.services.workers import (
     periodic_tasks_enqueue_due,
@@ -38,7 +39,7 @@ def _beat_forever(worker_id: str, stop: threading.Event) -> None:
             close_old_connections()
             worker_heartbeat_record(worker_id=worker_id, started_at=started_at)
             periodic_tasks_enqueue_due()
-        except DatabaseError as exc:
+        except (DatabaseError, InterfaceError) as exc:
             # The database may be restarting; keep beating once it is back.
             logger.warning("worker heartbeat failed: %s", exc)
         stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
@@ -56,11 +57,15 @@ class Command(StockWorkerCommand):
             self._start_metrics_server()
         while True:
             try:
+                # Rows of a task the database went away under: its job is queued again (job_recovery).
+                task_results_of_worker_fail(worker_id=options["worker_id"])
                 super().handle(*args, **options)
                 return
-            except DatabaseError as exc:
+            except (DatabaseError, InterfaceError) as exc:
                 # The stock worker stops on any database error but a lock; a restarting database is no
-                # reason to stop taking jobs. Its heartbeat thread carries on meanwhile.
+                # reason to stop taking jobs. Its heartbeat thread carries on meanwhile. InterfaceError
+                # ("connection already closed") is no DatabaseError: the stock worker's attempt to mark
+                # the interrupted task failed raises it.
                 logger.warning("worker: database unavailable (%s); polling again in %ss", exc, DATABASE_RETRY_SECONDS)
                 connections.close_all()
                 time.sleep(DATABASE_RETRY_SECONDS)
