@@ -120,15 +120,19 @@ class Stack:
         web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics-multiproc")}
         self.spawn("web", [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "csv_analyzer.wsgi"], web_env)
         self.start_worker()
-        # In the foreground, so its process group is the one we stop (a daemon would escape it).
-        nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every user's PATH
-        nginx = [nginx_binary, "-p", str(self.workdir), "-c", str(self._nginx_conf()), "-g", "daemon off;"]
-        self.spawn("nginx", nginx, env)
+        self.start_nginx(env)
         self.spawn("prometheus", self._prometheus_command(), env)
         wait_until(lambda: requests.get(f"{self.url}/readyz", timeout=5).ok, timeout=90, what="/readyz via nginx")
         mlflow_health = f"http://127.0.0.1:{self.ports.mlflow}/health"
         wait_until(lambda: requests.get(mlflow_health, timeout=5).ok, timeout=120, what="MLflow /health")
         wait_until(lambda: requests.get(f"{self.prometheus_url}/-/ready", timeout=5).ok, timeout=60, what="Prometheus")
+
+    def start_nginx(self, env: dict[str, str]) -> subprocess.Popen:
+        """Debian's nginx with the repository's config, in front of the web process on `ports.web`."""
+        # In the foreground, so its process group is the one we stop (a daemon would escape it).
+        nginx_binary = shutil.which("nginx") or "/usr/sbin/nginx"  # /usr/sbin is not on every user's PATH
+        nginx = [nginx_binary, "-p", str(self.workdir), "-c", str(self._nginx_conf()), "-g", "daemon off;"]
+        return self.spawn("nginx", nginx, env)
 
     def start_worker(self) -> subprocess.Popen:
         """The task worker (again, after `stop_process("worker")`), with the app's environment."""
@@ -268,8 +272,12 @@ class Stack:
         self.spawn("mlflow", command, env)
 
     def _nginx_conf(self) -> Path:
-        """nginx/nginx.conf with the Compose names swapped for this run's loopback ports and folders."""
+        """nginx/nginx.conf with the Compose names swapped for this run's loopback ports and folders, and the
+        body limit it includes written by nginx/client-max-body-size.sh from the app's environment, as the
+        image's entrypoint writes it from the container's."""
         text = (ROOT / "nginx" / "nginx.conf").read_text()
+        body_limit = "/tmp/nginx/client_max_body_size.conf"
+        assert f"include {body_limit};" in text, f"nginx.conf no longer includes {body_limit}: update the harness"
         replacements = {
             "server web:8000;": f"server 127.0.0.1:{self.ports.web};",
             "listen 8080;": f"listen 127.0.0.1:{self.ports.nginx};",
@@ -279,12 +287,20 @@ class Stack:
         for old, new in replacements.items():
             assert old in text, f"nginx.conf no longer contains {old!r}: update tests/stack/harness.py"
             text = text.replace(old, new)
+            body_limit = body_limit.replace(old, new)
         (self.workdir / "nginx").mkdir()
+        (self.workdir / "static").mkdir(exist_ok=True)
         # Debian's nginx started as root hands requests to `nobody`, which must read the static files.
         for folder in (self.workdir, self.workdir / "static"):
             folder.chmod(0o755)
         path = self.workdir / "nginx.conf"
         path.write_text(text)
+        limit_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NGINX_BODY_LIMIT_CONF": body_limit}
+        if "CSVA_UPLOAD_MAX_BYTES" in self.app_env:
+            limit_env["CSVA_UPLOAD_MAX_BYTES"] = self.app_env["CSVA_UPLOAD_MAX_BYTES"]
+        script = ["sh", str(ROOT / "nginx" / "client-max-body-size.sh")]
+        written = subprocess.run(script, env=limit_env, capture_output=True, text=True, timeout=30)
+        assert written.returncode == 0, f"client-max-body-size.sh failed: {written.stderr}"
         return path
 
     def _prometheus_command(self) -> list[str]:
