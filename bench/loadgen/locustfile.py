@@ -29,9 +29,9 @@ PLAN = json.loads(Path(os.environ["LOAD_PLAN"]).read_text())
 ACCOUNTS = itertools.count()
 SAMPLES: list[tuple] = []
 INGEST_TIMEOUT = 90.0
-# Like nginx in front of gunicorn (nginx/nginx.conf: upstream keepalive_timeout 4 s < gunicorn's 5 s): no
-# reuse of a connection idle this long, as gunicorn closes idle ones and a request sent as it closes is
-# reset. One second below nginx's, as a starved client may send a little later than it checked.
+# No reuse of a connection idle this long: gunicorn closes idle ones after 5 s and a request sent as it
+# closes is reset (nginx, in production, opens a new upstream connection per request). Two seconds of
+# margin, as a starved client may send a little later than it checked.
 IDLE_REUSE_SECONDS = 3.0
 UPLOAD_BYTES = Path(PLAN["upload_file"]).read_bytes()
 LOGGED_IN = {"count": 0}
