@@ -26,6 +26,9 @@ RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_STATIC_ROOT=/app/staticfiles \
 # nginx, unprivileged (port 8080), serving /static/ and proxying the rest to gunicorn.
 FROM nginxinc/nginx-unprivileged:1.27-alpine AS proxy
 COPY nginx/nginx.conf /etc/nginx/nginx.conf
+# The image's entrypoint runs it before nginx starts: it writes the body limit nginx.conf includes from
+# CSVA_UPLOAD_MAX_BYTES, and stops the container on a value that is not a number of bytes.
+COPY --chmod=0755 nginx/client-max-body-size.sh /docker-entrypoint.d/40-client-max-body-size.sh
 COPY --from=static /app/staticfiles /app/staticfiles
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -400,14 +400,19 @@ def test_nginx_never_proxies_metrics():
     assert all("proxy_pass" not in block for path, block in locations.items() if "/metrics" in path)
 
 
-def test_nginx_body_limit_matches_the_upload_cap_and_envelope():
-    from csv_processor.upload_limits import ENVELOPE_BYTES
+def test_nginx_body_limit_is_written_at_start_up_from_the_apps_upload_cap():
+    # What the script writes is checked in tests/test_nginx_config.py; here, that the image runs it with
+    # the value the app gets, and that nginx.conf takes the limit from it alone.
+    text = _read("nginx/nginx.conf")
+    directives = [line.split("#")[0].strip() for line in text.splitlines()]
+    services = compose_services()
+    proxy_stage = re.search(r"^FROM \S+ AS proxy$(.*?)^FROM ", _read("Dockerfile"), flags=re.MULTILINE | re.DOTALL)
 
-    megabytes = int(re.search(r"client_max_body_size\s+(\d+)m;", _read("nginx/nginx.conf")).group(1))
-    settings_source = _read("csv_analyzer/settings.py")
-    cap = eval(re.search(r'env_int\("CSVA_UPLOAD_MAX_BYTES", ([^)]+)\)', settings_source).group(1))  # noqa: S307
-
-    assert cap + ENVELOPE_BYTES <= megabytes * 1024 * 1024 < cap + 2 * 1024 * 1024
+    assert "include /tmp/nginx/client_max_body_size.conf;" in directives
+    assert not [line for line in directives if line.startswith("client_max_body_size")]
+    assert "COPY --chmod=0755 nginx/client-max-body-size.sh /docker-entrypoint.d/" in proxy_stage.group(1)
+    for name in ("nginx", "web", "worker"):
+        assert dict(environment_items(services[name]))["CSVA_UPLOAD_MAX_BYTES"] == "${CSVA_UPLOAD_MAX_BYTES:-}"
 
 
 def test_nginx_asks_the_app_for_its_413_page_and_hides_that_page_from_clients():
