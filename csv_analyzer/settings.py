@@ -194,6 +194,10 @@ TASKS = {
 WORKER_HEARTBEAT_SECONDS = env_int("CSVA_WORKER_HEARTBEAT_SECONDS", 15)
 WORKER_STALE_SECONDS = env_int("CSVA_WORKER_STALE_SECONDS", 60)
 SESSION_CLEANUP_INTERVAL_SECONDS = env_int("CSVA_SESSION_CLEANUP_INTERVAL_SECONDS", 3600)
+# Stored files no row refers to (left by a process killed between writing and recording one) are
+# deleted every interval once older than the minimum age (services/storage_sweep.py).
+STORAGE_SWEEP_INTERVAL_SECONDS = env_int("CSVA_STORAGE_SWEEP_INTERVAL_SECONDS", 6 * 3600)
+STORAGE_SWEEP_MIN_AGE_SECONDS = env_int("CSVA_STORAGE_SWEEP_MIN_AGE_SECONDS", 6 * 3600)
 
 # Metrics (docs/operations.md): /metrics answers a matching bearer token, or a direct (unproxied) request
 # from an allowed network; anyone else gets a 404. The worker serves its own metrics on a port when set.

@@ -5,6 +5,7 @@ from django_tasks import task
 from csv_processor.services.cleaning import cleaning_job_execute
 from csv_processor.services.datasets import dataset_version_profile_compute
 from csv_processor.services.ingest import upload_ingest
+from csv_processor.services.storage_sweep import stored_files_orphaned_delete
 from csv_processor.services.training_execute import training_run_execute
 
 
@@ -21,6 +22,11 @@ def dataset_version_profile_task(version_id: int) -> None:
 @task()
 def cleaning_job_execute_task(job_id: int) -> None:
     cleaning_job_execute(job_id=job_id)
+
+
+@task()
+def stored_files_sweep_task() -> int:
+    return len(stored_files_orphaned_delete())
 
 
 # --- Training ---------------------------------------------------------------------------------------

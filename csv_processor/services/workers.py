@@ -68,16 +68,21 @@ def task_results_of_dead_workers_fail() -> int:
 
 def periodic_tasks_enqueue_due() -> list[str]:
     """Enqueue each periodic task whose last run is older than its interval; return their names."""
+    from csv_processor.tasks import stored_files_sweep_task  # tasks imports the services
+
     enqueued = []
     task_results_of_dead_workers_fail()
     interrupted_jobs_requeue()
-    interval = dt.timedelta(seconds=settings.SESSION_CLEANUP_INTERVAL_SECONDS)
-    recent = DBTaskResult.objects.filter(
-        task_path=session_cleanup_task.module_path, enqueued_at__gte=timezone.now() - interval
-    )
-    if not recent.exists():
-        session_cleanup_task.enqueue()
-        enqueued.append(session_cleanup_task.name)
+    for task, seconds in (
+        (session_cleanup_task, settings.SESSION_CLEANUP_INTERVAL_SECONDS),
+        (stored_files_sweep_task, settings.STORAGE_SWEEP_INTERVAL_SECONDS),
+    ):
+        interval = dt.timedelta(seconds=seconds)
+        if not DBTaskResult.objects.filter(
+            task_path=task.module_path, enqueued_at__gte=timezone.now() - interval
+        ).exists():
+            task.enqueue()
+            enqueued.append(task.name)
     # Training: reap runs of dead workers, schedule the MLflow logging retry (services/training_maintenance.py).
     enqueued += training_periodic_enqueue_due()
     # Serving: drift of deployed models, the prediction log's pruning, retrainings ready to compare.

@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from csv_processor.models import WorkerHeartbeat
 from csv_processor.selectors import worker_last_seen_seconds
 from csv_processor.services.workers import periodic_tasks_enqueue_due
+from csv_processor.tasks import stored_files_sweep_task
 from tests.conftest import wait_for
 from users.tasks import session_cleanup_task
 
@@ -73,6 +74,7 @@ def test_periodic_tasks_enqueue_due_enqueues_once_per_interval(db):
     first = periodic_tasks_enqueue_due()
     second = periodic_tasks_enqueue_due()
 
-    assert first == [session_cleanup_task.name]
+    assert first == [session_cleanup_task.name, stored_files_sweep_task.name]
     assert second == []
     assert DBTaskResult.objects.filter(task_path=session_cleanup_task.module_path).count() == 1
+    assert DBTaskResult.objects.filter(task_path=stored_files_sweep_task.module_path).count() == 1
