@@ -276,6 +276,13 @@ def test_compose_web_and_worker_run_the_same_image_and_nginx_fronts_the_web():
     assert services["worker"]["environment"]["CSVA_WORKER_METRICS_PORT"] == "9100"
 
 
+def test_compose_app_trusts_the_address_nginx_forwards():
+    # Log-in throttling keys on the client's address; behind nginx, REMOTE_ADDR is nginx's.
+    environment = _yaml("docker-compose.yml")["x-app"]["environment"]
+
+    assert environment["DJANGO_TRUSTED_PROXY_COUNT"] == "${DJANGO_TRUSTED_PROXY_COUNT:-1}"
+
+
 def test_compose_hands_the_metrics_token_to_prometheus_as_a_secret():
     compose = _yaml("docker-compose.yml")
     jobs = {job["job_name"]: job for job in _yaml("prometheus.yml")["scrape_configs"]}

@@ -240,6 +240,8 @@ class Stack:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             # Plain HTTP on loopback: secure-only cookies would never come back.
             "DJANGO_SECURE_COOKIES": "false",
+            # nginx in front, as under Compose.
+            "DJANGO_TRUSTED_PROXY_COUNT": "1",
             "DATABASE_URL": database_url,
             "MEDIA_ROOT": str(self.workdir / "media"),
             "DJANGO_STATIC_ROOT": str(self.workdir / "static"),
