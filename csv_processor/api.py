@@ -15,6 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from csv_analyzer.api_errors import RETRY_AFTER, WWW_AUTHENTICATE, error_responses
+from csv_processor.api_errors import (
+    MLFLOW_ERROR_CODES,
+    FeedbackErrorsSerializer,
+    PredictionErrorsSerializer,
+    mlflow_error_responses,
+)
 from csv_processor.api_http import CSVBodyParser, LimitedJSONParser, ScoringJSONParser, TokenBasicAuthentication
 from csv_processor.api_lean import LeanApiView
 from csv_processor.serializers import (
@@ -53,13 +60,17 @@ class ModelNotReadyError(exceptions.APIException):
 
 
 class ModelListApi(APIView):
-    @extend_schema(responses=DeployedModelListSerializer(many=True))
+    @extend_schema(
+        responses={200: DeployedModelListSerializer(many=True), **error_responses(401)}, parameters=[WWW_AUTHENTICATE]
+    )
     def get(self, request: Request) -> Response:
         return Response(DeployedModelListSerializer(deployed_model_list(user=request.user), many=True).data)
 
 
 class ModelDetailApi(APIView):
-    @extend_schema(responses=DeployedModelDetailSerializer)
+    @extend_schema(
+        responses={200: DeployedModelDetailSerializer, **error_responses(401, 404)}, parameters=[WWW_AUTHENTICATE]
+    )
     def get(self, request: Request, model_id: int) -> Response:
         model = deployed_model_get_for_user(user=request.user, model_id=model_id)
         return Response(DeployedModelDetailSerializer(deployed_model_detail(deployed_model=model)).data)
@@ -77,7 +88,15 @@ class PredictionCreateApi(LeanApiView):
         class Meta:
             ref_name = "PredictionInput"
 
-    @extend_schema(request=InputSerializer, responses=PredictionOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: PredictionOutputSerializer,
+            **error_responses(400, body=PredictionErrorsSerializer),
+            **error_responses(401, 403, 404, 409, 413, 415, 429),
+        },
+        parameters=[WWW_AUTHENTICATE, RETRY_AFTER],
+    )
     def post(self, request: HttpRequest, model_id: int) -> HttpResponse:
         data = self.data()
         if not isinstance(data, dict) or not isinstance(data.get("records"), list):
@@ -108,18 +127,6 @@ class PredictionCreateApi(LeanApiView):
         return self.respond(body)
 
 
-MLFLOW_ERROR_CODES = {
-    400: "BAD_REQUEST",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "RESOURCE_DOES_NOT_EXIST",
-    409: "INVALID_STATE",
-    413: "BAD_REQUEST",
-    415: "BAD_REQUEST",
-    429: "REQUEST_LIMIT_EXCEEDED",
-}
-
-
 def mlflow_error(status: int, body: object) -> dict:
     """An error body in MLflow's shape: `{"error_code", "message"}`."""
     if isinstance(body, dict) and "error_code" in body:
@@ -136,7 +143,14 @@ class ModelInvocationsApi(LeanApiView):
     authentication_classes = [ApiTokenAuthentication, TokenBasicAuthentication, SessionAuthentication]
     basic_auth = True
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            **mlflow_error_responses(400, 401, 403, 404, 409, 413, 415, 429),
+        },
+        parameters=[WWW_AUTHENTICATE, RETRY_AFTER],
+    )
     def post(self, request: HttpRequest, model_id: int) -> HttpResponse:
         data = self.data()
         try:
@@ -172,7 +186,7 @@ class ModelPingApi(APIView):
 
     authentication_classes = ModelInvocationsApi.authentication_classes
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **error_responses(401, 404)}, parameters=[WWW_AUTHENTICATE])
     def get(self, request: Request, model_id: int) -> Response:
         deployed_model_for_serving(user=request.user, model_id=model_id)
         return Response({"status": "ok"})
@@ -203,7 +217,15 @@ class FeedbackCreateApi(APIView):
         class Meta:
             ref_name = "FeedbackResult"
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            **error_responses(400, body=FeedbackErrorsSerializer),
+            **error_responses(401, 403, 404, 413, 415),
+        },
+        parameters=[WWW_AUTHENTICATE],
+    )
     def post(self, request: Request, model_id: int) -> Response:
         model = deployed_model_get_for_user(user=request.user, model_id=model_id)
         serializer = self.InputSerializer(data=request.data)

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from csv_analyzer.api_errors import WWW_AUTHENTICATE, error_responses
 from users.models import User
 
 
@@ -17,6 +18,10 @@ class MeApi(APIView):
             model = User
             fields = ["id", "username", "email"]
 
-    @extend_schema(responses=OutputSerializer, summary="The account the credentials belong to")
+    @extend_schema(
+        responses={200: OutputSerializer, **error_responses(401)},
+        parameters=[WWW_AUTHENTICATE],
+        summary="The account the credentials belong to",
+    )
     def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer(request.user).data)
