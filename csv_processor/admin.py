@@ -1,4 +1,9 @@
+from collections.abc import Callable
+
 from django.contrib import admin
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from django.template.defaultfilters import filesizeformat
 
 from csv_processor.models import (
     BatchPrediction,
@@ -11,6 +16,46 @@ from csv_processor.models import (
     Upload,
     WorkerHeartbeat,
 )
+
+# --- Stored files -----------------------------------------------------------------------------------
+# Django shows a FileField as a link to MEDIA_URL, which answers 404 on purpose: files reach their owners
+# only through owner-checking views, and those answer 404 to staff too (staff are not the owner). So the
+# admin shows a stored file as text: its name and size, or that it is missing.
+
+
+def stored_file_text(file: FieldFile) -> str:
+    if not file:
+        return "-"
+    try:
+        size = filesizeformat(file.size)
+    except OSError:
+        size = "missing from storage"
+    return f"{file.name} ({size})"
+
+
+def stored_file(name: str) -> Callable[[models.Model], str]:
+    """A read-only admin field for the FileField `name`, shown as text (see above)."""
+
+    @admin.display(description=name.replace("_", " "))
+    def display(obj: models.Model) -> str:
+        return stored_file_text(getattr(obj, name))
+
+    return display
+
+
+def file_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """The model's FileFields: excluded from the admin's forms, which would show them as links too."""
+    return tuple(field.name for field in model._meta.fields if isinstance(field, models.FileField))
+
+
+def read_only(model: type[models.Model]) -> list[str | Callable]:
+    """Every field of `model`, for `readonly_fields`, with its stored files as text."""
+    return [
+        stored_file(field.name) if isinstance(field, models.FileField) else field.name for field in model._meta.fields
+    ]
+
+
+# --- Datasets ---------------------------------------------------------------------------------------
 
 
 class DatasetVersionInline(admin.TabularInline):
@@ -39,7 +84,8 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     search_fields = ("dataset__name", "dataset__owner__username")
     list_select_related = ("dataset",)
     # Versions are immutable: staff can look, not edit.
-    readonly_fields = [field.name for field in DatasetVersion._meta.fields]
+    readonly_fields = read_only(DatasetVersion)
+    exclude = file_fields(DatasetVersion)
 
     def has_add_permission(self, request: object) -> bool:
         return False
@@ -51,7 +97,8 @@ class UploadAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("original_name", "owner__username", "sha256")
     list_select_related = ("owner",)
-    readonly_fields = ("file", "sha256", "size_bytes", "created_at", "updated_at")
+    readonly_fields = (stored_file("file"), "sha256", "size_bytes", "created_at", "updated_at")
+    exclude = file_fields(Upload)
     raw_id_fields = ("owner", "dataset")
 
 
@@ -66,7 +113,7 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
 class TrainedModelInline(admin.StackedInline):
     model = TrainedModel
-    fields = ("file", "sha256", "size_bytes", "algorithm", "sklearn_version", "created_at")
+    fields = (stored_file("file"), "sha256", "size_bytes", "algorithm", "sklearn_version", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -81,7 +128,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner", "dataset_version")
     date_hierarchy = "created_at"
     # Results are written by the worker only; staff can look and cancel through the app.
-    readonly_fields = [field.name for field in TrainingRun._meta.fields]
+    readonly_fields = read_only(TrainingRun)
     inlines = [TrainedModelInline]
 
     def has_add_permission(self, request: object) -> bool:
@@ -93,7 +140,8 @@ class TrainedModelAdmin(admin.ModelAdmin):
     list_display = ("id", "run", "algorithm", "size_bytes", "sha256", "created_at")
     search_fields = ("sha256", "run__target", "run__owner__username")
     list_select_related = ("run",)
-    readonly_fields = [field.name for field in TrainedModel._meta.fields]
+    readonly_fields = read_only(TrainedModel)
+    exclude = file_fields(TrainedModel)
 
     def has_add_permission(self, request: object) -> bool:
         return False
@@ -117,7 +165,7 @@ class PredictionAdmin(admin.ModelAdmin):
     list_filter = ("channel",)
     list_select_related = ("deployed_model",)
     # The log is written by the serving path only.
-    readonly_fields = [field.name for field in Prediction._meta.fields]
+    readonly_fields = read_only(Prediction)
 
     def has_add_permission(self, request: object) -> bool:
         return False
@@ -127,7 +175,8 @@ class PredictionAdmin(admin.ModelAdmin):
 class BatchPredictionAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "deployed_model", "original_name", "status", "rows", "created_at")
     list_filter = ("status",)
-    readonly_fields = [field.name for field in BatchPrediction._meta.fields]
+    readonly_fields = read_only(BatchPrediction)
+    exclude = file_fields(BatchPrediction)
 
     def has_add_permission(self, request: object) -> bool:
         return False

@@ -54,6 +54,20 @@ class Estate:
     other_run: TrainingRun  # the other user's own (queued) run, to name the owner's objects in a body
 
 
+def estate_objects(estate: Estate) -> list:
+    """The owner's stored objects, one of each kind the admin shows (its pages have their own tests)."""
+    return [
+        estate.upload,
+        estate.dataset,
+        estate.dataset.current_version,
+        estate.run,
+        estate.run.trained_model,
+        estate.model,
+        estate.batch,
+        estate.api_token,
+    ]
+
+
 def marked_csv() -> bytes:
     return classification_csv().replace(b"colour", COLUMN.encode()).replace(b"blue", CATEGORY.encode())
 

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from rest_framework.views import APIView
 
-from tests.security.estate import MARKER, Estate
+from tests.security.estate import MARKER, Estate, estate_objects
 
 pytestmark = pytest.mark.django_db
 
@@ -239,17 +239,7 @@ def test_the_proxy_serves_no_stored_files():
 
 
 def test_admin_pages_of_an_owners_objects_are_closed_to_staff_without_permissions(estate):
-    objects = [
-        estate.upload,
-        estate.dataset,
-        estate.dataset.current_version,
-        estate.run,
-        estate.run.trained_model,
-        estate.model,
-        estate.batch,
-        estate.api_token,
-    ]
-    registered = [item for item in objects if type(item) in admin.site._registry]
+    registered = [item for item in estate_objects(estate) if type(item) in admin.site._registry]
     staff, other = Client(), Client()
     staff.force_login(estate.staff)
     other.force_login(estate.other)
