@@ -12,6 +12,7 @@ from django.http import Http404
 from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
 from csv_processor.services.predictions import deployed_model_live_quality
 from csv_processor.services.serving import input_spec_of
+from csv_processor.services.training_selectors import training_run_card
 
 MAIN_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "mae"}
 
@@ -54,6 +55,13 @@ def deployable_run_list(*, deployed_model: DeployedModel, limit: int = 20) -> li
 def deploy_target_list(*, user: object, run: TrainingRun) -> QuerySet[DeployedModel]:
     """The user's deployed models a run could become the next version of (same target and task)."""
     return DeployedModel.objects.filter(owner=user, target=run.target, task=run.task).select_related("active_version")
+
+
+def deploy_target_for_run(*, user: object, run: TrainingRun) -> DeployedModel | None:
+    """The user's newest deployed model of the run's dataset predicting the same target the same way: the
+    one `train --deploy` adds a version to (None: deploy as a new model)."""
+    models = deploy_target_list(user=user, run=run).filter(dataset_id=run.dataset_version.dataset_id)
+    return models.order_by("-pk").first()
 
 
 def model_version_get(*, deployed_model: DeployedModel, number: int) -> ModelVersion:
@@ -152,7 +160,7 @@ def deployed_model_detail(*, deployed_model: DeployedModel) -> ModelDetail:
         input_schema=fields,
         class_labels=list(version.run.class_labels) if version is not None else [],
         metrics=dict(version.run.metrics) if version is not None else {},
-        model_card=dict(version.run.model_card) if version is not None else {},
+        model_card=training_run_card(run=version.run) if version is not None else {},
         versions=list(model_version_list(deployed_model=deployed_model)),
         drift=deployed_model.drift or {},
         live_quality=asdict(quality) if quality is not None else None,

@@ -6,33 +6,36 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from csv_processor.models import Dataset, TrainedModel, TrainingRun
+from csv_processor.models import Dataset, DeployedModel, TrainedModel, TrainingRun
+from csv_processor.services import training_execute
 from tests.csv_processor.test_training_support import classification_csv, dataset  # noqa: F401
+
+
+def _train(source, user, *extra: str, out: StringIO | None = None, err: StringIO | None = None) -> dict:
+    """Run `train SOURCE --target label --owner USER --budget 5 EXTRA...`; return its last line's summary."""
+    out = out or StringIO()
+    call_command(
+        "train",
+        str(source),
+        *("--target", "label", "--owner", user.username, "--budget", "5", *extra),
+        stdout=out,
+        stderr=err or StringIO(),
+    )
+    return _last_line(out)
+
+
+def _last_line(out: StringIO) -> dict:
+    return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
 def test_train_command_imports_a_file_and_trains(user, tmp_path, settings):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
     path = tmp_path / "clients.csv"
     path.write_bytes(classification_csv())
-    out, err = StringIO(), StringIO()
+    err = StringIO()
 
-    call_command(
-        "train",
-        str(path),
-        "--target",
-        "label",
-        "--owner",
-        user.username,
-        "--budget",
-        "5",
-        "--seed",
-        "1",
-        "--deploy",
-        stdout=out,
-        stderr=err,
-    )
+    summary = _train(path, user, "--seed", "1", "--deploy", err=err)
 
-    summary = json.loads(out.getvalue().strip().splitlines()[-1])
     run = TrainingRun.objects.get(pk=summary["run_id"])
     assert run.status == TrainingRun.Status.SUCCEEDED
     assert summary["model_id"] == TrainedModel.objects.get(run=run).pk
@@ -40,31 +43,55 @@ def test_train_command_imports_a_file_and_trains(user, tmp_path, settings):
     assert summary["test_metrics"]["accuracy"] > 0.5
     assert Dataset.objects.get(pk=summary["dataset_id"]).owner == user
     assert "training [" in err.getvalue()
-    assert "not available yet" in err.getvalue()
+    deployed = DeployedModel.objects.get(pk=summary["deployed"]["model_id"])
+    assert deployed.owner == user
+    assert deployed.active_version.run_id == run.pk
+    assert summary["deployed"]["version"] == 1
+    assert summary["deployed"]["endpoint"] == f"/api/models/{deployed.pk}/predict"
+
+
+def test_train_command_deploys_again_as_the_next_version_of_the_same_model(user, dataset, settings, tmp_path):  # noqa: F811
+    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
+
+    first = _train(dataset.pk, user, "--algorithms", "DecisionTree", "--deploy")
+    second = _train(dataset.pk, user, "--algorithms", "DecisionTree", "--deploy")
+
+    assert second["deployed"]["model_id"] == first["deployed"]["model_id"]
+    assert (first["deployed"]["version"], second["deployed"]["version"]) == (1, 2)
+    model = DeployedModel.objects.get(pk=first["deployed"]["model_id"])
+    assert model.active_version.run_id == second["run_id"]
+    runs = list(model.versions.order_by("number").values_list("run_id", flat=True))
+    assert runs == [first["run_id"], second["run_id"]]
+
+
+def test_train_command_deploys_nothing_when_the_run_fails(user, dataset, settings, tmp_path, monkeypatch):  # noqa: F811
+    from csv_processor.ml.training import Cancelled
+
+    def no_time(df, config, *, progress, should_cancel):
+        raise Cancelled("The time budget ran out before any model could be trained: raise the budget.")
+
+    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
+    monkeypatch.setattr(training_execute, "train", no_time)
+    out = StringIO()
+
+    with pytest.raises(CommandError, match=r"raise the budget\. Nothing was deployed"):
+        _train(dataset.pk, user, "--deploy", out=out)
+
+    summary = _last_line(out)
+    assert summary["status"] == TrainingRun.Status.FAILED
+    assert summary["deployed"] is None
+    assert not DeployedModel.objects.exists()
 
 
 def test_train_command_on_dataset_id_with_algorithm(user, dataset, settings, tmp_path):  # noqa: F811
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
-    out = StringIO()
 
-    call_command(
-        "train",
-        str(dataset.pk),
-        "--target",
-        "label",
-        "--owner",
-        user.username,
-        "--budget",
-        "5",
-        "--algorithms",
-        "DecisionTree",
-        stdout=out,
-        stderr=StringIO(),
-    )
+    summary = _train(dataset.pk, user, "--algorithms", "DecisionTree")
 
-    summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["best_algorithm"] == "DecisionTree"
     assert {row["algorithm"] for row in summary["leaderboard"]} == {"DecisionTree"}
+    assert summary["deployed"] is None
+    assert not DeployedModel.objects.exists()
 
 
 def test_train_command_refuses_bad_input_clearly(user, other_user, dataset):  # noqa: F811

@@ -1,7 +1,10 @@
-"""`manage.py train FILE_OR_DATASET_ID --target COL --owner USERNAME [--budget S] [--algorithms ...] [--seed N]`.
+"""`manage.py train FILE_OR_DATASET_ID --target COL --owner USERNAME [--budget S] [--algorithms ...] [--seed N]
+[--deploy]`.
 
-Runs the same services as the web (import, checks, training, MLflow logging) in this process, with a
-progress bar on stderr, and prints a JSON summary as the last line of stdout.
+Runs the same services as the web (import, checks, training, MLflow logging, deploying) in this process,
+with a progress bar on stderr, and prints a JSON summary as the last line of stdout. `--deploy` deploys a
+successful run's model as the next version of the owner's newest model of that dataset, target and task,
+or as a new model when there is none; a failed run deploys nothing.
 """
 
 import json
@@ -12,10 +15,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
+from django.urls import reverse
 
-from csv_processor.models import Dataset, TrainingRun
+from csv_processor.models import Dataset, DeployedModel, TrainingRun
 from csv_processor.selectors import dataset_get_for_user
 from csv_processor.services.imports import dataset_import_file
+from csv_processor.services.serving import deployed_model_deploy
+from csv_processor.services.serving_selectors import deploy_target_for_run
 from csv_processor.services.training import TrainingOptions, training_run_create
 from csv_processor.services.training_execute import training_run_execute
 
@@ -34,7 +40,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--cv-folds", type=int, default=5)
         parser.add_argument("--test-size", type=float, default=0.2)
-        parser.add_argument("--deploy", action="store_true", help="Deploy the model (not available yet).")
+        parser.add_argument(
+            "--deploy",
+            action="store_true",
+            help="Deploy the model once trained: the next version of the owner's model of this dataset and target, "
+            "else a new model.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         owner = get_user_model().objects.filter(username=options["owner"]).first()
@@ -49,11 +60,18 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from exc
         run = training_run_execute(run_id=run.pk, on_progress=self._progress) or TrainingRun.objects.get(pk=run.pk)
         self.stderr.write("")
-        if options["deploy"]:
-            self.stderr.write("Note: deploying is not available yet; the model is saved and can be deployed later.")
-        self.stdout.write(json.dumps(_summary(run, dataset)))
+        summary = _summary(run, dataset)
         if run.status != TrainingRun.Status.SUCCEEDED:
-            raise CommandError(f"Training {run.get_status_display().lower()}: {run.error}")
+            self.stdout.write(json.dumps(summary))
+            not_deployed = " Nothing was deployed." if options["deploy"] else ""
+            raise CommandError(f"Training {run.get_status_display().lower()}: {run.error}{not_deployed}")
+        if options["deploy"]:
+            try:
+                summary["deployed"] = _deployed(_deploy(owner, run))
+            except ValidationError as exc:
+                self.stdout.write(json.dumps(summary))
+                raise CommandError(f"Trained, but not deployed: {' '.join(exc.messages)}") from exc
+        self.stdout.write(json.dumps(summary))
 
     def _dataset(self, owner: object, source: str) -> Dataset:
         path = Path(source)
@@ -96,6 +114,21 @@ def _options(options: dict) -> TrainingOptions:
     )
 
 
+def _deploy(owner: object, run: TrainingRun) -> DeployedModel:
+    target = deploy_target_for_run(user=owner, run=run)
+    return deployed_model_deploy(owner=owner, run=run, deployed_model=target)
+
+
+def _deployed(model: DeployedModel) -> dict:
+    return {
+        "model_id": model.pk,
+        "name": model.name,
+        "version": model.active_version.number,
+        "endpoint": reverse("csv_processor_api:predict", args=[model.pk]),
+        "invocations": reverse("csv_processor_api:invocations", args=[model.pk]),
+    }
+
+
 def _summary(run: TrainingRun, dataset: Dataset) -> dict:
     model = getattr(run, "trained_model", None) if run.status == TrainingRun.Status.SUCCEEDED else None
     return {
@@ -113,4 +146,5 @@ def _summary(run: TrainingRun, dataset: Dataset) -> dict:
         "registered_model": f"{run.registered_model_name}/{run.registered_model_version}"
         if run.registered_model_version
         else "",
+        "deployed": None,
     }
