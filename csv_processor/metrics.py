@@ -152,15 +152,17 @@ def on_task_finished(sender: type, task_result: Any, **kwargs: Any) -> None:
 # --- Training and serving: called by their services ------------------------------------------------------
 
 
-def training_run_finished(*, task: str, algorithm: str, status: str, seconds: float) -> None:
-    """Call once when a run reaches a final status.
+def training_run_finished(*, task: str, algorithm: str, status: str, seconds: float | None) -> None:
+    """Call once when a run reaches a final status, whoever ended it (worker, reaper, cancel).
 
     `task` is "classification" or "regression", `algorithm` the chosen candidate's registered name (e.g.
-    "random_forest"; "auto" when no candidate finished), `status` one of succeeded/failed/cancelled.
+    "random_forest"; "auto" when no candidate finished), `status` one of succeeded/failed/cancelled,
+    `seconds` its wall time, or None for a run that never started (it is then not timed).
     """
     task_label = bounded(task)
     TRAINING_RUNS.labels(task_label, bounded(algorithm), bounded(status, RUN_STATUSES)).inc()
-    TRAINING_DURATION.labels(task_label).observe(max(seconds, 0.0))
+    if seconds is not None:
+        TRAINING_DURATION.labels(task_label).observe(max(seconds, 0.0))
 
 
 def training_runs_initialize(*, algorithms: dict[str, list[str]]) -> None:

@@ -18,10 +18,13 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from csv_processor import metrics, metrics_collector
-from csv_processor.models import Upload, WorkerHeartbeat
+from csv_processor.models import TrainingRun, Upload, WorkerHeartbeat
+from csv_processor.services import training_maintenance
 from csv_processor.services.files import file_path
 from csv_processor.services.ingest import upload_ingest
+from csv_processor.services.training import training_run_cancel
 from csv_processor.services.training_execute import training_metrics_initialize, training_run_execute
+from csv_processor.services.training_maintenance import training_runs_reap
 from csv_processor.services.training_setup import algorithm_names
 from csv_processor.services.uploads import upload_confirm, upload_create
 from csv_processor.tasks import upload_ingest_task
@@ -206,6 +209,107 @@ def test_a_training_run_that_fails_is_counted_as_failed(user, tmp_path):
     assert finished.status == finished.Status.FAILED
     assert "data file is missing" in finished.error
     assert sample("csva_training_runs_total", **labels) == before + 1
+
+
+def _running_with_a_dead_worker(run, *, attempts: int, seconds_ago: int = 600) -> None:
+    """Make `run` look like a claim whose worker died (the OOM killer) `seconds_ago` seconds ago."""
+    old = timezone.now() - dt.timedelta(seconds=seconds_ago)
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=TrainingRun.Status.RUNNING, started_at=old, heartbeat_at=old, attempts=attempts
+    )
+
+
+RUNS_AUTO = {"task": "classification", "algorithm": "auto"}
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_died_twice_is_counted_as_failed_once(user, tmp_path, settings):
+    settings.TRAINING_STALE_SECONDS = 60
+    dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
+    run = queue_run(user, dataset.current_version)
+    before = {status: sample("csva_training_runs_total", **RUNS_AUTO, status=status) for status in metrics.RUN_STATUSES}
+    seconds_before = sample("csva_training_duration_seconds_sum", task="classification")
+
+    _running_with_a_dead_worker(run, attempts=1)
+    assert training_runs_reap() == [run.pk]  # queued again: not finished, not counted
+    requeued = {status: sample("csva_training_runs_total", **RUNS_AUTO, status=status) for status in before}
+    _running_with_a_dead_worker(run, attempts=2)
+    assert training_runs_reap() == [run.pk]
+    assert training_runs_reap() == []
+
+    run.refresh_from_db()
+    assert run.status == TrainingRun.Status.FAILED
+    assert requeued == before
+    after = {status: sample("csva_training_runs_total", **RUNS_AUTO, status=status) for status in before}
+    assert after == before | {"failed": before["failed"] + 1}
+    assert sample("csva_training_duration_seconds_sum", task="classification") == pytest.approx(
+        seconds_before + 600, abs=5
+    )
+
+
+@pytest.mark.django_db
+def test_a_dead_workers_run_counts_once_when_two_reapers_race(user, tmp_path, settings, monkeypatch):
+    settings.TRAINING_STALE_SECONDS = 60
+    dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
+    run = queue_run(user, dataset.current_version)
+    _running_with_a_dead_worker(run, attempts=2)
+    before = sample("csva_training_runs_total", **RUNS_AUTO, status="failed")
+    real_check, raced = training_maintenance._cancel_requested, {}
+
+    def other_reaper_wins_first(run_id):
+        # Between this reaper's read and its update, a second worker's reaper ends the run.
+        if "other" not in raced:
+            raced["other"] = None
+            raced["other"] = training_maintenance.training_runs_reap()
+        return real_check(run_id)
+
+    monkeypatch.setattr(training_maintenance, "_cancel_requested", other_reaper_wins_first)
+
+    assert training_maintenance.training_runs_reap() == []
+    assert raced == {"other": [run.pk]}
+    assert sample("csva_training_runs_total", **RUNS_AUTO, status="failed") == before + 1
+
+
+@pytest.mark.django_db
+def test_a_dead_workers_run_with_a_cancel_pending_is_counted_as_cancelled(user, tmp_path, settings):
+    settings.TRAINING_STALE_SECONDS = 60
+    dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
+    run = queue_run(user, dataset.current_version)
+    _running_with_a_dead_worker(run, attempts=1)
+    TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+    before = {status: sample("csva_training_runs_total", **RUNS_AUTO, status=status) for status in metrics.RUN_STATUSES}
+
+    assert training_runs_reap() == [run.pk]
+
+    after = {status: sample("csva_training_runs_total", **RUNS_AUTO, status=status) for status in before}
+    assert after == before | {"cancelled": before["cancelled"] + 1}
+
+
+@pytest.mark.django_db
+def test_cancelling_a_queued_run_counts_it_without_a_duration(user, tmp_path):
+    dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
+    run = queue_run(user, dataset.current_version)
+    before = sample("csva_training_runs_total", **RUNS_AUTO, status="cancelled")
+    timed_before = sample("csva_training_duration_seconds_count", task="classification")
+
+    training_run_cancel(run=run)
+    with pytest.raises(ValidationError):
+        training_run_cancel(run=run)
+
+    assert sample("csva_training_runs_total", **RUNS_AUTO, status="cancelled") == before + 1
+    assert sample("csva_training_duration_seconds_count", task="classification") == timed_before
+
+
+@pytest.mark.django_db
+def test_asking_a_running_run_to_stop_leaves_the_count_to_its_worker(user, tmp_path):
+    dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
+    run = queue_run(user, dataset.current_version)
+    TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.RUNNING, heartbeat_at=timezone.now())
+    before = sample("csva_training_runs_total", **RUNS_AUTO, status="cancelled")
+
+    training_run_cancel(run=run)
+
+    assert sample("csva_training_runs_total", **RUNS_AUTO, status="cancelled") == before
 
 
 def test_training_series_start_at_zero_so_the_first_run_is_an_increase():

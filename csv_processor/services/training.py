@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from csv_processor.models import DatasetVersion, TrainingRun
+from csv_processor.services.training_execute import training_run_counted
 from csv_processor.services.training_setup import TASKS, TrainingSetup, algorithm_names, training_setup
 
 logger = logging.getLogger(__name__)
@@ -139,4 +140,7 @@ def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
         if not asked:
             raise ValidationError("This run has already finished.", code="finished")
     run.refresh_from_db()
+    if stopped:
+        # No worker will see this run: count it here (a running one is counted by its worker when it stops).
+        training_run_counted(run=run)
     return run

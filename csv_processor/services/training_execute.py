@@ -129,19 +129,25 @@ def _finish(monitor: _Monitor, status: str, error: str = "") -> TrainingRun | No
         logger.info("training run %s: gone or taken over; result %s dropped", monitor.run_id, status)
         return None
     logger.info("training run %s %s%s", monitor.run_id, status, f": {error}" if error else "")
-    return _counted(TrainingRun.objects.get(pk=monitor.run_id))
+    return training_run_counted(run=TrainingRun.objects.get(pk=monitor.run_id))
 
 
-def _counted(run: TrainingRun) -> TrainingRun:
-    """Report a run that reached its final status to the metrics."""
-    seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else 0.0
+def training_run_counted(*, run: TrainingRun) -> TrainingRun:
+    """Report a run that reached its final status to the metrics; call once, after the update that ended it.
+
+    Whoever ends the run calls this: the worker running it, the reaper of a dead worker's run, the cancel
+    of a queued run. Each calls it only when its guarded update changed the row, so a run counts once.
+    """
+    started, finished = run.started_at, run.finished_at
+    # A run cancelled before any worker took it has no wall time: leave it out of the duration histogram.
+    seconds = (finished - started).total_seconds() if finished and started else None
     task = "regression" if run.task == TrainingRun.Task.REGRESSION else "classification"
     metrics.training_run_finished(task=task, algorithm=run.best_algorithm or "auto", status=run.status, seconds=seconds)
     return run
 
 
 def training_metrics_initialize() -> None:
-    """Start the training-run counters at 0 in a process that executes runs, with `_counted`'s labels."""
+    """Start the training-run counters at 0 in a process that executes runs, with training_run_counted's labels."""
     names = algorithm_names()
     metrics.training_runs_initialize(algorithms={"classification": names["binary"], "regression": names["regression"]})
 
@@ -214,7 +220,7 @@ def _save_result(monitor: _Monitor, result: TrainResult, steps: list[dict]) -> T
         files_delete(stored)
         raise
     logger.info("training run %s succeeded: %s", monitor.run_id, result.best.algorithm)
-    return _counted(TrainingRun.objects.get(pk=monitor.run_id))
+    return training_run_counted(run=TrainingRun.objects.get(pk=monitor.run_id))
 
 
 def _result_fields(result: TrainResult, steps: list[dict]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import TrainingRun
+from csv_processor.services.training_execute import training_run_counted
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def training_runs_reap() -> list[int]:
             pk=run_id, status=TrainingRun.Status.RUNNING, attempts=attempts, heartbeat_at__lt=cutoff
         )
         cancelled = _cancel_requested(run_id)
+        ended = None
         with transaction.atomic():
             if attempts < MAX_ATTEMPTS and not cancelled:
                 done = still.update(status=TrainingRun.Status.QUEUED, error=DIED_RETRIED, progress={"stage": "queued"})
@@ -46,9 +48,14 @@ def training_runs_reap() -> list[int]:
                     error="" if cancelled else DIED_FAILED,
                     finished_at=timezone.now(),
                 )
+                # Read it while the update holds the row, so a dataset deleted meanwhile cannot make it vanish.
+                ended = TrainingRun.objects.get(pk=run_id) if done else None
         if done:
             logger.warning("training run %s: worker died (attempt %d); reaped", run_id, attempts)
             reaped.append(run_id)
+        if ended is not None:
+            # The dead worker never counted it; only the reaper whose update changed the row gets here.
+            training_run_counted(run=ended)
     return reaped
 
 
