@@ -484,6 +484,7 @@ def test_alert_rules_cover_the_operations_issue_and_each_has_a_unit_test():
         "CsvAnalyzerTrainingFailures",
         "CsvAnalyzerQueueBacklog",
         "CsvAnalyzerWorkerHeartbeatMissing",
+        "CsvAnalyzerMetricsSourcesFailing",
         "CsvAnalyzerModelDrift",
     }
     assert names <= tested

@@ -197,6 +197,7 @@ def test_the_alert_rules_are_loaded(stack):
         "CsvAnalyzerTrainingFailures",
         "CsvAnalyzerQueueBacklog",
         "CsvAnalyzerWorkerHeartbeatMissing",
+        "CsvAnalyzerMetricsSourcesFailing",
         "CsvAnalyzerModelDrift",
     }
     assert all(rule["health"] == "ok" for rule in rules.values()), {n: r.get("lastError") for n, r in rules.items()}
