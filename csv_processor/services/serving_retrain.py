@@ -15,7 +15,7 @@ from django.utils import timezone
 from csv_processor.ml.cleaning.recipe import Recipe
 from csv_processor.ml.serving.compare import compare_on_rows
 from csv_processor.ml.training import TrainConfig
-from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, TrainingRun
+from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
 from csv_processor.services.model_store import ModelFileError, trained_model_load
 from csv_processor.services.serving import deployed_model_deploy
 from csv_processor.services.training import TrainingOptions, training_run_create
@@ -37,20 +37,27 @@ def _options(run: TrainingRun) -> TrainingOptions:
     )
 
 
+OPEN = (ModelRetrain.Status.TRAINING, ModelRetrain.Status.COMPARING, ModelRetrain.Status.READY)
+
+
 def model_retrain_start(*, deployed_model: DeployedModel, version: DatasetVersion | None = None) -> ModelRetrain:
-    """Queue the candidate's training on `version` (default: the dataset's current version)."""
+    """Queue the candidate's training on `version` (default: the dataset's current version).
+
+    A second request while that retraining is open (a double click) returns it; once the user promoted or
+    kept it, a new request starts a new one."""
     base = deployed_model.active_version
     if base is None:
         raise ValidationError("Deploy a version first; there is nothing to retrain.", code="not_ready")
     version = version or deployed_model.dataset.current_version
     if version is None or version.dataset_id != deployed_model.dataset_id:
         raise ValidationError("Retrain on a version of the model's own dataset.", code="version")
-    open_retrain = deployed_model.retrains.filter(
-        status__in=[ModelRetrain.Status.TRAINING, ModelRetrain.Status.COMPARING, ModelRetrain.Status.READY]
-    ).first()
+    _check_newer(version, base)
+    open_retrain = deployed_model.retrains.filter(status__in=OPEN).select_related("run__dataset_version").first()
     if open_retrain is not None:
-        return open_retrain
-    key = f"retrain-{deployed_model.pk}-{base.pk}-{version.pk}"
+        return _same_or_refuse(open_retrain, base, version)
+    # The count of earlier retrainings makes the key new once the last one is decided, and the same for two
+    # concurrent clicks (the unique key then keeps one run).
+    key = f"retrain-{deployed_model.pk}-{base.pk}-{version.pk}-{deployed_model.retrains.count()}"
     with transaction.atomic():
         run = training_run_create(
             owner=deployed_model.owner, version=version, options=_options(base.run), idempotency_key=key
@@ -64,6 +71,39 @@ def model_retrain_start(*, deployed_model: DeployedModel, version: DatasetVersio
         )
     logger.info("model %s: retraining queued as run %s on dataset version %s", deployed_model.pk, run.pk, version.pk)
     return retrain
+
+
+def _check_newer(version: DatasetVersion, base: ModelVersion) -> None:
+    """Refuse data that is not newer than what the active version learnt from: the candidate would be the
+    same model again (or an older one)."""
+    trained_on = base.run.dataset_version
+    older = (
+        version.number <= trained_on.number
+        if version.dataset_id == trained_on.dataset_id
+        else version.created_at <= trained_on.created_at
+    )
+    if older:
+        raise ValidationError(
+            f"Dataset version {version.number} is not newer than the data active version {base.number} was "
+            f"trained on (version {trained_on.number} of {trained_on.dataset.name!r}). Upload or clean newer "
+            "data first, then retrain.",
+            code="not_newer",
+        )
+
+
+def _same_or_refuse(open_retrain: ModelRetrain, base: ModelVersion, version: DatasetVersion) -> ModelRetrain:
+    if open_retrain.status == ModelRetrain.Status.READY:
+        raise ValidationError(
+            f"Retraining run #{open_retrain.run_id} is waiting for your decision: promote or keep it first.",
+            code="undecided",
+        )
+    if (open_retrain.base_version_id, open_retrain.run.dataset_version_id) != (base.pk, version.pk):
+        raise ValidationError(
+            f"Retraining run #{open_retrain.run_id} on dataset version "
+            f"{open_retrain.run.dataset_version.number} is still running: wait for it, then decide.",
+            code="busy",
+        )
+    return open_retrain
 
 
 def model_retrain_compare(*, retrain_id: int) -> ModelRetrain | None:

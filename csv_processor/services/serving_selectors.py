@@ -89,6 +89,12 @@ def model_retrain_get_for_user(*, user: object, retrain_id: int) -> ModelRetrain
     return retrain
 
 
+def model_retrain_open(*, deployed_model: DeployedModel) -> ModelRetrain | None:
+    """The model's retraining still training, comparing or waiting for a decision, if any."""
+    open_statuses = [ModelRetrain.Status.TRAINING, ModelRetrain.Status.COMPARING, ModelRetrain.Status.READY]
+    return deployed_model.retrains.filter(status__in=open_statuses).first()
+
+
 @dataclass(frozen=True)
 class ModelQuality:
     model_id: int

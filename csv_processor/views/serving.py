@@ -20,6 +20,7 @@ from csv_processor.services.serving_selectors import (
     deployed_model_get_for_user,
     deployed_model_list,
     model_retrain_get_for_user,
+    model_retrain_open,
     model_version_get,
 )
 from csv_processor.services.training_selectors import training_run_get_for_user
@@ -161,15 +162,24 @@ def batch_download(request: HttpRequest, batch_id: int) -> HttpResponse:
     return FileResponse(batch_result_path(batch=batch).open("rb"), as_attachment=True, filename=filename)
 
 
+# Refusals that depend on the model's state (409) rather than on the data asked for (400).
+RETRAIN_CONFLICTS = {"not_ready", "busy", "undecided"}
+
+
 @require_POST
 def model_retrain(request: HttpRequest, model_id: int) -> HttpResponse:
     model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    running = model_retrain_open(deployed_model=model)
     try:
-        model_retrain_start(deployed_model=model)
+        retrain = model_retrain_start(deployed_model=model)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        return _model_page(request, model, BatchUploadForm(), status=409 if exc.code in RETRAIN_CONFLICTS else 400)
+    if running is not None and running.pk == retrain.pk:
+        messages.info(request, f"Retraining run #{retrain.run_id} is already under way; nothing new was started.")
     else:
-        messages.success(request, "Retraining started on the dataset's current version.")
+        version = retrain.run.dataset_version.number
+        messages.success(request, f"Retraining started on dataset version {version} (run #{retrain.run_id}).")
     return redirect("csv_processor:model-detail", model_id=model.pk)
 
 

@@ -1,23 +1,15 @@
-"""Monitoring and retraining: drift on a shifted sample, the log's pruning, the periodic enqueue, and a
-retrain compared on the same held-out rows, then promoted."""
+"""Monitoring: drift on a shifted sample, the log's pruning, the periodic enqueue and the metrics' feed
+(retraining: test_serving_retrain.py)."""
 
 import datetime as dt
 
 import pytest
 from django.utils import timezone
 
-from csv_processor.models import DeployedModel, ModelRetrain, Prediction, TrainingRun
+from csv_processor.models import DeployedModel, Prediction
 from csv_processor.services.drift import deployed_model_drift_compute, serving_maintenance
 from csv_processor.services.predictions import predictions_prune
-from csv_processor.services.serving_retrain import (
-    model_retrain_compare,
-    model_retrain_keep,
-    model_retrain_promote,
-    model_retrain_start,
-    model_retrains_check,
-)
 from csv_processor.services.serving_runtime import deployed_model_for_serving, prediction_make
-from csv_processor.services.training_execute import training_run_execute
 from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -104,40 +96,6 @@ def test_serving_maintenance_computes_drift_for_every_model(served):  # noqa: F8
     assert DeployedModel.objects.get(pk=served.model.pk).drift_computed_at is not None
 
 
-def test_retrain_compares_on_the_same_held_out_rows_then_promotes(served):  # noqa: F811
-    model = DeployedModel.objects.select_related("dataset", "active_version__run").get(pk=served.model.pk)
-
-    retrain = model_retrain_start(deployed_model=model)
-    assert model_retrain_start(deployed_model=model).pk == retrain.pk
-    run = training_run_execute(run_id=retrain.run_id)
-    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
-    assert run.split["test_index"] == served.run.split["test_index"]
-    model_retrains_check()
-    compared = model_retrain_compare(retrain_id=retrain.pk)
-
-    assert compared.status == ModelRetrain.Status.READY, compared.error
-    assert compared.comparison["rows"] == served.run.split["n_test"]
-    assert compared.comparison["scores"]["active"] == pytest.approx(served.run.metrics["accuracy"])
-    promoted = model_retrain_promote(retrain=compared)
-    assert promoted.active_version.number == 2
-    assert promoted.active_version.run_id == run.pk
-    with pytest.raises(Exception, match="Only a compared candidate"):
-        model_retrain_promote(retrain=ModelRetrain.objects.get(pk=retrain.pk))
-    assert ModelRetrain.objects.get(pk=retrain.pk).status == ModelRetrain.Status.PROMOTED
-
-
-def test_keep_leaves_the_active_version(served):  # noqa: F811
-    model = DeployedModel.objects.select_related("dataset", "active_version__run").get(pk=served.model.pk)
-    retrain = model_retrain_start(deployed_model=model)
-    retrain.status = ModelRetrain.Status.READY
-    retrain.save(update_fields=["status"])
-
-    kept = model_retrain_keep(retrain=retrain)
-
-    assert kept.status == ModelRetrain.Status.KEPT
-    assert DeployedModel.objects.get(pk=model.pk).active_version_id == model.active_version_id
-
-
 def test_worker_loop_enqueues_the_serving_maintenance_once_per_interval(served):  # noqa: F811
     from django_tasks_db.models import DBTaskResult
 
@@ -158,22 +116,6 @@ def test_quality_list_feeds_the_metrics_collector(served):  # noqa: F811
 
     assert rows[served.model.pk].metric == "accuracy"
     assert rows[served.model.pk].test_value == pytest.approx(served.run.metrics["accuracy"])
-
-
-def test_retrain_command_trains_compares_and_promotes(served):  # noqa: F811
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    out = StringIO()
-    call_command("retrain", str(served.model.pk), "--promote", stdout=out)
-
-    # A time-boxed search may find a slightly different model; --promote only takes one at least as good.
-    retrain = ModelRetrain.objects.filter(deployed_model=served.model).latest("pk")
-    promoted = bool(retrain.comparison.get("candidate_better"))
-    assert "held-out rows" in out.getvalue()
-    assert DeployedModel.objects.get(pk=served.model.pk).versions.count() == (2 if promoted else 1)
-    assert ("promoted" in out.getvalue()) == promoted
 
 
 def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):  # noqa: F811

@@ -1,4 +1,5 @@
-"""`manage.py retrain MODEL_ID [--dataset-version N]`: retrain a deployed model in this process and compare.
+"""`manage.py retrain MODEL_ID [--dataset-version N] [--owner USERNAME] [--promote]`: retrain a deployed model
+in this process and compare.
 
 The candidate trains with the active version's settings and held-out rows on the dataset's current
 version (or --dataset-version N), then both are scored on those rows. Promote it from the model page, or with
@@ -20,22 +21,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("model_id", type=int)
-        parser.add_argument("--dataset-version", type=int, help="Dataset version number (default: the current one).")
+        parser.add_argument(
+            "--dataset-version",
+            type=int,
+            help="Number of a newer version of the model's dataset (default: the current one).",
+        )
+        parser.add_argument("--owner", help="Username the model must belong to (a check against a wrong id).")
         parser.add_argument("--promote", action="store_true", help="Promote the candidate if it is at least as good.")
 
     def handle(self, *args: object, **options: object) -> None:
-        model = (
-            DeployedModel.objects.select_related("dataset", "active_version__run")
-            .filter(pk=options["model_id"])
-            .first()
-        )
-        if model is None:
-            raise CommandError(f"No deployed model {options['model_id']}.")
+        model = self._model(options["model_id"], options["owner"])
         version = None
-        if options["dataset_version"]:
-            version = DatasetVersion.objects.filter(dataset=model.dataset, number=options["dataset_version"]).first()
-            if version is None:
-                raise CommandError(f"Dataset {model.dataset.name!r} has no version {options['version']}.")
+        if options["dataset_version"] is not None:
+            version = _dataset_version(model, options["dataset_version"])
         try:
             retrain = model_retrain_start(deployed_model=model, version=version)
         except ValidationError as exc:
@@ -51,6 +49,15 @@ class Command(BaseCommand):
         retrain = model_retrain_compare(retrain_id=retrain.pk) or ModelRetrain.objects.get(pk=retrain.pk)
         self._report(retrain, options["promote"])
 
+    def _model(self, model_id: int, owner: str | None) -> DeployedModel:
+        models = DeployedModel.objects.select_related("owner", "dataset", "active_version__run__dataset_version")
+        model = models.filter(pk=model_id).first()
+        if model is None:
+            raise CommandError(f"No deployed model {model_id}.")
+        if owner is not None and model.owner.get_username() != owner:
+            raise CommandError(f"Deployed model {model_id} does not belong to {owner!r}.")
+        return model
+
     def _report(self, retrain: ModelRetrain, promote: bool) -> None:
         if retrain.status == ModelRetrain.Status.FAILED:
             raise CommandError(retrain.error)
@@ -65,3 +72,12 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"promoted: version {model.active_version.number} is active"))
         elif retrain.status == ModelRetrain.Status.READY:
             self.stdout.write("decide on the model page (promote or keep)")
+
+
+def _dataset_version(model: DeployedModel, number: int) -> DatasetVersion:
+    version = DatasetVersion.objects.filter(dataset=model.dataset, number=number).first()
+    if version is None:
+        numbers = list(model.dataset.versions.values_list("number", flat=True))
+        known = f"it has {', '.join(map(str, numbers))}" if numbers else "it has none"
+        raise CommandError(f"Dataset {model.dataset.name!r} has no version {number} ({known}).")
+    return version
