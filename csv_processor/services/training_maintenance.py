@@ -39,7 +39,11 @@ def training_runs_reap() -> list[int]:
         ended = None
         with transaction.atomic():
             if attempts < MAX_ATTEMPTS and not cancelled:
-                done = still.update(status=TrainingRun.Status.QUEUED, error=DIED_RETRIED, progress={"stage": "queued"})
+                # A cancel that arrives after the read above keeps the run RUNNING: the next pass cancels it.
+                requeue = still.filter(cancel_requested=False)
+                done = requeue.update(
+                    status=TrainingRun.Status.QUEUED, error=DIED_RETRIED, progress={"stage": "queued"}
+                )
                 if done:
                     transaction.on_commit(lambda run_id=run_id: training_run_execute_task.enqueue(run_id))
             else:

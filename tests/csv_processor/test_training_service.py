@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from csv_processor.models import TrainedModel, TrainingRun
-from csv_processor.services import training_execute
+from csv_processor.services import training_execute, training_maintenance
 from csv_processor.services.datasets import dataset_delete
 from csv_processor.services.model_store import ModelFileError, trained_model_load
 from csv_processor.services.training import training_run_create
@@ -154,6 +154,28 @@ def test_training_runs_reap_requeues_once_then_fails(user, dataset, settings):  
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.FAILED
     assert "twice" in run.error
+
+
+def test_training_runs_reap_honours_a_cancel_that_arrives_while_it_decides(user, dataset, settings, monkeypatch):  # noqa: F811
+    settings.TRAINING_STALE_SECONDS = 60
+    run = queue_run(user, dataset.current_version)
+    old = timezone.now() - dt.timedelta(seconds=120)
+    TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.RUNNING, heartbeat_at=old, attempts=1)
+    real_check = training_maintenance._cancel_requested
+
+    def user_cancels_right_after_the_check(run_id):
+        answer = real_check(run_id)
+        TrainingRun.objects.filter(pk=run_id).update(cancel_requested=True)
+        return answer
+
+    monkeypatch.setattr(training_maintenance, "_cancel_requested", user_cancels_right_after_the_check)
+
+    # Not queued again with a cancel pending (no worker would ever take it): the next pass cancels it.
+    assert training_runs_reap() == []
+    assert TrainingRun.objects.get(pk=run.pk).status == TrainingRun.Status.RUNNING
+    monkeypatch.setattr(training_maintenance, "_cancel_requested", real_check)
+    assert training_runs_reap() == [run.pk]
+    assert TrainingRun.objects.get(pk=run.pk).status == TrainingRun.Status.CANCELLED
 
 
 def test_training_runs_reap_leaves_live_runs_alone(user, dataset):  # noqa: F811
