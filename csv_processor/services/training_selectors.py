@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
+from csv_processor.ml.training.card import data_summary
 from csv_processor.models import Dataset, TrainingRun
+from csv_processor.selectors import dataset_version_chain
 
 RECENT_RUNS = 10
 
@@ -36,3 +38,27 @@ def training_run_mlflow_url(*, run: TrainingRun) -> str:
     if not (run.mlflow_experiment_id and run.mlflow_run_id):
         return ""
     return f"{settings.MLFLOW_UI_URL.rstrip('/')}/#/experiments/{run.mlflow_experiment_id}/runs/{run.mlflow_run_id}"
+
+
+def training_run_card(*, run: TrainingRun) -> dict:
+    """The run's model card with what data it learnt from: the dataset's name, the version and the cleaning
+    steps that made it, worded as on the dataset page. {} before the run has a card.
+
+    Read from the versions rather than stored with the card: versions never change, so every run (older
+    ones too) gets the same words, and a renamed dataset shows its current name.
+    """
+    if not run.model_card:
+        return {}
+    version = run.dataset_version
+    steps = [
+        _step_words(item.produced_by)
+        for item in dataset_version_chain(version=version)
+        if item.produced_by.get("kind") == "clean"
+    ]
+    return {**run.model_card, **data_summary(dataset=version.dataset.name, version=version.number, steps=steps)}
+
+
+def _step_words(produced_by: dict) -> str:
+    words = produced_by.get("description") or produced_by.get("step", {}).get("op", "a cleaning step")
+    # Row filters shaped the training rows only; they are never replayed on the rows a model is asked about.
+    return f"{words} (training only)" if produced_by.get("training_only") else words

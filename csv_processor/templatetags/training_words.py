@@ -13,6 +13,9 @@ from csv_processor.models import TrainingRun
 
 register = template.Library()
 
+# The per-class table shows every class up to this many, else this many of the largest (by test rows).
+PER_CLASS_SHOWN = 20
+
 
 @dataclass(frozen=True)
 class MetricWords:
@@ -110,3 +113,33 @@ def metric_boxes(run: TrainingRun) -> list[dict]:
             }
         )
     return boxes
+
+
+@register.filter
+def budget_left(run: TrainingRun) -> str:
+    """'about 35 s left' of the run's time budget at its last progress report; never negative."""
+    progress = run.progress or {}
+    remaining = progress.get("remaining")
+    if remaining is None:
+        remaining = run.budget_seconds - float(progress.get("elapsed") or 0)
+    left = max(0.0, float(remaining))
+    if left < 1:
+        # Refit and scoring of the chosen model run after the search budget: the run ends shortly.
+        return "time budget used up, finishing"
+    if left < 90:
+        return f"about {left:.0f} s left"
+    return f"about {left / 60:.0f} min left"
+
+
+@register.simple_tag
+def per_class_table(run: TrainingRun) -> dict:
+    """Rows (label, precision, recall, f1, support) of the test split per class, labelled as in the data.
+
+    Up to PER_CLASS_SHOWN classes keep the model's order; beyond that the largest classes come first and
+    `hidden` counts the classes left out (the run's metrics.json in MLflow has them all).
+    """
+    per_class = run.metrics.get("per_class") or {}
+    rows = [{"label": label, **figures} for label, figures in per_class.items()]
+    if len(rows) > PER_CLASS_SHOWN:
+        rows = sorted(rows, key=lambda row: -row["support"])[:PER_CLASS_SHOWN]
+    return {"rows": rows, "total": len(per_class), "hidden": len(per_class) - len(rows)}

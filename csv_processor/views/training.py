@@ -12,6 +12,7 @@ from csv_processor.selectors import dataset_get_for_user, dataset_version_get_fo
 from csv_processor.services.serving_selectors import deploy_target_list
 from csv_processor.services.training import TrainingOptions, training_run_cancel, training_run_create
 from csv_processor.services.training_selectors import (
+    training_run_card,
     training_run_get_for_user,
     training_run_list,
     training_run_mlflow_url,
@@ -91,6 +92,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         return render(request, "csv_processor/partials/_run_progress.html", {"run": run})
     context = {
         "run": run,
+        "card": training_run_card(run=run),
         "dataset": run.dataset_version.dataset,
         "mlflow_url": training_run_mlflow_url(run=run),
         "deploy_targets": deploy_target_list(user=request.user, run=run),

@@ -43,6 +43,19 @@ def model_card(
     }
 
 
+def data_summary(*, dataset: str, version: int, steps: list[str]) -> dict:
+    """What data the model learnt from: the dataset, its version and the cleaning steps that made that
+    version from the upload (`steps` as the dataset page words them, oldest first)."""
+    recipe = "; ".join(step[:1].lower() + step[1:] for step in steps)
+    made = f"made from the upload by: {recipe}" if recipe else "the file as parsed from the upload, no cleaning steps"
+    return {
+        "dataset": dataset,
+        "dataset_version": version,
+        "recipe": list(steps),
+        "data_text": f"Learnt from version {version} of {dataset!r}, {made}.",
+    }
+
+
 def _classification_text(metrics: dict, baseline: dict, n_test: int) -> tuple[str, str]:
     ours, guess = metrics["accuracy"], baseline["accuracy"]
     performance = f"Right {ours:.0%} of the time on the test rows; guessing the most common class is right {guess:.0%}."
