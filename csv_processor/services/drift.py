@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from csv_processor.ml.serving.drift import drift_report, overall_verdict
+from csv_processor.ml.serving.drift import MIN_LIVE_ROWS, drift_report, overall_verdict
 from csv_processor.models import DeployedModel, Prediction
 from csv_processor.services.predictions import predictions_prune
 
@@ -19,7 +19,10 @@ LIVE_DAYS = 7
 
 
 def deployed_model_drift_compute(*, deployed_model: DeployedModel) -> DeployedModel:
-    """Compare the last week's logged inputs of the active version with its training rows (PSI)."""
+    """Compare the last week's logged inputs of the active version with its training rows (PSI).
+
+    Below MIN_LIVE_ROWS logged rows there is no per-feature figure: the PSI of a handful of rows is large
+    by chance alone (one row puts all its weight in one bin), and reporting it would raise false alarms."""
     version = deployed_model.active_version
     if version is None:
         return deployed_model
@@ -30,10 +33,12 @@ def deployed_model_drift_compute(*, deployed_model: DeployedModel) -> DeployedMo
         .values_list("inputs", flat=True)[:LIVE_ROWS]
     )
     live = pd.DataFrame.from_records([row for row in inputs if "_omitted" not in row])
-    drifts = drift_report(version.reference or {}, live) if len(live) else []
+    enough = len(live) >= MIN_LIVE_ROWS
+    drifts = drift_report(version.reference or {}, live) if enough else []
     deployed_model.drift = {
         "version": version.number,
         "rows": len(live),
+        "enough": enough,
         "verdict": overall_verdict(drifts, len(live)),
         "features": [{"feature": d.feature, "psi": d.psi, "verdict": d.verdict} for d in drifts],
     }

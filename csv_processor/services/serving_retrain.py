@@ -18,6 +18,7 @@ from csv_processor.ml.training import TrainConfig
 from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
 from csv_processor.services.model_store import ModelFileError, trained_model_load
 from csv_processor.services.serving import deployed_model_deploy
+from csv_processor.services.serving_selectors import model_retrain_open
 from csv_processor.services.training import TrainingOptions, training_run_create
 from csv_processor.services.training_setup import training_frame
 
@@ -37,9 +38,6 @@ def _options(run: TrainingRun) -> TrainingOptions:
     )
 
 
-OPEN = (ModelRetrain.Status.TRAINING, ModelRetrain.Status.COMPARING, ModelRetrain.Status.READY)
-
-
 def model_retrain_start(*, deployed_model: DeployedModel, version: DatasetVersion | None = None) -> ModelRetrain:
     """Queue the candidate's training on `version` (default: the dataset's current version).
 
@@ -52,7 +50,7 @@ def model_retrain_start(*, deployed_model: DeployedModel, version: DatasetVersio
     if version is None or version.dataset_id != deployed_model.dataset_id:
         raise ValidationError("Retrain on a version of the model's own dataset.", code="version")
     _check_newer(version, base)
-    open_retrain = deployed_model.retrains.filter(status__in=OPEN).select_related("run__dataset_version").first()
+    open_retrain = model_retrain_open(deployed_model=deployed_model)
     if open_retrain is not None:
         return _same_or_refuse(open_retrain, base, version)
     # The count of earlier retrainings makes the key new once the last one is decided, and the same for two

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
+from csv_processor.ml.serving.drift import MIN_LIVE_ROWS
 from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
 from csv_processor.services.predictions import deployed_model_live_quality
 from csv_processor.services.serving import input_spec_of
@@ -92,7 +93,7 @@ def model_retrain_get_for_user(*, user: object, retrain_id: int) -> ModelRetrain
 def model_retrain_open(*, deployed_model: DeployedModel) -> ModelRetrain | None:
     """The model's retraining still training, comparing or waiting for a decision, if any."""
     open_statuses = [ModelRetrain.Status.TRAINING, ModelRetrain.Status.COMPARING, ModelRetrain.Status.READY]
-    return deployed_model.retrains.filter(status__in=open_statuses).first()
+    return deployed_model.retrains.filter(status__in=open_statuses).select_related("run__dataset_version").first()
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,20 @@ def deployed_model_quality_list() -> list[ModelQuality]:
         quality = deployed_model_live_quality(deployed_model=model)
         if quality.test_value is None:
             continue
-        features = model.drift.get("features") or []
+        # No figure (and so no gauge sample, no alert) until enough rows were logged to judge drift.
+        features = drift_shown(model.drift).get("features") or []
         drift = min(max(f["psi"] for f in features), 1.0) if features else None
         rows.append(ModelQuality(model.pk, quality.metric, quality.test_value, quality.value, drift))
     return rows
+
+
+def drift_shown(drift: dict | None) -> dict:
+    """The stored drift without per-feature figures computed on too few rows (stored before they were
+    left out): those PSIs are noise, not drift."""
+    drift = dict(drift or {})
+    if drift.get("features") and drift.get("rows", 0) < MIN_LIVE_ROWS:
+        drift["features"] = []
+    return drift
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,6 @@ def deployed_model_detail(*, deployed_model: DeployedModel) -> ModelDetail:
         metrics=dict(version.run.metrics) if version is not None else {},
         model_card=training_run_card(run=version.run) if version is not None else {},
         versions=list(model_version_list(deployed_model=deployed_model)),
-        drift=deployed_model.drift or {},
+        drift=drift_shown(deployed_model.drift),
         live_quality=asdict(quality) if quality is not None else None,
     )

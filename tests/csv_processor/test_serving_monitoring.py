@@ -4,6 +4,7 @@
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from csv_processor.models import DeployedModel, Prediction
@@ -54,13 +55,53 @@ def test_drift_flags_a_shifted_sample_and_not_a_similar_one(served):  # noqa: F8
     assert drift["rows"] == 200
 
 
-def test_drift_needs_enough_rows_for_a_verdict(served):  # noqa: F811
+def _drift_samples(model_id: int) -> list[float]:
+    from csv_processor.metrics_collector import DatabaseCollector
+
+    families = DatabaseCollector().collect()
+    return [
+        s.value
+        for family in families
+        for s in family.samples
+        if s.name == "csva_model_drift" and s.labels == {"model_id": str(model_id)}
+    ]
+
+
+def test_drift_on_too_few_rows_gives_no_feature_verdicts_and_no_metric(client, served):  # noqa: F811
+    from csv_processor.services.serving_selectors import deployed_model_quality_list
+
     _predict(served, [record()])
     model = DeployedModel.objects.select_related("active_version").get(pk=served.model.pk)
 
     drift = deployed_model_drift_compute(deployed_model=model).drift
+    client.force_login(served.user)
+    page = client.get(reverse("csv_processor:model-detail", args=[served.model.pk])).content.decode()
 
     assert "Not enough recent predictions" in drift["verdict"]
+    assert (drift["rows"], drift["enough"], drift["features"]) == (1, False, [])
+    assert {row.model_id: row.drift for row in deployed_model_quality_list()}[served.model.pk] is None
+    assert _drift_samples(served.model.pk) == []
+    assert "Not enough recent predictions" in page
+    assert "shift</td>" not in page
+
+
+def test_drift_figures_stored_from_too_few_rows_are_neither_shown_nor_exported(client, served):  # noqa: F811
+    noisy = {
+        "version": 1,
+        "rows": 1,
+        "verdict": "Not enough recent predictions to judge drift (1 logged, 30 needed).",
+        "features": [{"feature": "x1", "psi": 8.1, "verdict": "major shift"}],
+    }
+    DeployedModel.objects.filter(pk=served.model.pk).update(drift=noisy)
+    client.force_login(served.user)
+
+    page = client.get(reverse("csv_processor:model-detail", args=[served.model.pk])).content.decode()
+
+    assert _drift_samples(served.model.pk) == []
+    assert "major shift" not in page
+    noisy["rows"] = 40  # the same figure over enough rows is drift, exported capped at 1
+    DeployedModel.objects.filter(pk=served.model.pk).update(drift=noisy)
+    assert _drift_samples(served.model.pk) == [1.0]
 
 
 def test_prune_deletes_only_predictions_older_than_the_retention(served, settings):  # noqa: F811
