@@ -4,17 +4,22 @@ The spec is built once per model version from the training schema and the dtypes
 the pipeline was fitted on. Each request then costs one pass over the values in plain Python and one
 DataFrame built from ready arrays: no per-row pandas work, which would cost more than a linear model.
 
-Errors (a missing column, a wrong type, a non-finite number) refuse the request with a message per
-field; surprises (an unseen category, a number far outside the training range) only warn.
+Errors (a missing column, a wrong type, a non-finite number, a date column's value that is no date)
+refuse the request with a message per field; surprises (an unseen category, a number far outside the
+training range, a date that could be day/month or month/day) only warn.
 """
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from csv_processor.ml.training.preprocess import date_ambiguity, read_other_dates
+from csv_processor.ml.types import DATE_FORMATS, parse_datetimes
 
 ROLES = ("numeric", "categorical", "datetime", "text", "passthrough")
 # A number this many training ranges beyond the training minimum or maximum is "far outside".
@@ -180,6 +185,11 @@ def _read(
         return
     elif spec_field.role == "categorical":
         _warn_category(spec_field, value, warnings)
+    elif spec_field.role == "datetime":
+        problem = _date_problem(spec_field, value, warnings)
+        if problem:
+            errors[f"records[{index}].{name}"] = [problem]
+            return
     columns[name][index] = value
 
 
@@ -222,6 +232,39 @@ def _warn_category(spec_field: FieldSpec, value: Any, warnings: list[str]) -> No
     if spec_field.complete and str(value) not in spec_field.categories:
         known = ", ".join(spec_field.categories[:10])
         warnings.append(f"{spec_field.name} = {str(value)[:40]!r} was not seen in training (known: {known}).")
+
+
+def _date_problem(spec_field: FieldSpec, value: Any, warnings: list[str]) -> str | None:
+    """An error message for a value that is no date at all; a warning for 03/04/2020, which could be
+    either day first or month first. Blank text is a missing value, like null."""
+    if isinstance(value, dt.date):  # datetime and pandas Timestamp too
+        return None
+    if not isinstance(value, str):
+        return f"Expected a date as text, like 2020-07-15, got {type(value).__name__}."
+    reading = _date_reading(value.strip())
+    if reading == "none":
+        return f"{value[:40]!r} is not a date; write it as YYYY-MM-DD, like 2020-07-15."
+    if reading == "ambiguous":
+        warnings.append(
+            f"{spec_field.name} = {value[:40]!r} could be day/month or month/day: it is read the way the "
+            "training file wrote dates, or as missing; write YYYY-MM-DD to be sure."
+        )
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _date_reading(text: str) -> str:
+    """ "date", "ambiguous" or "none" ("" is a missing value: "date"), by the date step's own readers so
+    what passes here is what the model reads. Cached: a request's dates cost a dict lookup."""
+    if not text:
+        return "date"
+    if read_other_dates(pd.Series([text])).notna().iloc[0]:
+        return "date"
+    if date_ambiguity(text) is not None:
+        return "ambiguous"
+    # A format a training file may have been learned in (all are read above today; this keeps it so).
+    learned = tuple(fmt for fmt, _, _ in DATE_FORMATS)
+    return "date" if parse_datetimes(pd.Series([text]), learned).notna().iloc[0] else "none"
 
 
 def _column(spec_field: FieldSpec, values: list) -> Any:

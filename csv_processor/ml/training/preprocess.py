@@ -115,7 +115,7 @@ class DateParts(TransformerMixin, BaseEstimator):
         formats = self.formats_[i]
         if not formats:
             return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
-        return parse_datetimes(series, formats)
+        return read_dates(series, formats)
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         frame = _frame(X)
@@ -136,6 +136,76 @@ class DateParts(TransformerMixin, BaseEstimator):
             names += [f"{name}_{part}" for part in ("days", "year", "month", "day", "weekday")]
             names += [f"{name}_hour"] if has_time else []
         return np.asarray(names, dtype=object)
+
+
+# Read when a value is not in the training file's format (a date picker sends 2020-07-15 to a model that
+# learned 07/15/2020): each of these reads a date one way only.
+OTHER_DATE_FORMATS = (
+    "ISO8601",
+    "%Y/%m/%d",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%d.%m.%Y",
+)
+# Day and month in either order: read only when one order is impossible (07/15/2020) or both agree
+# (07/07/2020); 03/04/2020 stays missing unless the training file's format settles it.
+EITHER_ORDER_FORMATS = (("%d/%m/%Y", "%m/%d/%Y"), ("%d-%m-%Y", "%m-%d-%Y"))
+DATES = "datetime64[us, UTC]"
+
+
+def read_dates(series: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+    """Dates (UTC) read with the learned `formats` first, exactly as before, then the values they left
+    unread with read_other_dates. Values in the training format get the same dates as ever, so models
+    saved before the fallback existed answer the same for them."""
+    out = parse_datetimes(series, formats)
+    unread = out.isna() & series.notna()
+    if not unread.any():
+        return out
+    text = series[unread].astype("str").str.strip()
+    distinct = pd.Series(text.unique())
+    found = read_other_dates(distinct)
+    if found.notna().any():
+        lookup = dict(zip(distinct, found, strict=True))
+        out = out.astype(DATES)  # (microseconds reach year 9999, nanoseconds stop in 2262)
+        out[unread] = text.map(lookup).astype(DATES)
+    return out
+
+
+def read_other_dates(text: pd.Series) -> pd.Series:
+    """Text as UTC dates in ISO 8601 or another form that reads one way only; NaT for anything else,
+    including day/month pairs that could be either (see date_ambiguity)."""
+    out = pd.Series(pd.NaT, index=text.index, dtype=DATES)
+    for fmt in OTHER_DATE_FORMATS:
+        todo = out.isna()
+        if not todo.any():
+            return out
+        out[todo] = _read(text[todo], fmt)
+    for day_first, month_first in EITHER_ORDER_FORMATS:
+        todo = out.isna()
+        if not todo.any():
+            return out
+        one, other = _read(text[todo], day_first), _read(text[todo], month_first)
+        out[todo] = one.where(other.isna() | (one == other)).fillna(other.where(one.isna()))
+    return out
+
+
+def date_ambiguity(text: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The two dates a day/month pair such as 03/04/2020 could be, or None when it reads one way or not
+    at all."""
+    series = pd.Series([text.strip()])
+    for day_first, month_first in EITHER_ORDER_FORMATS:
+        one, other = _read(series, day_first)[0], _read(series, month_first)[0]
+        if not pd.isna(one) and not pd.isna(other) and one != other:
+            return one, other
+    return None
+
+
+def _read(text: pd.Series, fmt: str) -> pd.Series:
+    return pd.to_datetime(text, format=fmt, errors="coerce", utc=True).astype(DATES)
 
 
 def _date_formats(series: pd.Series) -> tuple[str, ...]:

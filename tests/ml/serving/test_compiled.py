@@ -130,3 +130,21 @@ def test_numeric_boosting_trees_are_walked_together_and_agree(task):
 
     assert compiled.estimator.forest is not None
     assert agrees_with_pipeline(compiled, pipeline, records_frame(spec, probe_records(spec, rows=10)))
+
+
+def test_compiled_pipeline_reads_dates_in_any_notation_as_the_pipeline_does():
+    X, y = table("regression")
+    X["joined"] = pd.to_datetime(X["joined"]).dt.strftime("%m/%d/%Y")  # the training file writes US dates
+    pipeline = build_pipeline(algorithm="Ridge", task="regression", feature_types=KINDS, params={}, seed=0).fit(X, y)
+    spec = spec_for(X, "regression", [])
+    base = {"size": 75.5, "rooms": 2, "plan": "pro", "note": "hello"}
+    notations = ["07/15/2021", "2021-07-15", "15-Jul-2021", "July 15, 2021", "2021/07/15"]
+    records = [*({**base, "joined": day} for day in notations), {**base, "joined": None}]
+
+    compiled = compile_pipeline(pipeline, task="regression")
+    prepared = records_frame(spec, [*probe_records(spec), *records])
+    got = compiled.answer(prepared.columns).scores[-len(records) :]
+
+    assert agrees_with_pipeline(compiled, pipeline, prepared)
+    np.testing.assert_allclose(got[:-1], got[0], rtol=1e-12)
+    assert got[0] != got[-1]  # a date, not the missing value's answer

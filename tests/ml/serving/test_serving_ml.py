@@ -143,3 +143,26 @@ def test_explanations_rank_the_feature_that_moved_the_prediction():
     assert predicted.labels == ["yes"]
     assert explained[0][0]["feature"] == "a"
     assert explained[0][0]["effect"] > 0.3
+
+
+def date_spec():
+    schema = {"day": {"kind": "datetime", "role": "datetime", "min": "2020-01-01", "max": "2021-01-01"}}
+    return build_input_spec(
+        columns=["day"], dtypes={"day": "str"}, feature_schema=schema, target="y", task="regression", classes=[]
+    )
+
+
+@pytest.mark.parametrize("value", ["not a date", "2020-02-30", "12", 20200715, True])
+def test_records_frame_refuses_a_date_column_value_that_is_no_date(value):
+    with pytest.raises(InputError) as caught:
+        records_frame(date_spec(), [{"day": value}], text_values=True)
+
+    assert "records[0].day" in caught.value.errors
+
+
+def test_records_frame_takes_dates_in_any_notation_and_warns_when_day_and_month_could_swap():
+    prepared = records_frame(date_spec(), [{"day": "2020-07-15"}, {"day": "07/15/2020"}, {"day": ""}, {"day": None}])
+    swapped = records_frame(date_spec(), [{"day": "03/04/2020"}])
+
+    assert prepared.warnings == [[], [], [], []]
+    assert any("day/month or month/day" in w for w in swapped.warnings[0])
