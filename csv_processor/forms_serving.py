@@ -1,16 +1,18 @@
 """HTML input for deployed models: the prediction form (built from the training schema) and batch uploads."""
 
-from django import forms
+import hashlib
 
-MAX_CHOICES = 50
+from django import forms
+from django.utils.html import format_html, format_html_join
 
 
 class PredictionForm(forms.Form):
     """One field per model input: numbers with the training range, known categories, date pickers.
 
-    `fields_spec` is the serving input spec's fields (role, range, categories). Categories come as a list
-    with the empty choice first; an unseen value can still be typed via the text fallback when the
-    training data had more categories than the list shows.
+    `fields_spec` is the serving input spec's fields (role, range, categories). Categories are a text
+    input offering the known values (an HTML datalist), so any value can be sent: an unseen one is
+    predicted with a warning, as through the API. The values are checked by the serving input checks,
+    not here, so the form and the API accept and refuse the same things.
     """
 
     explain = forms.BooleanField(required=False, initial=True, label="Show which columns pushed the answer")
@@ -35,6 +37,37 @@ class PredictionForm(forms.Form):
             record[name] = None if value in ("", None) else value
         return [record]
 
+    def add_input_errors(self, errors: dict[str, list[str]]) -> None:
+        """The serving checks' messages (keyed "records[0].<column>") next to their fields."""
+        for key, messages in errors.items():
+            name = key.partition(".")[2]
+            if name in self.input_names:
+                self.add_error(name, messages)
+            else:
+                self.add_error(None, [f"{name or key}: {message}" for message in messages])
+
+    def error_messages(self) -> dict[str, list[str]]:
+        """Messages by field label (the column's name), for the result panel."""
+        return {
+            (self.fields[name].label if name in self.fields else "") or "Form": list(messages)
+            for name, messages in self.errors.items()
+        }
+
+
+class ListInput(forms.TextInput):
+    """A text input that suggests `options` (an HTML <datalist>) and accepts any other value."""
+
+    def __init__(self, options: tuple[str, ...], attrs: dict | None = None) -> None:
+        super().__init__(attrs)
+        self.options = options
+
+    def render(self, name: str, value: object, attrs: dict | None = None, renderer: object = None) -> str:
+        # Column names may hold spaces, which an id must not: the list's id is a digest of the name.
+        list_id = "options-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+        html = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        options = format_html_join("", '<option value="{}"></option>', ((option,) for option in self.options))
+        return format_html('{}<datalist id="{}">{}</datalist>', html, list_id, options)
+
 
 def _field_for(spec: object) -> forms.Field:
     if spec.role == "numeric":
@@ -46,8 +79,17 @@ def _field_for(spec: object) -> forms.Field:
             widget=forms.NumberInput(attrs={"step": "any", "placeholder": f"{median:g}" if median is not None else ""}),
         )
     if spec.role == "categorical" and spec.categories:
-        choices = [("", "(missing)")] + [(c, c) for c in spec.categories[:MAX_CHOICES]]
-        return forms.ChoiceField(required=False, choices=choices, initial=spec.categories[0])
+        if spec.complete:
+            help_text = "Known values are suggested as you type; another value is predicted with a warning."
+        else:
+            help_text = f"The {len(spec.categories)} most common known values are suggested; any value can be typed."
+        return forms.CharField(
+            required=False,
+            max_length=1000,
+            strip=False,  # " male" and "male" are different categories to the model
+            help_text=help_text,
+            widget=ListInput(spec.categories, attrs={"placeholder": spec.categories[0], "autocomplete": "off"}),
+        )
     if spec.role == "datetime":
         help_text = f"Training dates {spec.date_min[:10]} to {spec.date_max[:10]}." if spec.date_min else ""
         return forms.CharField(required=False, help_text=help_text, widget=forms.DateInput(attrs={"type": "date"}))

@@ -98,6 +98,7 @@ def model_version_activate_view(request: HttpRequest, model_id: int, number: int
 
 @require_http_methods(["GET", "POST"])
 def model_predict(request: HttpRequest, model_id: int) -> HttpResponse:
+    """The prediction form; a refused input comes back with its messages by field and a 400."""
     model = deployed_model_get_for_user(user=request.user, model_id=model_id)
     try:
         spec = serving_spec_get(deployed_model=model)
@@ -105,7 +106,7 @@ def model_predict(request: HttpRequest, model_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("csv_processor:model-detail", model_id=model.pk)
     form = PredictionForm(request.POST or None, fields_spec=spec.fields)
-    result, errors = None, {}
+    result = None
     if request.method == "POST" and form.is_valid():
         try:
             result = prediction_make(
@@ -117,11 +118,13 @@ def model_predict(request: HttpRequest, model_id: int) -> HttpResponse:
                 text_values=True,
             )
         except InputError as exc:
-            errors = {key.partition(".")[2] or key: msgs for key, msgs in exc.errors.items()}
+            form.add_input_errors(exc.errors)
+    errors = form.error_messages()
     context = {"model": model, "form": form, "result": result, "errors": errors}
+    status = 400 if errors else 200
     if request.htmx and request.method == "POST":
-        return render(request, "csv_processor/partials/_predict_result.html", context)
-    return render(request, "csv_processor/predict.html", context)
+        return render(request, "csv_processor/partials/_predict_result.html", context, status=status)
+    return render(request, "csv_processor/predict.html", context, status=status)
 
 
 @require_POST

@@ -47,8 +47,8 @@ def test_prediction_form_is_built_from_the_training_schema(owner_client, served)
     assert 'name="x1"' in page
     assert 'type="number"' in page
     assert "Training range" in page
-    assert '<select name="colour"' in page
-    assert '<option value="green"' in page
+    assert '<input type="text" name="colour"' in page
+    assert '<option value="green"></option>' in page
     assert 'name="id"' not in page
     assert 'name="label"' not in page
 
@@ -68,13 +68,18 @@ def test_prediction_form_answers_with_probabilities_explanation_and_warnings(own
     assert "far outside the training range" in page
 
 
-def test_prediction_form_shows_friendly_errors_for_bad_numbers(owner_client, served):  # noqa: F811
+def test_prediction_form_refuses_bad_numbers_with_400_and_the_message_by_field(owner_client, served):  # noqa: F811
     url = reverse("csv_processor:model-predict", args=[served.model.pk])
 
     response = owner_client.post(url, {"x1": "lots", "x2": "0", "colour": "red"})
+    partial = owner_client.post(url, {"x1": "1", "x2": "nan", "colour": "red"}, HTTP_HX_REQUEST="true")
 
-    assert response.status_code == 200
-    assert "Expected a number" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Expected a number" in page.split('name="x1"', 1)[1].split('class="field"', 1)[0]
+    assert "Prediction:" not in page
+    assert partial.status_code == 400
+    assert "x2: NaN and infinities are not accepted" in partial.content.decode()
 
 
 def test_deploy_from_run_page_then_redeploy_rolls_back_and_reloads_the_cache(owner_client, served):  # noqa: F811
