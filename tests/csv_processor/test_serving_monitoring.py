@@ -171,3 +171,25 @@ def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):
     assert waiting == 0
     assert written == 2
     assert sorted(str(p) for p in Prediction.objects.values_list("public_id", flat=True)) == sorted(ids)
+
+
+def test_live_accuracy_counts_only_the_active_versions_predictions(client, served):  # noqa: F811
+    from csv_processor.services.predictions import deployed_model_live_quality, prediction_feedback_record
+    from csv_processor.services.serving import deployed_model_deploy
+
+    old_ids = _predict(served, [record(x1=2.0), record(x1=-2.0)]).ids
+    prediction_feedback_record(deployed_model=served.model, outcomes=[(old_ids[0], "yes"), (old_ids[1], "yes")])
+    model = deployed_model_deploy(owner=served.user, run=served.run, deployed_model=served.model)
+    fresh = deployed_model_live_quality(deployed_model=model)
+    new_ids = _predict(served, [record(x1=2.0)]).ids
+    prediction_feedback_record(deployed_model=model, outcomes=[(new_ids[0], "yes")])
+    client.force_login(served.user)
+
+    later = deployed_model_live_quality(deployed_model=model)
+    page = client.get(reverse("csv_processor:model-detail", args=[model.pk])).content.decode()
+
+    assert (fresh.version, fresh.rows, fresh.value) == (2, 0, None)
+    assert (later.version, later.rows, later.value) == (2, 1, 1.0)
+    assert later.test_value == pytest.approx(served.run.metrics["accuracy"])
+    assert "Accuracy on live data (version 2)" in page
+    assert "Accuracy on the test rows (version 2)" in page
