@@ -7,6 +7,7 @@ from there.
 """
 
 import logging
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -155,6 +156,7 @@ OTHER_DATE_FORMATS = (
 # (07/07/2020); 03/04/2020 stays missing unless the training file's format settles it.
 EITHER_ORDER_FORMATS = (("%d/%m/%Y", "%m/%d/%Y"), ("%d-%m-%Y", "%m-%d-%Y"))
 DATES = "datetime64[us, UTC]"
+FEW_DATES = 16
 
 
 def read_dates(series: pd.Series, formats: tuple[str, ...]) -> pd.Series:
@@ -165,14 +167,24 @@ def read_dates(series: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     unread = out.isna() & series.notna()
     if not unread.any():
         return out
+    if len(series) <= FEW_DATES:
+        # A request's few rows: each other notation is parsed once per process (about 1 ms), then looked up.
+        values = [
+            _other_date(str(raw).strip()) if gap else date for raw, date, gap in zip(series, out, unread, strict=True)
+        ]
+        return pd.Series(values, index=series.index, dtype=DATES)
     text = series[unread].astype("str").str.strip()
     distinct = pd.Series(text.unique())
     found = read_other_dates(distinct)
     if found.notna().any():
-        lookup = dict(zip(distinct, found, strict=True))
         out = out.astype(DATES)  # (microseconds reach year 9999, nanoseconds stop in 2262)
-        out[unread] = text.map(lookup).astype(DATES)
+        out[unread] = text.map(dict(zip(distinct, found, strict=True))).astype(DATES)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _other_date(text: str) -> pd.Timestamp:
+    return read_other_dates(pd.Series([text]))[0]
 
 
 def read_other_dates(text: pd.Series) -> pd.Series:

@@ -68,3 +68,13 @@ def test_date_ambiguity_names_both_readings():
     assert [d.month for d in date_ambiguity("03/04/2020")] == [4, 3]
     assert date_ambiguity("07/15/2020") is None
     assert date_ambiguity("2020-03-04") is None
+
+
+def test_a_request_row_reads_as_the_same_value_in_a_large_batch():
+    step = fitted(US)
+    values = ["07/15/2020", "2020-07-15", None, "junk", "03/04/2020", "15-Jul-2020", "9999-12-31"] * 5
+
+    together = step.transform(pd.DataFrame({"day": values}))
+    alone = np.vstack([step.transform(pd.DataFrame({"day": [value]})) for value in values])
+
+    np.testing.assert_array_equal(together, alone)
