@@ -6,8 +6,9 @@ its last use, and the exception handler. `LeanApiView` keeps the same contract w
 an APIView (drf-spectacular documents its `post`, and `as_view` exempts it from the CSRF middleware
 for token calls exactly as DRF does), but its `dispatch` authenticates by token (header or Basic) with
 the model in the same SQL statement, or by the browser session with DRF's CSRF check; counts the call
-against the shared rate limit; parses the body with the API's limited parsers; and answers errors with
-DRF's exception classes, status codes and bodies. See docs/decisions/0006-lean-prediction-endpoints.md.
+against the shared rate limit (per token; per user for the session); parses the body with the API's
+limited parsers; and answers errors with DRF's exception classes, status codes and bodies. See
+docs/decisions/0006-lean-prediction-endpoints.md.
 """
 
 import base64
@@ -33,6 +34,7 @@ class LeanApiView(APIView):
     parser_classes: list[type[BaseParser]] = []
     basic_auth = False
     counted = True
+    token_id: int | None = None  # the calling API token (None: the browser session), set by authenticate
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "POST":
@@ -42,7 +44,7 @@ class LeanApiView(APIView):
             # DRF's order: authentication, rate limit, then the handler (404, body, validation).
             model = self.authenticate(request, kwargs["model_id"])
             if self.counted:
-                wait = predict_rate_check(user_id=request.user.pk)
+                wait = predict_rate_check(user_id=request.user.pk, token_id=self.token_id)
                 if wait is not None:
                     raise exceptions.Throttled(wait)
             if model is None:
@@ -54,11 +56,12 @@ class LeanApiView(APIView):
 
     def authenticate(self, request: HttpRequest, model_id: int) -> ServingTarget | None:
         raw_token = self._token(request)
+        self.token_id = None
         if raw_token is not None:
             caller = serving_token_caller(raw_token=raw_token, model_id=model_id)
             if caller is None:
                 raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-            request.user = caller.user
+            request.user, self.token_id = caller.user, caller.token_id
             return caller.model
         user = getattr(request, "user", None)
         if user is None or not user.is_active:

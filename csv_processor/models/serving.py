@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class DeployedModel(models.Model):
@@ -149,17 +150,38 @@ class ModelRetrain(models.Model):
 
 
 class PredictRateWindow(models.Model):
-    """Prediction calls granted to a user in one fixed rate window, shared by every web process.
+    """Prediction calls granted to one API token (or, for calls from the browser session, to its user) in
+    one fixed rate window, shared by every web process.
 
     Processes take the calls in small leases (services/serving_rate.py), so the row is written once per
     lease rather than once per call."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(
+        "users.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The token counted; empty for the user's calls from the browser session.",
+    )
     window = models.BigIntegerField(help_text="Start of the window, in seconds since the epoch.")
     granted = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "window"], name="predict_rate_window_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "window"],
+                condition=Q(token__isnull=False),
+                name="predict_rate_window_token_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "window"],
+                condition=Q(token__isnull=True),
+                name="predict_rate_window_session_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}@{self.window}: {self.granted}"
+        caller = f"token {self.token_id}" if self.token_id else f"user {self.user_id}"
+        return f"{caller}@{self.window}: {self.granted}"

@@ -1,7 +1,8 @@
-"""The per-user prediction rate limit (CSVA_API_PREDICT_RATE), shared by every web process.
+"""The prediction rate limit (CSVA_API_PREDICT_RATE) per API token, shared by every web process.
 
-Calls are counted per user in fixed windows (a minute for "600/min") in the database, so the limit
-holds across gunicorn workers and machines on SQLite and PostgreSQL alike. Writing the count on every
+Calls are counted per token (calls from the browser session: per user) in fixed windows (a minute for
+"600/min") in the database, so the limit holds across gunicorn workers and machines on SQLite and
+PostgreSQL alike. Writing the count on every
 call would put a database write on the hot path, so each process takes calls in leases: it reserves a
 share of what is left in the window (a quarter, at most LEASE_MAX) in one short transaction and spends
 it from memory. The total granted never exceeds the limit; a process holding unspent calls near the end
@@ -38,7 +39,8 @@ class _Lease:
     exhausted: bool = False
 
 
-_leases: dict[int, _Lease] = {}
+# Keyed by ("token", token id) or ("session", user id).
+_leases: dict[tuple[str, int], _Lease] = {}
 _lock = threading.Lock()
 
 
@@ -55,14 +57,18 @@ def rate_parse(text: str) -> Rate:
     return rate
 
 
-def predict_rate_check(*, user_id: int, now: float | None = None) -> int | None:
-    """None when the call may go ahead (and counts it), else the seconds until the window ends."""
+def predict_rate_check(*, user_id: int, token_id: int | None = None, now: float | None = None) -> int | None:
+    """None when the call may go ahead (and counts it), else the seconds until the window ends.
+
+    A call with an API token counts against that token; one from the browser session (`token_id` None)
+    against the user's session allowance."""
     rate = rate_parse(settings.PREDICT_RATE)
     now = time.time() if now is None else now
     window = int(now // rate.seconds) * rate.seconds
     key = (window, rate)
+    caller = ("token", token_id) if token_id is not None else ("session", user_id)
     with _lock:
-        lease = _leases.get(user_id)
+        lease = _leases.get(caller)
         if lease is not None and lease.key == key:
             if lease.left > 0:
                 lease.left -= 1
@@ -70,11 +76,11 @@ def predict_rate_check(*, user_id: int, now: float | None = None) -> int | None:
             if lease.exhausted:
                 return _retry_after(window + rate.seconds, now)
     # Outside the lock: the reservation waits on the database; a concurrent one only reserves more.
-    granted = _reserve(user_id, window, rate)
+    granted = _reserve(user_id, token_id, window, rate)
     with _lock:
-        lease = _leases.get(user_id)
+        lease = _leases.get(caller)
         if lease is None or lease.key != key:
-            lease = _leases[user_id] = _Lease(key, 0)
+            lease = _leases[caller] = _Lease(key, 0)
         lease.left += granted
         lease.exhausted = granted == 0
         if lease.left > 0:
@@ -87,10 +93,12 @@ def _retry_after(end: float, now: float) -> int:
     return max(1, math.ceil(end - now))
 
 
-def _reserve(user_id: int, window: int, rate: Rate) -> int:
-    """Take a lease of calls from the user's window row; 0 when the window is used up."""
+def _reserve(user_id: int, token_id: int | None, window: int, rate: Rate) -> int:
+    """Take a lease of calls from the caller's window row; 0 when the window is used up."""
     with transaction.atomic():
-        row, created = PredictRateWindow.objects.select_for_update().get_or_create(user_id=user_id, window=window)
+        row, created = PredictRateWindow.objects.select_for_update().get_or_create(
+            user_id=user_id, token_id=token_id, window=window
+        )
         left = rate.calls - row.granted
         granted = min(LEASE_MAX, max(left // 4, 1)) if left > 0 else 0
         if granted:

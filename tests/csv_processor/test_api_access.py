@@ -105,25 +105,47 @@ def test_the_rate_limit_counts_calls_answered_by_other_processes(client, served,
     assert 1 <= int(answers[2]["Retry-After"]) <= 60
 
 
+@pytest.mark.django_db
+def test_the_rate_limit_is_per_token_and_the_session_has_its_own(client, served, settings):  # noqa: F811
+    settings.PREDICT_RATE = "2/min"
+    _, second_token = api_token_create(user=served.user, name="second")
+    browser = Client()
+    browser.force_login(served.user)
+    body = {"records": [record()]}
+    predict_rate_reset()
+
+    first = [api(client, "post", predict_url(served.model.pk), served.token, body) for _ in range(3)]
+    second = [api(client, "post", predict_url(served.model.pk), second_token, body) for _ in range(3)]
+    session = [browser.post(predict_url(served.model.pk), body, content_type="application/json") for _ in range(3)]
+
+    assert [r.status_code for r in first] == [200, 200, 429]
+    assert [r.status_code for r in second] == [200, 200, 429]
+    assert [r.status_code for r in session] == [200, 200, 429]
+    assert 1 <= int(second[2]["Retry-After"]) <= 60
+
+
 CHILD = """
 import sys
 import django
 django.setup()
 from csv_processor.services.serving_rate import predict_rate_check
-user_id, now, calls = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-print(sum(predict_rate_check(user_id=user_id, now=now) is None for _ in range(calls)))
+user_id, token_id, now, calls = int(sys.argv[1]), int(sys.argv[2]) or None, float(sys.argv[3]), int(sys.argv[4])
+print(sum(predict_rate_check(user_id=user_id, token_id=token_id, now=now) is None for _ in range(calls)))
 """
 
 
-def test_a_second_process_gets_only_what_the_first_left_of_the_window(transactional_db, settings):
+@pytest.mark.parametrize("caller", ["session", "token"])
+def test_a_second_process_gets_only_what_the_first_left_of_the_window(transactional_db, settings, caller):
     from django.db import connection
 
     settings.PREDICT_RATE = "10/min"
     user = UserFactory()
+    tokens = [api_token_create(user=user, name=name)[0].pk for name in ("counted", "other")]
+    token_id, other_id = (tokens[0], None) if caller == "token" else (None, tokens[1])
     now = 60 * 29_000_000 + 5.0  # five seconds into a window
     predict_rate_reset()
 
-    here = sum(predict_rate_check(user_id=user.pk, now=now) is None for _ in range(6))
+    here = sum(predict_rate_check(user_id=user.pk, token_id=token_id, now=now) is None for _ in range(6))
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(connection.settings_dict),
@@ -132,7 +154,7 @@ def test_a_second_process_gets_only_what_the_first_left_of_the_window(transactio
         "CSVA_API_PREDICT_RATE": "10/min",
     }
     child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(user.pk), str(now), "10"],
+        [sys.executable, "-c", CHILD, str(user.pk), str(token_id or 0), str(now), "10"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -141,11 +163,13 @@ def test_a_second_process_gets_only_what_the_first_left_of_the_window(transactio
         check=True,
     )
     there = int(child.stdout.strip().splitlines()[-1])
-    refused = predict_rate_check(user_id=user.pk, now=now)
-    next_window = predict_rate_check(user_id=user.pk, now=now + 60)
+    refused = predict_rate_check(user_id=user.pk, token_id=token_id, now=now)
+    other_caller = predict_rate_check(user_id=user.pk, token_id=other_id, now=now)
+    next_window = predict_rate_check(user_id=user.pk, token_id=token_id, now=now + 60)
 
     assert (here, there) == (6, 4)
     assert refused == 55
+    assert other_caller is None
     assert next_window is None
 
 
