@@ -268,8 +268,9 @@ class Journey:
     def predict_and_report_outcomes_with_the_api(self) -> None:
         api = urljoin(self.base_url, "/api" + path_of(self.model_url))
         headers = {"Authorization": f"Token {self.api_token}"}
-        rows = training_rows(20, seed=2)
-        for batch in (rows[:10], rows[10:]):
+        # 40 rows from the training distribution: drift is measured from 30 logged rows (MIN_LIVE_ROWS) on.
+        rows = training_rows(40, seed=2)
+        for batch in (rows[:20], rows[20:]):
             records = [{k: v for k, v in row.items() if k != "label"} for row in batch]
             response = requests.post(api + "predict", json={"records": records}, headers=headers, timeout=30)
             assert response.status_code == 200, (response.status_code, response.text[:500])

@@ -40,7 +40,7 @@ def returns_numbers(stack, panel: dict) -> bool:
 def test_the_journey_works_through_nginx(journey):
     assert len(journey.dataset_urls) == 3
     assert journey.model_url
-    assert len(journey.prediction_ids) == 20
+    assert len(journey.prediction_ids) == 40
 
 
 def test_mlflow_holds_each_run_with_its_metrics_logged_model_and_registered_version(stack, journey, tmp_path):
@@ -146,7 +146,7 @@ def test_event_counters_add_up_across_gunicorn_workers(stack, journey):
         "max(csva_datasets)": 3,
         'sum(csva_predictions_total{channel="form"})': 2,
         'sum(csva_predictions_total{channel="api"})': 2,
-        'sum(csva_prediction_rows_total{channel="api"})': 20,
+        'sum(csva_prediction_rows_total{channel="api"})': 40,
         'sum(csva_training_runs_total{status="succeeded"})': 2,
         'sum(csva_cleaning_operations_total{operation="trim_whitespace"})': 1,
     }
@@ -201,8 +201,8 @@ def test_the_alert_rules_are_loaded(stack):
         "CsvAnalyzerModelDrift",
     }
     assert all(rule["health"] == "ok" for rule in rules.values()), {n: r.get("lastError") for n, r in rules.items()}
-    # Nothing fires on a healthy stack. Some may be pending: a handful of live rows always looks drifted,
-    # and a busy machine makes requests slow; those rules wait 30 and 10 minutes.
+    # Nothing fires on a healthy stack. Some may be pending: a busy machine makes requests slow, and live
+    # rows drawn at random drift a little; those rules wait 10 and 30 minutes.
     firing = [name for name, rule in rules.items() if rule["state"] == "firing"]
     assert not firing, firing
 
