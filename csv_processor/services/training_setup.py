@@ -3,17 +3,18 @@ task with its reason, the default features and the pre-flight checks. Reads only
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from csv_processor.ml.cleaning.checks import dataset_checks
-from csv_processor.ml.training import ALGORITHMS, detect_task, preflight, suggest_targets
-from csv_processor.ml.types import infer_column_types
+from csv_processor.ml.training import ALGORITHMS, detect_task
+from csv_processor.ml.training.preflight_facts import dataset_checks_from_facts, preflight_from_facts
+from csv_processor.ml.training.table_facts import TableFacts
 from csv_processor.models import DatasetVersion
 from csv_processor.selectors import dataset_version_chain, dataset_version_recipe
 from csv_processor.services.files import file_path
+from csv_processor.services.training_facts import version_columns, version_table_facts
 
 logger = logging.getLogger(__name__)
 
@@ -73,23 +74,29 @@ def training_setup(
     task: str | None = None,
     features: list[str] | None = None,
     cv_folds: int = 5,
-    frame: pd.DataFrame | None = None,
 ) -> TrainingSetup:
-    """Suggestions and checks for training on `version`; unknown targets fall back to the first suggestion."""
-    frame = version_frame(version=version) if frame is None else frame
-    types = infer_column_types(frame)
-    columns = [str(c) for c in frame.columns]
-    suggested = suggest_targets(frame, types)
+    """Suggestions and checks for training on `version`; unknown targets fall back to the first suggestion.
+
+    Reads the target column whole and takes the rest from the version's cached table facts, so a target
+    change does not read the table again (see services/training_facts.py)."""
+    facts = version_table_facts(version=version)
+    columns = list(facts.columns)
+    suggested = list(facts.suggested_targets)
     if target not in columns:
         target = suggested[0] if suggested else (columns[-1] if columns else "")
-    guess = detect_task(frame[target]) if target else None
+    values = version_columns(version=version, columns=[target])[target] if target else None
+    guess = detect_task(values) if values is not None else None
     detected = guess.task if guess else "binary"
     chosen_task = task if task in TASKS else detected
     reason = guess.reason if guess else "No columns."
     if chosen_task != detected:
         reason = f"{reason} (you chose {chosen_task})"
-    default = preflight(frame, target=target, task=chosen_task, types=types, cv_folds=cv_folds) if target else None
-    identifiers = [c.name for c in types if c.kind == "identifier" and c.name != target]
+    read = _reader(version)
+    default = None
+    if values is not None:
+        default = preflight_from_facts(
+            facts, values, target=target, task=chosen_task, cv_folds=cv_folds, read_columns=read, leakage=False
+        )
     default_features = list(default.features) if default else []
     chosen = default_features if features is None else [f for f in features if f != target]
     setup = TrainingSetup(
@@ -100,18 +107,30 @@ def training_setup(
         task=chosen_task,
         task_reason=reason,
         default_features=default_features,
-        identifiers=identifiers,
+        identifiers=[c.name for c in facts.types if c.kind == "identifier" and c.name != target],
         features=chosen,
         algorithms=algorithm_names(),
     )
-    if target:
-        _add_checks(setup, frame, types, cv_folds)
+    if values is not None:
+        _add_checks(setup, facts, values, cv_folds, read)
     return setup
 
 
-def _add_checks(setup: TrainingSetup, frame: pd.DataFrame, types: list, cv_folds: int) -> None:
-    check = preflight(
-        frame, target=setup.target, task=setup.task, features=setup.features, types=types, cv_folds=cv_folds
+def _reader(version: DatasetVersion) -> Callable[[list[str]], pd.DataFrame]:
+    return lambda names: version_columns(version=version, columns=names)
+
+
+def _add_checks(
+    setup: TrainingSetup, facts: TableFacts, values: pd.Series, cv_folds: int, read: Callable[[list[str]], pd.DataFrame]
+) -> None:
+    check = preflight_from_facts(
+        facts,
+        values,
+        target=setup.target,
+        task=setup.task,
+        features=setup.features,
+        cv_folds=cv_folds,
+        read_columns=read,
     )
     setup.blockers.extend(CheckItem(i.code, i.message) for i in check.problems)
     setup.warnings.extend(CheckItem(i.code, i.message) for i in check.warnings)
@@ -119,9 +138,11 @@ def _add_checks(setup: TrainingSetup, frame: pd.DataFrame, types: list, cv_folds
         return
     # Dataset checks look at the columns that will be used: unticking a leaking column clears its blocker.
     # Infinities count as missing there (the leakage check's trees refuse them; training drops or imputes them).
-    used = frame[[*check.features, setup.target]].replace([np.inf, -np.inf], np.nan)
     seen = {item.message for item in setup.blockers + setup.warnings}
-    for item in dataset_checks(used, target=setup.target):
+    items = dataset_checks_from_facts(
+        facts, values, target=setup.target, features=list(check.features), read_columns=read
+    )
+    for item in items:
         if item.severity == "info" or item.message in seen:
             continue
         bucket = setup.blockers if item.severity == "blocker" else setup.warnings

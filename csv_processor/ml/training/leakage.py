@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from csv_processor.ml.cleaning.checks import sample_note
 from csv_processor.ml.numbers import numeric_share, parse_numbers
 
 logger = logging.getLogger(__name__)
@@ -26,17 +27,22 @@ NUMERIC_SHARE = 0.95
 PURITY_MAX_RATIO = 0.5
 
 
-def leakage_suspects(df: pd.DataFrame, y: pd.Series, task: str, features: list[str]) -> list[str]:
-    """One sentence per suspect feature, naming it and the evidence."""
+def leakage_suspects(
+    df: pd.DataFrame, y: pd.Series, task: str, features: list[str], *, rows: int | None = None
+) -> list[str]:
+    """One sentence per suspect feature, naming it and the evidence. `rows`: how many rows the table has
+    when `df` is already a sample of it (the sentences then say how many were checked)."""
+    rows = len(df) if rows is None else rows
     if len(df) > SAMPLE_ROWS:
         df = df.sample(SAMPLE_ROWS, random_state=SEED)
         y = y.loc[df.index]
+    note = sample_note(len(df), rows)
     messages = []
     for name in features:
         evidence = _evidence(df[name], y, task)
         if evidence:
             messages.append(
-                f"{name!r} predicts the target almost perfectly on its own ({evidence}): "
+                f"{name!r} predicts the target almost perfectly on its own ({evidence}{note}): "
                 "check that it is known before the outcome."
             )
     return messages

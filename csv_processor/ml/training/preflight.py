@@ -8,6 +8,7 @@ Decisions:
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,33 @@ def clean_target(series: pd.Series, task: str) -> pd.Series:
     return series
 
 
+@dataclass(frozen=True)
+class TargetRows:
+    """The target read for training: `y` has NaN where unusable; `kept` marks the rows training keeps."""
+
+    y: pd.Series
+    kept: pd.Series
+    dropped_missing: int
+    dropped_small: int
+    problems: list[Issue]
+    warnings: list[Issue]
+
+
+def target_rows(raw: pd.Series, *, task: str, kind: str | None, cv_folds: int = 5) -> TargetRows:
+    """The checks that need the target column alone: missing values, too few rows, classes."""
+    y = clean_target(raw, task)
+    kept = y.notna()
+    dropped_missing = int((~kept).sum())
+    problems, warnings = _target_issues(raw, y[kept], task=task, kind=kind, rows=len(raw))
+    if problems:
+        return TargetRows(y, kept, dropped_missing, 0, problems, warnings)
+    counts = y[kept].value_counts() if task != "regression" else pd.Series(dtype="int64")
+    tiny = counts[counts < MIN_CLASS_ROWS]
+    kept &= ~y.isin(tiny.index)
+    warnings += _drop_warnings(dropped_missing, tiny, counts, cv_folds)
+    return TargetRows(y, kept, dropped_missing, int(tiny.sum()), problems, warnings)
+
+
 def preflight(
     df: pd.DataFrame,
     *,
@@ -72,27 +100,30 @@ def preflight(
         return _blocked(Issue("target_not_found", f"There is no column named {target!r}."))
     types = types if types is not None else infer_column_types(df)
     kinds = {column.name: column.kind for column in types}
-    y = clean_target(df[target], task)
-    kept = y.notna()
-    dropped_missing = int((~kept).sum())
-    problems, warnings = _target_issues(df[target], y[kept], task=task, kind=kinds.get(target), rows=len(df))
-    if problems:
-        return _blocked(*problems, dropped=dropped_missing)
-    counts = y[kept].value_counts() if task != "regression" else pd.Series(dtype="int64")
-    tiny = counts[counts < MIN_CLASS_ROWS]
-    kept &= ~y.isin(tiny.index)
-    warnings += _drop_warnings(dropped_missing, tiny, counts, cv_folds)
-    chosen, feature_problems, feature_warnings = _features(df.loc[kept], target, features, kinds)
-    problems += feature_problems
-    warnings += feature_warnings
+    rows = target_rows(df[target], task=task, kind=kinds.get(target), cv_folds=cv_folds)
+    if rows.problems:
+        return _blocked(*rows.problems, dropped=rows.dropped_missing)
+    kept = df.loc[rows.kept]
+    chosen, problems, warnings = choose_features(
+        list(df.columns),
+        target,
+        features,
+        kinds,
+        constant=lambda names: [c for c in names if kept[c].nunique(dropna=True) <= 1],
+        mostly_missing=lambda names: [c for c in names if kept[c].isna().mean() > MOSTLY_MISSING],
+    )
     if not problems:
-        warnings += [Issue("leakage_suspect", text) for text in leakage_suspects(df.loc[kept], y[kept], task, chosen)]
+        warnings += [Issue("leakage_suspect", text) for text in leakage_suspects(kept, rows.y[rows.kept], task, chosen)]
+    return finish(rows, chosen, problems, warnings)
+
+
+def finish(rows: TargetRows, chosen: list[str], problems: list[Issue], warnings: list[Issue]) -> Preflight:
     return Preflight(
-        problems=tuple(problems),
-        warnings=tuple(warnings),
-        rows_dropped_missing_target=dropped_missing,
+        problems=tuple(rows.problems + problems),
+        warnings=tuple(rows.warnings + warnings),
+        rows_dropped_missing_target=rows.dropped_missing,
         features=tuple(chosen),
-        rows_dropped_small_classes=int(tiny.sum()),
+        rows_dropped_small_classes=rows.dropped_small,
     )
 
 
@@ -142,32 +173,39 @@ def _drop_warnings(dropped: int, tiny: pd.Series, counts: pd.Series, cv_folds: i
     return warnings
 
 
-def _features(
-    df: pd.DataFrame, target: str, requested: tuple[str, ...] | list[str] | None, kinds: dict[str, str]
+def choose_features(
+    columns: list,
+    target: str,
+    requested: tuple[str, ...] | list[str] | None,
+    kinds: dict[str, str],
+    *,
+    constant: Callable[[list[str]], list[str]],
+    mostly_missing: Callable[[list[str]], list[str]],
 ) -> tuple[list[str], list[Issue], list[Issue]]:
+    """(features, problems, warnings); `constant` and `mostly_missing` pick those columns on the kept rows."""
     problems: list[Issue] = []
     warnings: list[Issue] = []
     if requested is None:
-        candidates = [str(c) for c in df.columns if c != target]
+        candidates = [str(c) for c in columns if c != target]
         ids = [c for c in candidates if kinds.get(c) == "identifier"]
         candidates = [c for c in candidates if c not in ids]
         if ids:
             warnings.append(Issue("identifiers_excluded", f"Identifier-like columns left out: {', '.join(ids)}."))
     else:
-        unknown = [c for c in requested if c not in df.columns]
+        unknown = [c for c in requested if c not in columns]
         if unknown:
             problems.append(Issue("unknown_features", f"No such columns: {', '.join(map(str, unknown))}."))
-        candidates = [c for c in dict.fromkeys(requested) if c in df.columns and c != target]
+        candidates = [c for c in dict.fromkeys(requested) if c in columns and c != target]
         ids = [c for c in candidates if kinds.get(c) == "identifier"]
         if ids:
             warnings.append(
                 Issue("identifier_feature", f"These look like identifiers and rarely help: {', '.join(ids)}.")
             )
-    constant = [c for c in candidates if df[c].nunique(dropna=True) <= 1]
-    if constant:
-        warnings.append(Issue("constant_excluded", f"Constant columns left out: {', '.join(constant)}."))
-    chosen = [c for c in candidates if c not in constant]
-    empty = [c for c in chosen if df[c].isna().mean() > MOSTLY_MISSING]
+    same = constant(candidates)
+    if same:
+        warnings.append(Issue("constant_excluded", f"Constant columns left out: {', '.join(same)}."))
+    chosen = [c for c in candidates if c not in same]
+    empty = mostly_missing(chosen)
     if empty:
         warnings.append(Issue("mostly_missing", f"More than half of the values are missing in: {', '.join(empty)}."))
     if not chosen:
