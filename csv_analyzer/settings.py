@@ -219,6 +219,9 @@ REST_FRAMEWORK = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: pages hand the token to HTMX through hx-headers in base.html, and
+# Swagger UI renders it into its page, so the cookie can be hidden from scripts too.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)

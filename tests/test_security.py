@@ -1,5 +1,6 @@
 """Security hardening: CSP without inline scripts, log-in throttling, deploy checks, client addresses."""
 
+import json
 import os
 import re
 import secrets
@@ -8,10 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import RequestFactory
+from axes.models import AccessLog
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
-from tests.factories import DEFAULT_PASSWORD
+from tests.conftest import _database_url
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 from users.client_ip import client_ip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,17 +102,24 @@ def test_client_ip_trusts_only_our_proxies(settings):
     assert proxied == "203.0.113.7"
 
 
-def test_deploy_checks_pass_with_production_settings(tmp_path):
-    env = {
-        **os.environ,
+def _production_env(database_url: str) -> dict[str, str]:
+    """The environment production runs with behind TLS (docs/operations.md), and nothing the shell set."""
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CSVA_"))}
+    return {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "csv_analyzer.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "csv.example.com",
         "DJANGO_SECURE_SSL_REDIRECT": "true",
         "DJANGO_HSTS_PRELOAD": "true",
         "DJANGO_BEHIND_TLS_PROXY": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}",
+        "DATABASE_URL": database_url,
     }
+
+
+def test_deploy_checks_pass_with_production_settings(tmp_path):
+    env = _production_env(f"sqlite:///{tmp_path / 'check.sqlite3'}")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -118,6 +130,109 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Logs in through the real login view and middleware, with settings built from the production environment
+# at import, as a request through the TLS proxy (X-Forwarded-Proto: https) would; prints what it answered.
+PRODUCTION_LOGIN = """
+import json, re, sys
+import django
+django.setup()
+from django.test import Client
+
+login_url, username, password = sys.argv[1:4]
+origin = "https://csv.example.com"
+client = Client(enforce_csrf_checks=True, headers={"Host": "csv.example.com"})
+tls = {"X-Forwarded-Proto": "https"}
+
+def answer(response):
+    cookies = {name: morsel.output(header="").strip() for name, morsel in response.cookies.items()}
+    return {"status": response.status_code, "headers": dict(response.items()), "cookies": cookies}
+
+plain = client.get(login_url)
+page = client.get(login_url, headers=tls)
+token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+login = client.post(
+    login_url,
+    {"username": username, "password": password, "csrfmiddlewaretoken": token},
+    headers={**tls, "Origin": origin, "Referer": origin + login_url},
+)
+print(json.dumps({"plain": answer(plain), "page": answer(page), "login": answer(login)}))
+"""
+
+
+@pytest.fixture(scope="module")
+def production_login(django_db_setup, django_db_blocker):
+    """The answers of the production settings to a plain-HTTP visit, the log-in page and a log-in over TLS.
+
+    One child process for the module (it takes seconds). Its user, session and access log are deleted before
+    any test runs. The tests using it carry the django_db mark: without one, pytest-django sets up no test
+    database for the session.
+    """
+    # The child checks the password with production's hashers, which do not read the tests' MD5 hashes.
+    hashers = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.PBKDF2PasswordHasher"])
+    with django_db_blocker.unblock(), hashers:
+        user = UserFactory()
+        sessions_before = list(Session.objects.values_list("session_key", flat=True))
+        try:
+            result = subprocess.run(
+                [sys.executable, "-c", PRODUCTION_LOGIN, reverse("users:login"), user.username, DEFAULT_PASSWORD],
+                cwd=ROOT,
+                env=_production_env(_database_url(connection.settings_dict)),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        finally:
+            Session.objects.exclude(session_key__in=sessions_before).delete()
+            AccessLog.objects.filter(username=user.username).delete()
+            user.delete()
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _cookie_attributes(set_cookie: str) -> dict[str, str]:
+    """The attributes of one Set-Cookie value by lower-cased name, e.g. {"secure": "", "samesite": "Lax"}."""
+    attributes = {}
+    for part in set_cookie.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        attributes[name.lower()] = value
+    return attributes
+
+
+@pytest.mark.django_db
+def test_production_cookies_are_secure_httponly_and_samesite(production_login):
+    page, login = production_login["page"], production_login["login"]
+
+    assert login["status"] == 302, "the log-in was refused"
+    # The log-in page sets the CSRF cookie; the log-in sets the session cookie and rotates the CSRF one.
+    for name, answer in (("csrftoken", page), ("sessionid", login), ("csrftoken", login)):
+        attributes = _cookie_attributes(answer["cookies"][name])
+        assert "secure" in attributes, answer["cookies"][name]
+        assert "httponly" in attributes, answer["cookies"][name]
+        assert attributes.get("samesite") == "Lax", answer["cookies"][name]
+
+
+@pytest.mark.django_db
+def test_production_sends_hsts_csp_and_frame_protection_over_tls(production_login):
+    for answer in (production_login["page"], production_login["login"]):
+        headers = answer["headers"]
+        policy = dict(item.strip().partition(" ")[::2] for item in headers["Content-Security-Policy"].split(";"))
+
+        assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+        assert policy["script-src"] == "'self'", "scripts only from our static files: no 'unsafe-inline'"
+        assert policy["frame-ancestors"] == "'none'"
+        assert headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_production_redirects_plain_http_to_https(production_login):
+    plain = production_login["plain"]
+
+    assert plain["status"] == 301
+    assert plain["headers"]["Location"] == f"https://csv.example.com{reverse('users:login')}"
+    assert plain["cookies"] == {}
 
 
 def test_settings_refuse_a_wildcard_host_outside_debug(tmp_path):
