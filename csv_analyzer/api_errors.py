@@ -47,7 +47,10 @@ DESCRIPTIONS = {
     409: "The model cannot predict yet: no active version, or its file cannot be served.",
     413: "The body is larger than CSVA_PREDICT_MAX_BYTES.",
     415: "The body's Content-Type is not one the endpoint reads.",
-    429: "Over the per-user prediction rate (CSVA_API_PREDICT_RATE); retry after Retry-After seconds.",
+    429: (
+        "Over the prediction rate (CSVA_API_PREDICT_RATE, per token; per user for the browser session); "
+        "retry after Retry-After seconds."
+    ),
 }
 
 
