@@ -150,8 +150,12 @@ def test_form_predicts_an_unseen_category_with_a_warning(owner_client, served):
     assert "was not seen in training" in page
 
 
-def test_form_sends_a_category_beyond_the_fiftieth(owner_client, served):
-    assert "shop65" not in served.run.feature_schema["shop"]["categories"]
+def test_form_offers_and_sends_a_category_beyond_the_fiftieth(owner_client, served):
+    # All 70 shops are known: a drop-down of the first 50 left 20 of them out of reach.
+    assert served.run.feature_schema["shop"]["categories"][-1] in SHOPS
+    assert set(served.run.feature_schema["shop"]["categories"]) == set(SHOPS)
+    page = owner_client.get(reverse("csv_processor:model-predict", args=[served.model.pk])).content.decode()
+    assert '<option value="shop65"></option>' in page
 
     response = predict_form(owner_client, served, "2020-07-15", shop="shop65")
 

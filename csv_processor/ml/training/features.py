@@ -27,7 +27,9 @@ ROLE_OF_KIND = {
     "datetime": "datetime",
     "text": "text",
 }
-SCHEMA_CATEGORIES = 50
+# Known categories kept in the input schema: the prediction form offers them and the API warns about
+# any other value when the list is complete. Beyond this many, other values predict without a warning.
+SCHEMA_CATEGORIES = 200
 
 
 def feature_kinds(types: list[ColumnType], features: tuple[str, ...] | list[str]) -> dict[str, str]:
