@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -25,9 +26,13 @@ import pandas as pd
 import requests
 import skops.io
 from django.conf import settings
+from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, DataType, Schema
+from mlflow.types.utils import _infer_schema
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from sqlalchemy.exc import SQLAlchemyError
 
 logger = logging.getLogger(__name__)
@@ -129,6 +134,34 @@ def _finite(metrics: dict[str, float]) -> dict[str, float]:
     return {key: float(value) for key, value in metrics.items() if value is not None and math.isfinite(value)}
 
 
+def _batch(client: MlflowClient, run_id: str, params: dict[str, Any], metrics: dict[str, float]) -> None:
+    """Params and metrics of a run in one request (the client splits it past MLflow's per-request limits)."""
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(key, value, now, 0) for key, value in _finite(metrics).items()],
+        params=[Param(key, value) for key, value in _plain_params(params).items()],
+    )
+
+
+def dataset_schema(frame: pd.DataFrame) -> Schema | None:
+    """MLflow's schema of `frame` (None where MLflow infers none), with text columns typed from their dtype:
+    MLflow's own inference looks at every value of a text column (seconds on tens of thousands of rows)."""
+    text = [name for name in frame.columns if isinstance(frame[name].dtype, pd.StringDtype)]
+    others = [name for name in frame.columns if name not in text]
+    try:
+        # The inference PandasDataset.schema runs, on the other columns only.
+        specs = {spec.name: spec for spec in _infer_schema(frame[others]).inputs} if others else {}
+    except MlflowException:
+        return None
+    return Schema(
+        [
+            ColSpec(DataType.string, name, required=not frame[name].hasnans) if name in text else specs[name]
+            for name in frame.columns
+        ]
+    )
+
+
 def training_log(log: TrainingLog) -> Tracked:
     """Log a finished training job; raises TrackingUnavailable when MLflow cannot take it."""
     uri = tracking_uri()
@@ -137,7 +170,7 @@ def training_log(log: TrainingLog) -> Tracked:
         _configure()
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         experiment_id = _experiment_id(client, log.experiment_name)
-        return _log_run(log, experiment_id)
+        return _log_run(log, client, experiment_id)
     except _ERRORS as exc:
         logger.warning("MLflow logging failed (%s): %s", type(exc).__name__, exc)
         if mlflow.active_run() is not None:
@@ -158,18 +191,25 @@ def _trusted_types(pipeline: Any) -> list[str]:
     return skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
 
 
-def _log_run(log: TrainingLog, experiment_id: str) -> Tracked:
+def _log_children(client: MlflowClient, experiment_id: str, parent_id: str, children: list[ChildRun]) -> None:
+    """Three requests per child (create, one batch, end), where MLflow's fluent calls take about seven."""
+    for child in children:
+        run = client.create_run(experiment_id, run_name=child.name, tags={MLFLOW_PARENT_RUN_ID: parent_id})
+        _batch(client, run.info.run_id, child.params, child.metrics)
+        client.set_terminated(run.info.run_id)
+
+
+def _log_run(log: TrainingLog, client: MlflowClient, experiment_id: str) -> Tracked:
     with mlflow.start_run(experiment_id=experiment_id, run_name=log.run_name, tags=log.tags) as parent:
-        mlflow.log_params(_plain_params(log.params))
-        mlflow.log_metrics(_finite(log.metrics))
+        run_id = parent.info.run_id
+        _batch(client, run_id, log.params, log.metrics)
         dataset = mlflow.data.from_pandas(
             log.dataset, name=log.dataset_name, targets=log.target if log.target in log.dataset.columns else None
         )
+        # Setting the cached property spares MLflow's value-by-value inference (see dataset_schema).
+        dataset.schema = dataset_schema(log.dataset)
         mlflow.log_input(dataset, context="training")
-        for child in log.children:
-            with mlflow.start_run(experiment_id=experiment_id, run_name=child.name, nested=True):
-                mlflow.log_params(_plain_params(child.params))
-                mlflow.log_metrics(_finite(child.metrics))
+        _log_children(client, experiment_id, run_id, log.children)
         for artifact_name, content in log.json_artifacts.items():
             mlflow.log_dict(content, artifact_name)
         predictions = log.pipeline.predict(log.input_example)
@@ -183,7 +223,6 @@ def _log_run(log: TrainingLog, experiment_id: str) -> Tracked:
             pip_requirements=log.pip_requirements,
             skops_trusted_types=_trusted_types(log.pipeline),
         )
-        run_id = parent.info.run_id
     version = info.registered_model_version
     logger.info("logged MLflow run %s (model %s v%s)", run_id, log.registered_model_name, version)
     return Tracked(experiment_id=experiment_id, run_id=run_id, model_version=str(version or ""))
