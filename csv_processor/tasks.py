@@ -32,12 +32,25 @@ def stored_files_sweep_task() -> int:
 # --- Training ---------------------------------------------------------------------------------------
 
 
+# django_tasks_db hands a worker the highest priority first (default 0): a run's MLflow logging waits
+# behind uploads, profiles, cleanings and trainings queued meanwhile; the run shows "tracking pending".
+TRACKING_PRIORITY = -10
+
+
 @task()
 def training_run_execute_task(run_id: int) -> None:
-    training_run_execute(run_id=run_id)
+    training_run_execute(run_id=run_id, defer_tracking=True)
 
 
-@task()
+@task(priority=TRACKING_PRIORITY)
+def training_run_track_task(run_id: int) -> None:
+    # Imported here: MLflow is heavy, and only the worker that runs this task needs it.
+    from csv_processor.services.training_tracking import training_run_track
+
+    training_run_track(run_id=run_id)
+
+
+@task(priority=TRACKING_PRIORITY)
 def training_tracking_retry_task() -> None:
     # Imported here: MLflow is heavy, and only the worker that runs this task needs it.
     from csv_processor.services.training_tracking import training_runs_track_pending

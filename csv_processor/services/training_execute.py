@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
 from csv_processor.ml.cleaning.recipe import Recipe
@@ -152,8 +154,13 @@ def training_metrics_initialize() -> None:
     metrics.training_runs_initialize(algorithms={"classification": names["binary"], "regression": names["regression"]})
 
 
-def training_run_execute(*, run_id: int, on_progress: Callable[[dict], None] | None = None) -> TrainingRun | None:
-    """Train a queued run; idempotent: only a QUEUED run is taken, by one worker, once per claim."""
+def training_run_execute(
+    *, run_id: int, on_progress: Callable[[dict], None] | None = None, defer_tracking: bool = False
+) -> TrainingRun | None:
+    """Train a queued run; idempotent: only a QUEUED run is taken, by one worker, once per claim.
+
+    The MLflow logging follows: now, or with `defer_tracking` as its own low-priority task, so the worker
+    takes jobs queued meanwhile first (the `train` command logs now: it may have no worker)."""
     run = _claim(run_id)
     if run is None:
         logger.info("training run %s is not queued (deleted, cancelled or taken); nothing to do", run_id)
@@ -183,10 +190,20 @@ def training_run_execute(*, run_id: int, on_progress: Callable[[dict], None] | N
         saved = _save_result(monitor, result, steps)
     if saved is None:
         return None
+    return _track(saved, result.pipeline, frame, defer=defer_tracking)
+
+
+def _track(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame, *, defer: bool) -> TrainingRun:
+    if defer:
+        from csv_processor.tasks import training_run_track_task
+
+        # A task lost here is no loss: the run stays "tracking pending" and the periodic retry logs it.
+        transaction.on_commit(lambda: training_run_track_task.enqueue(run.pk))
+        return run
     from csv_processor.services.training_tracking import training_run_track
 
-    training_run_track(run_id=saved.pk, pipeline=result.pipeline, frame=frame)
-    return TrainingRun.objects.get(pk=saved.pk)
+    training_run_track(run_id=run.pk, pipeline=pipeline, frame=frame)
+    return TrainingRun.objects.get(pk=run.pk)
 
 
 def _config(run: TrainingRun, steps: list[dict]) -> TrainConfig:
