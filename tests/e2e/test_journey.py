@@ -104,7 +104,7 @@ def _predict_with_form(page) -> None:
     page.fill("input[name=tenure]", "2")
     page.fill("input[name=MonthlyCharges]", "95.5")
     page.fill("input[name=TotalCharges]", "191")
-    page.select_option("select[name=Contract]", "Month-to-month")
+    page.fill("input[name=Contract]", "Month-to-month")  # a text box offering the known values (datalist)
     page.click("form button:has-text('Predict')")
     answer = page.wait_for_selector("#answer-heading")
     assert re.fullmatch(r"Prediction: (Yes|No)", answer.inner_text().strip()), answer.inner_text()
