@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -58,7 +58,13 @@ def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResp
                 form.add_error(None, exc)
             else:
                 return redirect("csv_processor:run-detail", run_id=run.pk)
-        setup = training_setup(version=version, target=request.POST.get("target"), task=request.POST.get("task"))
+        # The form comes back as sent: the pre-flight and the ticked boxes follow the user's features.
+        setup = training_setup(
+            version=version,
+            target=request.POST.get("target"),
+            task=request.POST.get("task"),
+            features=request.POST.getlist("features"),
+        )
         form.offer_algorithms(setup.task)
     else:
         setup = training_setup(version=version, target=request.GET.get("target"))
@@ -67,16 +73,27 @@ def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResp
     return render(request, "csv_processor/training_new.html", context, status=400 if request.method == "POST" else 200)
 
 
+def _chosen_features(query: QueryDict) -> list[str] | None:
+    """The ticked features when the request carries them (a features or task change), else None: a new
+    target starts from its default features."""
+    return query.getlist("features") if query.get("features_chosen") else None
+
+
 def training_setup_partial(request: HttpRequest, dataset_id: int, number: int) -> HttpResponse:
-    """Detected task, default features, the algorithms that fit the task and pre-flight checks for the chosen
-    target (htmx); ticked algorithms that still fit stay ticked."""
+    """Detected task, features, the algorithms that fit the task and pre-flight checks for the chosen target
+    (htmx); ticked algorithms that still fit stay ticked. A features change redraws the pre-flight alone."""
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
-    setup = training_setup(version=version, target=request.GET.get("target"), task=request.GET.get("task"))
+    query = request.GET
+    setup = training_setup(
+        version=version, target=query.get("target"), task=query.get("task"), features=_chosen_features(query)
+    )
+    if request.htmx and request.htmx.target == "preflight-checks":
+        return render(request, "csv_processor/partials/_preflight.html", {"setup": setup})
     ticked = [name for name in request.GET.getlist("algorithms") if name in setup.algorithms[setup.task]]
     initial = {
         "target": setup.target,
         "task": request.GET.get("task", ""),
-        "features": setup.default_features,
+        "features": setup.features,
         "algorithms": ticked,
     }
     form = _form(version, initial=initial, task=setup.task)
