@@ -35,7 +35,9 @@ def test_mlflow_stopped_during_training_run_succeeds_and_is_tracked_once_it_is_b
     rig.spawn("worker", WORKER_COMMAND, env)
     dataset = make_dataset(user, tmp_path, classification_csv(300), name="outage.csv")
     rig.wait_mlflow()
-    run = queue_run(user, dataset.current_version, algorithms=("DecisionTree", "LogisticRegression"))
+    # Auto mode spends its budget: long enough for the server to stop while the run trains (logging is a
+    # task of its own afterwards, so a run of two quick fits ended before MLflow was down).
+    run = queue_run(user, dataset.current_version, budget_seconds=15)
 
     wait_for(lambda: _run(run.pk).status == TrainingRun.Status.RUNNING, timeout=60, interval=0.1)
     rig.stop_process("mlflow")
