@@ -47,12 +47,35 @@ def _apply_suggestion(page, column: str) -> None:
     page.wait_for_selector("text=Applied 1 suggestion")
 
 
+def _setup_response(features: int | None = None):
+    """Matches the set-up fragment's answer (htmx); with `features`, the one asked for that many features."""
+    return lambda r: "/train/setup/" in r.url and (features is None or r.url.count("features=") == features)
+
+
+def _untick_and_retick_features(page, target: str) -> None:
+    """The pre-flight follows the ticked features (htmx) and the boxes keep the user's choice meanwhile."""
+    boxes = page.locator("input[name=features]:checked")
+    ticked = [boxes.nth(i).get_attribute("value") for i in range(boxes.count())]
+    assert ticked
+    for name in ticked:
+        page.uncheck(f"input[name=features][value='{name}']")
+    page.wait_for_selector("#preflight-checks :text('No feature columns are left')")
+    assert page.locator("input[name=features]:checked").count() == 0
+    with page.expect_response(_setup_response(features=len(ticked))):
+        for name in ticked:
+            page.check(f"input[name=features][value='{name}']")
+    page.wait_for_selector(f"#preflight-checks :text('Nothing blocks training on “{target}”')")
+    assert page.locator("input[name=features]:checked").count() == len(ticked)
+
+
 def _set_up_training(page, target: str, budget: int) -> None:
     page.click("main a:has-text('Train a model')")
     page.wait_for_selector("text=Pre-flight checks")
-    page.select_option("select[name=target]", target)
+    with page.expect_response(_setup_response()):
+        page.select_option("select[name=target]", target)
     # The pre-flight part is redrawn for the chosen target (htmx); its verdict names the target.
     page.wait_for_selector(f"text=Nothing blocks training on “{target}”")
+    _untick_and_retick_features(page, target)
     assert page.locator("input[name=algorithms]:checked").count() == 0  # none ticked: Auto
     page.fill("input[name=budget_seconds]", str(budget))
 
