@@ -42,7 +42,7 @@ run: migrate
 	@echo "  Ctrl-C stops everything."
 	@echo ""
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-true}; \
-	trap 'kill 0' INT TERM; \
+	trap 'trap - INT TERM; kill 0' INT TERM; \
 	$(BIN)/python manage.py db_worker --no-reload & \
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server --workers 1 --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlruns.db}" \
 		--default-artifact-root ./mlartifacts --host 127.0.0.1 --port $(MLFLOW_PORT) & \
