@@ -5,17 +5,21 @@ run per cross-validated configuration; the best pipeline logged as the parent's 
 input example) and registered in the Model Registry. The services decide what to log; this module only
 knows how.
 
-MLflow calls are bounded: an HTTP tracking server is probed first (a refused or silent port fails in
-PROBE_SECONDS), and MLflow's own HTTP retries and timeouts are capped, so an unreachable server delays a
-training job by seconds, not minutes. Failures surface as `TrackingUnavailable` for the caller to retry.
+MLflow calls are bounded: an HTTP tracking server is probed first (a refused port, or a server that
+accepts connections and never answers, fails in PROBE_SECONDS each for the connection and the answer),
+and MLflow's own HTTP retries and timeouts are capped, so an unreachable or hung server delays a job by
+seconds, not minutes. Failures surface as `TrackingUnavailable` for the caller to retry;
+`TrackingUnreachable` when nothing answered at all (refused, reset or timed out), an outage rather than
+a problem of the run.
 """
 
 import logging
 import math
 import os
-import socket
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -27,6 +31,7 @@ import requests
 import skops.io
 from django.conf import settings
 from mlflow.entities import Metric, Param
+from mlflow.environment_variables import MLFLOW_RUN_ID
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
@@ -39,7 +44,8 @@ logger = logging.getLogger(__name__)
 
 PROBE_SECONDS = 3.0
 # MLflow reads these at each request (mlflow/environment_variables.py, utils/rest_utils.py): one retry,
-# five seconds per attempt, so a server that dies mid-log costs about ten seconds, not MLflow's minutes.
+# five seconds per try, so a server that dies or hangs mid-log costs about ten seconds, not MLflow's
+# minutes (its defaults: 7 retries, 120 s each). `attempt_seconds_bound` adds them up.
 HTTP_LIMITS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
@@ -47,7 +53,11 @@ HTTP_LIMITS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
 }
 REGISTRATION_WAIT_SECONDS = 10
+PLOTS_DIR = "plots"
 _ERRORS = (MlflowException, requests.RequestException, OSError, SQLAlchemyError)
+# Nothing answered: refused, reset, or no reply in time (requests wraps a read timeout that used up the
+# retries as a ConnectionError). An SSL error also is a ConnectionError to requests but is a set-up fault.
+_NO_ANSWER = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
 
 
 class TrackingUnavailable(Exception):
@@ -83,6 +93,9 @@ class TrainingLog:
     registered_model_name: str
     pip_requirements: list[str]
     json_artifacts: dict[str, Any] = field(default_factory=dict)
+    text_artifacts: dict[str, str] = field(default_factory=dict)
+    # PNG images by file name, logged under PLOTS_DIR/.
+    images: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,17 +115,40 @@ def _configure() -> None:
     mlflow.set_registry_uri(tracking_uri())
 
 
+def attempt_seconds_bound() -> float:
+    """The longest an outage can hold one logging attempt: the probe (connection and answer), then one
+    MLflow request that gets no answer in any of its tries (the attempt stops at the first such request)."""
+    tries = int(HTTP_LIMITS["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]) + 1
+    per_try = float(HTTP_LIMITS["MLFLOW_HTTP_REQUEST_TIMEOUT"])
+    backoff = float(HTTP_LIMITS["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"]) * 2 ** max(tries - 2, 0)
+    jitter = float(HTTP_LIMITS["MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"])
+    # urllib3 waits no backoff before the first retry, so this overcounts when there is one retry.
+    return 2 * PROBE_SECONDS + tries * per_try + (tries - 1) * (backoff + jitter)
+
+
+def no_answer(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from or while handling, says nothing answered."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _NO_ANSWER) and not isinstance(current, requests.exceptions.SSLError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _probe(uri: str) -> None:
-    """Fail fast when an HTTP tracking server does not even accept a connection."""
+    """Fail fast when an HTTP tracking server does not accept a connection or does not answer a request
+    (any status will do: a hung server answers none)."""
     parsed = urlparse(uri)
     if parsed.scheme not in ("http", "https"):
         return
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
-        with socket.create_connection((parsed.hostname, port), timeout=PROBE_SECONDS):
-            pass
-    except OSError as exc:
-        raise TrackingUnreachable(f"MLflow at {parsed.scheme}://{parsed.netloc} is unreachable: {exc}") from exc
+        requests.get(f"{uri.rstrip('/')}/health", timeout=(PROBE_SECONDS, PROBE_SECONDS), allow_redirects=False)
+    except requests.RequestException as exc:
+        if no_answer(exc):
+            raise TrackingUnreachable(f"MLflow at {parsed.scheme}://{parsed.netloc} is unreachable: {exc}") from exc
 
 
 def _experiment_id(client: MlflowClient, name: str) -> str:
@@ -173,16 +209,23 @@ def training_log(log: TrainingLog) -> Tracked:
         return _log_run(log, client, experiment_id)
     except _ERRORS as exc:
         logger.warning("MLflow logging failed (%s): %s", type(exc).__name__, exc)
-        if mlflow.active_run() is not None:
-            _end_failed()
+        if no_answer(exc):
+            raise TrackingUnreachable(f"MLflow stopped answering: {exc}") from exc
         raise TrackingUnavailable(f"MLflow could not log the run: {exc}") from exc
 
 
-def _end_failed() -> None:
+def _end_failed(exc: BaseException) -> None:
+    """End the partial run as FAILED; when the server stopped answering, only forget it here: telling
+    the server would wait on it for nothing (and double the time an outage holds the attempt)."""
+    if no_answer(exc):
+        # MLflow's end_run always asks the server; this is the local half of it (mlflow/tracking/fluent.py).
+        MLFLOW_RUN_ID.unset()
+        mlflow.tracking.fluent._active_run_stack.get().clear()
+        return
     try:
         mlflow.end_run(status="FAILED")
-    except _ERRORS as exc:
-        logger.info("could not mark the partial MLflow run as failed: %s", exc)
+    except _ERRORS as failed:
+        logger.info("could not mark the partial MLflow run as failed: %s", failed)
 
 
 def _trusted_types(pipeline: Any) -> list[str]:
@@ -199,30 +242,54 @@ def _log_children(client: MlflowClient, experiment_id: str, parent_id: str, chil
         client.set_terminated(run.info.run_id)
 
 
+def _log_images(client: MlflowClient, run_id: str, images: dict[str, bytes]) -> None:
+    """All images in one call (one upload per file on a server, no figure kept in memory)."""
+    if not images:
+        return
+    with tempfile.TemporaryDirectory(prefix="csva-plots-") as folder:
+        for name, content in images.items():
+            (Path(folder) / Path(name).name).write_bytes(content)
+        client.log_artifacts(run_id, folder, artifact_path=PLOTS_DIR)
+
+
 def _log_run(log: TrainingLog, client: MlflowClient, experiment_id: str) -> Tracked:
-    with mlflow.start_run(experiment_id=experiment_id, run_name=log.run_name, tags=log.tags) as parent:
-        run_id = parent.info.run_id
-        _batch(client, run_id, log.params, log.metrics)
-        dataset = mlflow.data.from_pandas(
-            log.dataset, name=log.dataset_name, targets=log.target if log.target in log.dataset.columns else None
-        )
-        # Setting the cached property spares MLflow's value-by-value inference (see dataset_schema).
-        dataset.schema = dataset_schema(log.dataset)
-        mlflow.log_input(dataset, context="training")
-        _log_children(client, experiment_id, run_id, log.children)
-        for artifact_name, content in log.json_artifacts.items():
-            mlflow.log_dict(content, artifact_name)
-        predictions = log.pipeline.predict(log.input_example)
-        info = mlflow.sklearn.log_model(
-            log.pipeline,
-            name="model",
-            signature=infer_signature(log.input_example, predictions),
-            input_example=log.input_example,
-            registered_model_name=log.registered_model_name,
-            await_registration_for=REGISTRATION_WAIT_SECONDS,
-            pip_requirements=log.pip_requirements,
-            skops_trusted_types=_trusted_types(log.pipeline),
-        )
+    parent = mlflow.start_run(experiment_id=experiment_id, run_name=log.run_name, tags=log.tags)
+    try:
+        tracked = _log_parent(log, client, experiment_id, parent.info.run_id)
+    except BaseException as exc:
+        # What the `with mlflow.start_run()` block did, except for a silent server (see _end_failed).
+        _end_failed(exc)
+        raise
+    mlflow.end_run()
+    logger.info("logged MLflow run %s (model %s v%s)", tracked.run_id, log.registered_model_name, tracked.model_version)
+    return tracked
+
+
+def _log_parent(log: TrainingLog, client: MlflowClient, experiment_id: str, run_id: str) -> Tracked:
+    """Everything of the active parent run `run_id` but its start and end."""
+    _batch(client, run_id, log.params, log.metrics)
+    dataset = mlflow.data.from_pandas(
+        log.dataset, name=log.dataset_name, targets=log.target if log.target in log.dataset.columns else None
+    )
+    # Setting the cached property spares MLflow's value-by-value inference (see dataset_schema).
+    dataset.schema = dataset_schema(log.dataset)
+    mlflow.log_input(dataset, context="training")
+    _log_children(client, experiment_id, run_id, log.children)
+    for artifact_name, content in log.json_artifacts.items():
+        mlflow.log_dict(content, artifact_name)
+    for artifact_name, text in log.text_artifacts.items():
+        mlflow.log_text(text, artifact_name)
+    _log_images(client, run_id, log.images)
+    predictions = log.pipeline.predict(log.input_example)
+    info = mlflow.sklearn.log_model(
+        log.pipeline,
+        name="model",
+        signature=infer_signature(log.input_example, predictions),
+        input_example=log.input_example,
+        registered_model_name=log.registered_model_name,
+        await_registration_for=REGISTRATION_WAIT_SECONDS,
+        pip_requirements=log.pip_requirements,
+        skops_trusted_types=_trusted_types(log.pipeline),
+    )
     version = info.registered_model_version
-    logger.info("logged MLflow run %s (model %s v%s)", run_id, log.registered_model_name, version)
     return Tracked(experiment_id=experiment_id, run_id=run_id, model_version=str(version or ""))

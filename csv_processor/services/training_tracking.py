@@ -2,8 +2,12 @@
 
 A run's tracking goes PENDING (saved, not yet logged) → LOGGING (claimed by one process) → TRACKED, or
 back to PENDING when MLflow is unreachable, for the periodic retry. After MAX_TRACKING_ATTEMPTS tries
-that reached MLflow it is FAILED with the last error; a server that accepts no connection is an outage,
-and however long it lasts the run stays PENDING. The model and results in the app are unaffected.
+that reached MLflow it is FAILED with the last error; a server that accepts no connection, or accepts
+and never answers (hung), is an outage, and however long it lasts the run stays PENDING. A server that
+answers with an error uses up an attempt. The model and results in the app are unaffected.
+
+Besides the numbers, a run logs its charts as PNG images (plots/) and its model card with the data it
+learnt from, as JSON and as the Markdown text the run page shows.
 """
 
 import logging
@@ -16,8 +20,11 @@ from django.utils import timezone
 from sklearn.pipeline import Pipeline
 
 from csv_processor import mlflow_utils
+from csv_processor.ml.training import figures
+from csv_processor.ml.training.card import card_markdown
 from csv_processor.models import TrainingRun
 from csv_processor.services.model_store import ModelFileError, trained_model_load
+from csv_processor.services.training_selectors import training_run_card
 from csv_processor.services.training_setup import training_frame
 
 logger = logging.getLogger(__name__)
@@ -73,7 +80,8 @@ def training_run_track(
             frame, _ = training_frame(version=run.dataset_version)
         tracked = mlflow_utils.training_log(_log_of(run, pipeline, frame))
     except (mlflow_utils.TrackingUnavailable, ModelFileError, OSError) as exc:
-        # An outage does not use up the run's attempts (retries would give up after minutes of it).
+        # An outage (refused, or hung: no answer in time) does not use up the run's attempts (retries would
+        # give up after minutes of it).
         outage = isinstance(exc, mlflow_utils.TrackingUnreachable)
         final = isinstance(exc, ModelFileError) or (run.tracking_attempts >= MAX_TRACKING_ATTEMPTS and not outage)
         status = TrainingRun.Tracking.FAILED if final else TrainingRun.Tracking.PENDING
@@ -120,6 +128,7 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
     version = run.dataset_version
     columns = list(getattr(pipeline, "feature_names_in_", run.used_features))
     example = frame[[c for c in columns if c in frame.columns]].head(INPUT_EXAMPLE_ROWS)
+    card = training_run_card(run=run)
     return mlflow_utils.TrainingLog(
         experiment_name=f"dataset-{version.dataset_id}",
         run_name=f"run-{run.pk} {run.target} ({run.best_algorithm})",
@@ -179,7 +188,11 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
             "metrics.json": run.metrics,
             "plots.json": run.plots,
             "importance.json": run.importance,
-            "model_card.json": run.model_card,
+            "model_card.json": card,
             "feature_schema.json": run.feature_schema,
         },
+        text_artifacts={"model_card.md": card_markdown(card)} if card else {},
+        images=figures.run_figures(
+            task=run.task, target=run.target, metrics=run.metrics, plots=run.plots, importance=run.importance
+        ),
     )

@@ -56,6 +56,17 @@ def data_summary(*, dataset: str, version: int, steps: list[str]) -> dict:
     }
 
 
+def card_markdown(card: dict) -> str:
+    """The card's words as Markdown, in the order the run page shows them (`_model_card_text.html`)."""
+    lines = ["# The model in plain words", ""]
+    for key in ("summary", "data_text", "performance", "baseline", "strongest_features_text"):
+        if card.get(key):
+            lines += [card[key], ""]
+    if card.get("limits"):
+        lines += ["## Limits", "", *(f"- {item}" for item in card["limits"]), ""]
+    return "\n".join(lines)
+
+
 def _classification_text(metrics: dict, baseline: dict, n_test: int) -> tuple[str, str]:
     ours, guess = metrics["accuracy"], baseline["accuracy"]
     performance = f"Right {ours:.0%} of the time on the test rows; guessing the most common class is right {guess:.0%}."
