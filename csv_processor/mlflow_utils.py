@@ -138,6 +138,11 @@ def no_answer(exc: BaseException) -> bool:
     return False
 
 
+def tracking_probe() -> None:
+    """Raise TrackingUnreachable when the tracking server takes no connection or answers no request."""
+    _probe(tracking_uri())
+
+
 def _probe(uri: str) -> None:
     """Fail fast when an HTTP tracking server does not accept a connection or does not answer a request
     (any status will do: a hung server answers none)."""

@@ -74,6 +74,8 @@ def training_run_track(
     if run is None:
         return None
     try:
+        # Loading the model and data and drawing the charts wait until the server answers (outages retry often).
+        mlflow_utils.tracking_probe()
         if pipeline is None:
             pipeline = trained_model_load(trained_model=run.trained_model)
         if frame is None:
