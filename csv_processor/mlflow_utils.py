@@ -54,6 +54,10 @@ HTTP_LIMITS = {
 }
 REGISTRATION_WAIT_SECONDS = 10
 PLOTS_DIR = "plots"
+# The parent run's tags naming the app's training run (its id and creation time, as ids restart with a new
+# database): a retry finds what an interrupted attempt left.
+TRAINING_RUN_TAG = "csv_analyzer.training_run_id"
+TRAINING_RUN_CREATED_TAG = "csv_analyzer.training_run_created"
 _ERRORS = (MlflowException, requests.RequestException, OSError, SQLAlchemyError)
 # Nothing answered: refused, reset, or no reply in time (requests wraps a read timeout that used up the
 # retries as a ConnectionError). An SSL error also is a ConnectionError to requests but is a set-up fault.
@@ -211,12 +215,44 @@ def training_log(log: TrainingLog) -> Tracked:
         _configure()
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         experiment_id = _experiment_id(client, log.experiment_name)
-        return _log_run(log, client, experiment_id)
+        return _earlier_attempt_adopted(log, client, experiment_id) or _log_run(log, client, experiment_id)
     except _ERRORS as exc:
         logger.warning("MLflow logging failed (%s): %s", type(exc).__name__, exc)
         if no_answer(exc):
             raise TrackingUnreachable(f"MLflow stopped answering: {exc}") from exc
         raise TrackingUnavailable(f"MLflow could not log the run: {exc}") from exc
+
+
+def _earlier_attempt_adopted(log: TrainingLog, client: MlflowClient, experiment_id: str) -> Tracked | None:
+    """What an attempt interrupted mid-way (worker killed, server gone) left of this training run.
+
+    Registering the model is the last step: an earlier parent run with a registered version holds
+    everything and is adopted (a retry must not register a second version). Any other earlier parent run
+    is partial: it and its child runs are deleted before logging again, so the experiment shows one.
+    """
+    training_run = log.tags.get(TRAINING_RUN_TAG)
+    identity = {key: log.tags[key] for key in (TRAINING_RUN_TAG, TRAINING_RUN_CREATED_TAG) if key in log.tags}
+    if len(identity) < 2:
+        return None
+    match = " and ".join(f"tags.`{key}` = '{value}'" for key, value in identity.items())
+    earlier = client.search_runs([experiment_id], filter_string=match)
+    for run in earlier:
+        run_id = run.info.run_id
+        versions = client.search_model_versions(f"run_id = '{run_id}'")
+        if versions:
+            if run.info.status != "FINISHED":
+                client.set_terminated(run_id, "FINISHED")
+            version = max(int(item.version) for item in versions)
+            logger.info("MLflow run %s of training run %s was complete; adopted", run_id, training_run)
+            return Tracked(experiment_id=experiment_id, run_id=run_id, model_version=str(version))
+    for run in earlier:
+        children = client.search_runs(
+            [experiment_id], filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run.info.run_id}'"
+        )
+        for doomed in [*children, run]:
+            client.delete_run(doomed.info.run_id)
+        logger.info("MLflow run %s of training run %s was partial; deleted", run.info.run_id, training_run)
+    return None
 
 
 def _end_failed(exc: BaseException) -> None:

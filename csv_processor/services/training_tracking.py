@@ -158,7 +158,8 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
             "elapsed_seconds": run.elapsed_seconds or 0.0,
         },
         tags={
-            "csv_analyzer.training_run_id": str(run.pk),
+            mlflow_utils.TRAINING_RUN_TAG: str(run.pk),
+            mlflow_utils.TRAINING_RUN_CREATED_TAG: run.created_at.isoformat(),
             "csv_analyzer.user_id": str(run.owner_id),
             "csv_analyzer.dataset_id": str(version.dataset_id),
             "csv_analyzer.dataset_version": str(version.number),
