@@ -4,6 +4,9 @@ import uuid
 
 from django import forms
 
+DEFAULT_FOLDS = 5
+MAX_FOLDS = 10
+
 TASK_CHOICES = [
     ("", "As detected"),
     ("binary", "Binary classification"),
@@ -29,7 +32,9 @@ class TrainingForm(forms.Form):
     test_size = forms.FloatField(
         label="Share of rows held back for testing", min_value=0.05, max_value=0.5, initial=0.2, step_size=0.05
     )
-    cv_folds = forms.IntegerField(label="Cross-validation folds", min_value=2, max_value=10, initial=5)
+    cv_folds = forms.IntegerField(
+        label="Cross-validation folds", min_value=2, max_value=MAX_FOLDS, initial=DEFAULT_FOLDS
+    )
     seed = forms.IntegerField(label="Random seed", min_value=0, max_value=2**31 - 1, initial=0)
     budget_seconds = forms.IntegerField(
         label="Time budget (seconds)", min_value=5, max_value=3600, initial=60, help_text="Between 5 s and 1 hour."

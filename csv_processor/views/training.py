@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from csv_processor.forms_training import TrainingForm
+from csv_processor.forms_training import DEFAULT_FOLDS, MAX_FOLDS, TrainingForm
 from csv_processor.models import DatasetVersion
 from csv_processor.selectors import dataset_get_for_user, dataset_version_get_for_user
 from csv_processor.services.serving_selectors import deploy_target_list
@@ -64,6 +64,7 @@ def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResp
             target=request.POST.get("target"),
             task=request.POST.get("task"),
             features=request.POST.getlist("features"),
+            cv_folds=_chosen_folds(request.POST),
         )
         form.offer_algorithms(setup.task)
     else:
@@ -71,6 +72,15 @@ def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResp
         form = _form(version, initial={"target": setup.target, "features": setup.default_features}, task=setup.task)
     context = {"dataset": version.dataset, "version": version, "form": form, "setup": setup}
     return render(request, "csv_processor/training_new.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _chosen_folds(query: QueryDict) -> int:
+    """The folds box's value for the small-class check (the form validates it on submit); else the default."""
+    try:
+        folds = int(query.get("cv_folds", ""))
+    except ValueError:
+        return DEFAULT_FOLDS
+    return folds if 2 <= folds <= MAX_FOLDS else DEFAULT_FOLDS
 
 
 def _chosen_features(query: QueryDict) -> list[str] | None:
@@ -85,7 +95,11 @@ def training_setup_partial(request: HttpRequest, dataset_id: int, number: int) -
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
     query = request.GET
     setup = training_setup(
-        version=version, target=query.get("target"), task=query.get("task"), features=_chosen_features(query)
+        version=version,
+        target=query.get("target"),
+        task=query.get("task"),
+        features=_chosen_features(query),
+        cv_folds=_chosen_folds(query),
     )
     if request.htmx and request.htmx.target == "preflight-checks":
         return render(request, "csv_processor/partials/_preflight.html", {"setup": setup})

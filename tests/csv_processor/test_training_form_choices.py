@@ -137,3 +137,24 @@ def test_feature_boxes_refresh_the_preflight_through_htmx(user_client, dataset):
     assert "[name=features]" in task_select
     assert "features_chosen" in task_select
     assert "<script>" not in html  # CSP: no inline scripts
+
+
+def _rare_class_csv() -> bytes:
+    """120 rows of 'common' and 8 of 'rare': few for 5 folds (under 2 x 5 rows), enough for 3."""
+    lines = ["x,label"] + [f"{i},common" for i in range(120)] + [f"{i},rare" for i in range(8)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_folds_box_decides_which_classes_are_small_and_refreshes_the_preflight(user, user_client, tmp_path):
+    data = make_dataset(user, tmp_path, _rare_class_csv())
+    page, url = _urls(data)
+    small = "Classes with few rows"
+
+    assert small in _preflight(user_client, url, target="label", features=["x"], cv_folds="5").content.decode()
+    assert small not in _preflight(user_client, url, target="label", features=["x"], cv_folds="3").content.decode()
+    # A value the form would refuse falls back to the default folds here.
+    assert small in _preflight(user_client, url, target="label", features=["x"], cv_folds="99").content.decode()
+    folds = re.search(r'<div class="field"([^>]*hx-get[^>]*)>\s*<label for="id_cv_folds"', user_client.get(page).text)
+    assert folds, "the folds box redraws the pre-flight"
+    assert 'hx-target="#preflight-checks"' in folds.group(1)
+    assert "[name=cv_folds]" in folds.group(1)
