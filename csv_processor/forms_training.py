@@ -39,6 +39,15 @@ class TrainingForm(forms.Form):
     budget_seconds = forms.IntegerField(
         label="Time budget (seconds)", min_value=5, max_value=3600, initial=60, help_text="Between 5 s and 1 hour."
     )
+    max_trials = forms.IntegerField(
+        label="Candidates to try (for exactly repeatable results)",
+        min_value=1,
+        max_value=500,
+        required=False,
+        help_text="Empty: as many as the time budget allows. A number from 1 to 500: exactly that many candidates "
+        "of the plan, each on every fold, however long it takes (the budget no longer cuts the plan; a run stops "
+        "with an error after 1 hour), so the same seed and settings give the same leaderboard on any machine.",
+    )
     # One key per rendered form: a double-clicked Start sends it twice and gets one run.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 

@@ -50,6 +50,7 @@ urlpatterns += [
     path("runs/", training_views.run_list, name="run-list"),
     path("runs/<int:run_id>/", training_views.run_detail, name="run-detail"),
     path("runs/<int:run_id>/cancel/", training_views.run_cancel, name="run-cancel"),
+    path("runs/<int:run_id>/repeat/", training_views.run_repeat, name="run-repeat"),
 ]
 
 # --- Serving ----------------------------------------------------------------------------------------

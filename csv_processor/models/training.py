@@ -45,6 +45,9 @@ class TrainingRun(models.Model):
     cv_folds = models.PositiveSmallIntegerField(default=5)
     seed = models.IntegerField(default=0)
     budget_seconds = models.PositiveIntegerField(default=60)
+    max_trials = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Exact mode: run this many candidates of the plan; the budget does not cut it."
+    )
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.JSONField(default=dict, blank=True, help_text="stage, candidate, total, elapsed, remaining.")
@@ -69,6 +72,9 @@ class TrainingRun(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     recipe_digest = models.CharField(max_length=64, blank=True)
     elapsed_seconds = models.FloatField(null=True, blank=True)
+    candidates_tried = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Candidates of the plan the search reached (a budget may skip a few)."
+    )
 
     tracking_status = models.CharField(max_length=16, choices=Tracking.choices, blank=True)
     tracking_error = models.TextField(blank=True)

@@ -7,6 +7,7 @@ registry under the same registered model name (training logs every run there).
 """
 
 import logging
+from dataclasses import replace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,23 +20,15 @@ from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, Mo
 from csv_processor.services.model_store import ModelFileError, trained_model_load
 from csv_processor.services.serving import deployed_model_deploy
 from csv_processor.services.serving_selectors import model_retrain_open
-from csv_processor.services.training import TrainingOptions, training_run_create
+from csv_processor.services.training import TrainingOptions, training_options_for, training_run_create
 from csv_processor.services.training_setup import training_frame
 
 logger = logging.getLogger(__name__)
 
 
 def _options(run: TrainingRun) -> TrainingOptions:
-    return TrainingOptions(
-        target=run.target,
-        task=run.task,
-        features=tuple(run.used_features) or None,
-        algorithms=tuple(run.algorithms),
-        test_size=run.test_size,
-        cv_folds=run.cv_folds,
-        seed=run.seed,
-        budget_seconds=run.budget_seconds,
-    )
+    # The features the model was trained on, whatever the new version's default set would be.
+    return replace(training_options_for(run), features=tuple(run.used_features) or None)
 
 
 def model_retrain_start(*, deployed_model: DeployedModel, version: DatasetVersion | None = None) -> ModelRetrain:

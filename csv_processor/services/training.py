@@ -1,7 +1,7 @@
-"""Start and cancel training runs. The work itself is in training_execute (run by the worker)."""
+"""Start, repeat and cancel training runs. The work itself is in training_execute (run by the worker)."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,12 +17,14 @@ MIN_BUDGET_SECONDS = 5
 MAX_BUDGET_SECONDS = 3600
 MIN_FOLDS, MAX_FOLDS = 2, 10
 MIN_TEST_SIZE, MAX_TEST_SIZE = 0.05, 0.5
+MIN_TRIALS, MAX_TRIALS = 1, 500
 
 
 @dataclass(frozen=True)
 class TrainingOptions:
     """What the user asks for; `task` None means the detected task, `features` None the default set,
-    `algorithms` empty means Auto (all that apply)."""
+    `algorithms` empty means Auto (all that apply). `max_trials` set makes the run exact: that many
+    candidates of the deterministic plan, never cut by the budget (ml/training/automl.py)."""
 
     target: str
     task: str | None = None
@@ -32,6 +34,7 @@ class TrainingOptions:
     cv_folds: int = 5
     seed: int = 0
     budget_seconds: int = 60
+    max_trials: int | None = None
 
 
 def _validate_numbers(options: TrainingOptions) -> None:
@@ -42,6 +45,8 @@ def _validate_numbers(options: TrainingOptions) -> None:
         errors.append(f"Cross-validation folds must be between {MIN_FOLDS} and {MAX_FOLDS}.")
     if not MIN_TEST_SIZE <= options.test_size <= MAX_TEST_SIZE:
         errors.append(f"The test share must be between {MIN_TEST_SIZE:.0%} and {MAX_TEST_SIZE:.0%}.")
+    if options.max_trials is not None and not MIN_TRIALS <= options.max_trials <= MAX_TRIALS:
+        errors.append(f"Candidates to try must be between {MIN_TRIALS} and {MAX_TRIALS}.")
     if options.seed < 0:
         errors.append("The seed must be 0 or more.")
     if options.task is not None and options.task not in TASKS:
@@ -114,6 +119,7 @@ def _create(
                 cv_folds=options.cv_folds,
                 seed=options.seed,
                 budget_seconds=options.budget_seconds,
+                max_trials=options.max_trials,
                 progress={"stage": "queued"},
                 warnings=[item.message for item in setup.warnings],
             )
@@ -127,6 +133,32 @@ def _create(
         return existing
     logger.info("training run %s queued: %s on dataset version %s", run.pk, run.target, version.pk)
     return run
+
+
+def training_options_for(run: TrainingRun) -> TrainingOptions:
+    """The options `run` was started with."""
+    return TrainingOptions(
+        target=run.target,
+        task=run.task,
+        features=tuple(run.features) or None,
+        algorithms=tuple(run.algorithms),
+        test_size=run.test_size,
+        cv_folds=run.cv_folds,
+        seed=run.seed,
+        budget_seconds=run.budget_seconds,
+        max_trials=run.max_trials,
+    )
+
+
+def training_run_repeat(*, owner: object, run: TrainingRun, idempotency_key: str = "") -> TrainingRun:
+    """Queue an exact repeat of a finished run: its settings, with `max_trials` the candidates it reached,
+    so the new run tries the same configurations whatever the machine's speed."""
+    if run.status != TrainingRun.Status.SUCCEEDED or not run.candidates_tried:
+        raise ValidationError("Only a finished run that recorded its candidates can be repeated.", code="not_done")
+    options = replace(training_options_for(run), max_trials=min(run.candidates_tried, MAX_TRIALS))
+    return training_run_create(
+        owner=owner, version=run.dataset_version, options=options, idempotency_key=idempotency_key
+    )
 
 
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:

@@ -216,6 +216,7 @@ def _config(run: TrainingRun, steps: list[dict]) -> TrainConfig:
         cv_folds=run.cv_folds,
         seed=run.seed,
         budget_seconds=float(run.budget_seconds),
+        max_trials=run.max_trials,
         recipe_steps=tuple(steps),
         # A retraining replays the held-out rows of the model it is compared with (services/serving_retrain.py).
         test_index=tuple(run.split["test_index"]) if run.split.get("replay") else None,
@@ -261,6 +262,7 @@ def _result_fields(result: TrainResult, steps: list[dict]) -> dict[str, Any]:
         "warnings": list(result.warnings),
         "recipe_digest": Recipe.from_list(steps).digest() if steps else "",
         "elapsed_seconds": result.elapsed_seconds,
+        "candidates_tried": result.candidates_tried,
         "tracking_status": TrainingRun.Tracking.PENDING,
     }
 

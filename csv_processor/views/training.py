@@ -1,5 +1,7 @@
 """Train models on a dataset version and follow the runs."""
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -10,7 +12,12 @@ from csv_processor.forms_training import DEFAULT_FOLDS, MAX_FOLDS, TrainingForm
 from csv_processor.models import DatasetVersion
 from csv_processor.selectors import dataset_get_for_user, dataset_version_get_for_user
 from csv_processor.services.serving_selectors import deploy_target_list
-from csv_processor.services.training import TrainingOptions, training_run_cancel, training_run_create
+from csv_processor.services.training import (
+    TrainingOptions,
+    training_run_cancel,
+    training_run_create,
+    training_run_repeat,
+)
 from csv_processor.services.training_selectors import (
     training_run_card,
     training_run_get_for_user,
@@ -37,6 +44,7 @@ def _options(data: dict) -> TrainingOptions:
         cv_folds=data["cv_folds"],
         seed=data["seed"],
         budget_seconds=data["budget_seconds"],
+        max_trials=data.get("max_trials"),
     )
 
 
@@ -127,6 +135,8 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "dataset": run.dataset_version.dataset,
         "mlflow_url": training_run_mlflow_url(run=run),
         "deploy_targets": deploy_target_list(user=request.user, run=run),
+        # One key per rendered page: a double-clicked "Repeat exactly" starts one run.
+        "repeat_key": uuid.uuid4().hex,
     }
     return render(request, "csv_processor/run_detail.html", context)
 
@@ -141,6 +151,20 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     else:
         messages.success(request, "Cancelled." if not run.is_active else "Stopping the run…")
     return redirect("csv_processor:run-detail", run_id=run.pk)
+
+
+@require_POST
+def run_repeat(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Start a new run with this run's settings and exactly the candidates it tried."""
+    run = training_run_get_for_user(user=request.user, run_id=run_id)
+    try:
+        repeat = training_run_repeat(
+            owner=request.user, run=run, idempotency_key=request.POST.get("idempotency_key", "")[:64]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("csv_processor:run-detail", run_id=run.pk)
+    return redirect("csv_processor:run-detail", run_id=repeat.pk)
 
 
 def run_list(request: HttpRequest) -> HttpResponse:

@@ -44,6 +44,7 @@ def test_refused_start_comes_back_with_every_field_as_sent(user_client, dataset)
         "cv_folds": ["4"],
         "seed": ["7"],
         "budget_seconds": ["1"],  # below the minimum: the start is refused
+        "max_trials": ["12"],
         "idempotency_key": ["key-9"],
     }
 

@@ -1,5 +1,5 @@
 """`manage.py train FILE_OR_DATASET_ID --target COL --owner USERNAME [--budget S] [--algorithms ...] [--seed N]
-[--deploy]`.
+[--trials N] [--deploy]`.
 
 Runs the same services as the web (import, checks, training, MLflow logging, deploying) in this process,
 with a progress bar on stderr, and prints a JSON summary as the last line of stdout. `--deploy` deploys a
@@ -38,6 +38,13 @@ class Command(BaseCommand):
         parser.add_argument("--algorithms", nargs="*", default=[], help="Default: Auto (all that apply).")
         parser.add_argument("--features", nargs="*", help="Default: all but identifier-like columns.")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--trials",
+            type=int,
+            default=None,
+            help="Run exactly this many candidates (1 to 500) for a repeatable leaderboard; the budget then does "
+            "not cut the plan (a run stops after 1 hour). Default: as many as the budget allows.",
+        )
         parser.add_argument("--cv-folds", type=int, default=5)
         parser.add_argument("--test-size", type=float, default=0.2)
         parser.add_argument(
@@ -111,6 +118,7 @@ def _options(options: dict) -> TrainingOptions:
         cv_folds=options["cv_folds"],
         seed=options["seed"],
         budget_seconds=options["budget"],
+        max_trials=options["trials"],
     )
 
 

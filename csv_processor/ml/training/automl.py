@@ -5,6 +5,12 @@ estimated cost fits after a reserve for the final refit and evaluation, so a run
 budget + 10%; the fixed part that cannot be cut (type inference, preflight, the first trial of each
 stage on very large data) is the "small fixed overhead" in the tests.
 
+Exact runs: with `max_trials` the budget does not cut the plan. The first `max_trials` configurations
+run on every fold, the blend, the leaderboard's test scores and the importance (IMPORTANCE_ROWS rows,
+REPEATS shuffles) are never sized or skipped by time, so the same seed, settings and `max_trials` give
+the same leaderboard on any machine. EXACT_CAP_SECONDS replaces the budget as a hard cap that ends
+the run with an error instead of a shorter plan.
+
 Threads follow `fit.threads_for`: one below 20,000 training rows or on a busy machine.
 """
 
@@ -44,6 +50,9 @@ from csv_processor.ml.training.target import log_target_suits
 
 logger = logging.getLogger(__name__)
 
+# The hard cap of an exact run (max_trials set): one hour, the largest budget a user can ask for.
+EXACT_CAP_SECONDS = 3600.0
+
 __all__ = ["Cancelled", "Candidate", "Progress", "TrainConfig", "TrainResult", "train"]
 
 
@@ -62,6 +71,12 @@ class TrainConfig:
     budget_seconds: float = 60.0
     recipe_steps: tuple[dict, ...] = ()
     test_index: tuple | None = None
+    # Exact mode (module docstring): the number of plan configurations to run, the baseline not counted.
+    max_trials: int | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.max_trials is not None
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,8 @@ class TrainResult:
     warnings: tuple[str, ...]
     trials: tuple[Candidate, ...] = field(default=())
     elapsed_seconds: float = 0.0
+    # Plan configurations the search reached: all run in exact mode; some may be skipped for time otherwise.
+    candidates_tried: int = 0
 
 
 def train(
@@ -94,7 +111,8 @@ def train(
     should_cancel: Callable[[], bool] | None = None,
 ) -> TrainResult:
     """Train and evaluate within `config.budget_seconds`; raises TrainingBlocked or Cancelled."""
-    reporter = Reporter(Clock(config.budget_seconds), progress, should_cancel)
+    clock = Clock(EXACT_CAP_SECONDS if config.exact else config.budget_seconds)
+    reporter = Reporter(clock, progress, should_cancel)
     reporter.report("preflight", message="checking the data")
     prepared = prepare(df, config)
     train_pos, test_pos, split = split_rows(
@@ -109,12 +127,14 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
     train_pos, test_pos, info = split
     data = _search_data(prepared, config, train_pos, n_jobs)
     X_test, y_test = prepared.X.iloc[test_pos], prepared.y.iloc[test_pos]
-    baseline_trial = run_trial(data, BASELINE, {}, reporter, limit=reporter.clock.budget)
-    trials = search(
+    baseline_limit = float("inf") if config.exact else reporter.clock.budget
+    baseline_trial = run_trial(data, BASELINE, {}, reporter, limit=baseline_limit)
+    trials, reached = search(
         data,
         list(config.algorithms or ALGORITHMS[config.task]),
         reporter,
         lambda done: reserve_seconds(done, data, config.budget_seconds, len(test_pos)),
+        max_trials=config.max_trials,
     )
     if not trials:
         raise Cancelled("The time budget ran out before any model could be trained: raise the budget.")
@@ -128,7 +148,8 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
     baseline_metrics, _ = test_report(data, baseline, y_test, classes)
     importance = _importance(best, prepared, X_test, y_test, config, reporter)
     reporter.report("evaluate", message="scoring the other algorithms on the test split")
-    board = leaderboard(data, ranked if choice is not ranked[0] else ranked[1:], best, X_test, y_test, reporter)
+    others = ranked if choice is not ranked[0] else ranked[1:]
+    board = leaderboard(data, others, best, X_test, y_test, reporter, score_all=config.exact)
     card = _card(
         config, prepared, best.candidate.algorithm, (metrics, baseline_metrics), importance, data.y, len(test_pos)
     )
@@ -152,6 +173,7 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
         warnings=tuple(issue.message for issue in prepared.check.warnings),
         trials=tuple(unscored(t) for t in trials),
         elapsed_seconds=reporter.clock.elapsed(),
+        candidates_tried=reached,
     )
 
 
@@ -160,6 +182,8 @@ def _choose(trials: list[Trial], data: SearchData, reporter: Reporter, config: T
     A user who picked a single algorithm gets that algorithm, never a blend."""
     single = config.algorithms is not None and len(config.algorithms) == 1
     plan = None if single else plan_blend(trials, data)
+    if config.exact:
+        return final_choice(trials, plan, data, float("inf"))
     # What is left once the reserve for one refit is set aside goes to the blend's extra refits.
     left = reporter.clock.remaining() - reserve_seconds(trials, data, config.budget_seconds, n_test)
     return final_choice(trials, plan, data, left + refit_seconds(best_trials(trials)[0], len(data.folds)))
@@ -184,6 +208,10 @@ def _importance(
     best: Scored, prepared: Prepared, X_test: pd.DataFrame, y_test: pd.Series, config: TrainConfig, reporter: Reporter
 ) -> list[dict]:
     reporter.report("importance", message="measuring which columns matter")
+    if config.exact:
+        return raw_importance(
+            best.pipeline, X_test, y_test, task=config.task, features=prepared.features, seed=config.seed
+        )
     # Sized to what is left of the budget: fewer rows or a single repeat rather than running over.
     seconds = min(reporter.clock.remaining(), BUDGET_SHARE * config.budget_seconds)
     cost = predict_cost(best.pipeline, X_test)

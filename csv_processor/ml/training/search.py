@@ -9,6 +9,11 @@ Only the budget cuts the plan short, so the same seed and settings give the same
 the plan finishes in time. A trial starts only when its estimated cost (from the per-fold times seen so
 far) fits in what is left after the reserve for the final refit and evaluation, and stops between
 folds when it runs over.
+
+With `max_trials` the search is exact instead: it runs the first `max_trials` configurations of the
+plan, each on every fold, and the clock never skips or stops one, so the same seed, settings and
+`max_trials` give the same trials on any machine. Only the hard cap (the clock's budget, set by the
+caller) ends such a run, with an error rather than a shorter plan.
 """
 
 import logging
@@ -25,7 +30,7 @@ from csv_processor.ml.training.algorithms import BASELINE, AlgorithmSpec, algori
 from csv_processor.ml.training.configs import LEADER_DRAWS, config_key, next_round
 from csv_processor.ml.training.evaluation import main_score
 from csv_processor.ml.training.pipeline import LOG_TARGET, build_pipeline
-from csv_processor.ml.training.progress import Reporter
+from csv_processor.ml.training.progress import Cancelled, Reporter
 from csv_processor.ml.training.target import inner_estimator
 
 logger = logging.getLogger(__name__)
@@ -198,16 +203,20 @@ def search(
     algorithms: list[str],
     reporter: Reporter,
     reserve: Callable[[list[Trial]], float],
-) -> list[Trial]:
+    max_trials: int | None = None,
+) -> tuple[list[Trial], int]:
     """All trials run, in order: the default HGB (and its log-target twin), the other defaults, then
-    seeded random rounds over the leading algorithms."""
+    seeded random rounds over the leading algorithms. Returns the trials and how many configurations of
+    the plan the search reached (run, or skipped for time in a budgeted search)."""
     specs = sorted(
         (algorithm_spec(data.task, name) for name in algorithms), key=lambda s: (s.name != FIRST, s.cost, s.name)
     )
     trials: list[Trial] = []
     tried: set[str] = set()
     total = len(specs) + data.log_target + sum(max(1, len(specs) - r) + LEADER_DRAWS - 1 for r in range(MAX_ROUNDS))
-    run = _Runner(data, reporter, reserve, trials, total)
+    if max_trials is not None:
+        total = min(total, max_trials)
+    run = _Runner(data, reporter, reserve, trials, total, max_trials)
     first = specs[0].name
     run.all([(first, {})] + ([(first, {LOG_TARGET: True})] if data.log_target else []), tried)
     target = _target_params(trials)
@@ -219,10 +228,10 @@ def search(
         if not plan:
             # The leaders' spaces are used up (a one-parameter space is small): widen to every algorithm.
             plan = next_round(data.task, data.seed, ranking, round_, algorithms, tried, target)
-        if not plan or reporter.clock.remaining() - reserve(trials) <= 0:
+        if not plan or run.finished():
             break
         run.all(plan, tried)
-    return trials
+    return trials, run.done
 
 
 def _target_params(trials: list[Trial]) -> dict[str, Any]:
@@ -238,14 +247,25 @@ class _Runner:
     reserve: Callable[[list[Trial]], float]
     trials: list[Trial]
     total: int
+    max_trials: int | None = None
     done: int = 0
+
+    def finished(self) -> bool:
+        if self.max_trials is not None:
+            return self.done >= self.max_trials
+        return self.reporter.clock.remaining() - self.reserve(self.trials) <= 0
 
     def all(self, plan: list[tuple[str, dict[str, Any]]], tried: set[str]) -> None:
         for name, params in plan:
+            if self.max_trials is not None and self.done >= self.max_trials:
+                return
             self.done += 1
             tried.add(config_key(name, params))
-            has_model = any(t.complete for t in self.trials)
             index = (self.done, self.total)
+            if self.max_trials is not None:
+                self.trials.append(_run_exact(self.data, name, params, self.reporter, index))
+                continue
+            has_model = any(t.complete for t in self.trials)
             trial = _maybe_run(self.data, name, params, self.reporter, self.reserve(self.trials), index, has_model)
             if trial is not None:
                 self.trials.append(trial)
@@ -273,6 +293,19 @@ def _maybe_run(
         return None
     reporter.report("search", index[0], index[1], f"{name} {params or 'defaults'}")
     return run_trial(data, name, params, reporter, available)
+
+
+def _run_exact(
+    data: SearchData, name: str, params: dict[str, Any], reporter: Reporter, index: tuple[int, int]
+) -> Trial:
+    """Every fold of the configuration, whatever the clock says; past the hard cap the run stops instead."""
+    if reporter.clock.remaining() <= 0:
+        raise Cancelled(
+            f"The run reached its {reporter.clock.budget / 60:.0f}-minute cap after {index[0] - 1} of "
+            f"{index[1]} candidates: ask for fewer candidates."
+        )
+    reporter.report("search", index[0], index[1], f"{name} {params or 'defaults'}")
+    return run_trial(data, name, params, reporter, float("inf"))
 
 
 def _ranking(trials: list[Trial], names: list[str]) -> list[str]:
