@@ -47,13 +47,16 @@ def test_training_task_leaves_tracking_pending_with_a_low_priority_task_that_log
 
 
 def test_worker_takes_queued_uploads_and_profiles_before_mlflow_logging(db):
-    training_run_track_task.enqueue(1)
-    training_tracking_retry_task.enqueue()
-    upload = upload_ingest_task.enqueue(2)
-    profile = dataset_version_profile_task.enqueue(3)
+    ours = [
+        training_run_track_task.enqueue(1),
+        training_tracking_retry_task.enqueue(),
+        upload := upload_ingest_task.enqueue(2),
+        profile := dataset_version_profile_task.enqueue(3),
+    ]
 
-    # The order db_worker takes them in: DBTaskResult.objects.ready() ... get_locked() takes the first.
-    order = [str(result.id) for result in DBTaskResult.objects.ready()]
+    # The order db_worker takes them in: DBTaskResult.objects.ready() ... get_locked() takes the first. Only
+    # this test's tasks: a worker process of an earlier test may have queued its periodic ones meanwhile.
+    order = [str(result.id) for result in DBTaskResult.objects.ready().filter(id__in=[task.id for task in ours])]
 
     # Within one priority the order may tie (on PostgreSQL the two tasks enqueued together came either way).
     assert set(order[:2]) == {upload.id, profile.id}
