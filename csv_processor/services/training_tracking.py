@@ -143,6 +143,10 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
             "cv_folds": run.cv_folds,
             "seed": run.seed,
             "budget_seconds": run.budget_seconds,
+            # Exact runs (the same leaderboard on any machine): how many candidates were asked for, "budget"
+            # when the time budget decided; and how many the run reached.
+            "max_trials": run.max_trials or "budget",
+            **({"candidates_tried": run.candidates_tried} if run.candidates_tried is not None else {}),
             "best_algorithm": run.best_algorithm,
             **{
                 f"best.{key}": value for key, value in (run.leaderboard[0]["params"] if run.leaderboard else {}).items()

@@ -42,6 +42,8 @@ def test_unreachable_mlflow_leaves_tracking_pending_then_retry_logs_it(user, dat
     logged = client.get_run(done.mlflow_run_id)
     assert logged.data.tags["csv_analyzer.training_run_id"] == str(done.pk)
     assert logged.data.metrics["test_accuracy"] > 0
+    assert logged.data.params["max_trials"] == "budget"
+    assert logged.data.params["candidates_tried"] == str(done.candidates_tried)
     assert client.get_model_version(done.registered_model_name, done.registered_model_version)
     assert training_runs_track_pending() == 0
 
