@@ -2,7 +2,7 @@
 
 An upload being parsed, a version being profiled or a cleaning step applied in the worker is a status
 row plus a task. If the database goes away while the task saves its result, or the worker is killed,
-the task row ends (failed by the worker, or by `task_results_of_dead_workers_fail`) while the job row
+the task row ends (failed by `services.workers` for a living or a dead worker) while the job row
 still says "running": the user would watch a spinner for ever. Each job's service claims only a
 waiting row, so queueing it again is safe (ADR 0002). Training runs have their own heartbeat reaper.
 """
@@ -21,8 +21,6 @@ from django_tasks_db.models import DBTaskResult
 from csv_processor.models import CleaningJob, DatasetVersion, Upload
 
 logger = logging.getLogger(__name__)
-
-INTERRUPTED = "csv_processor.services.job_recovery.Interrupted"
 
 
 @dataclass(frozen=True)
@@ -46,23 +44,6 @@ def _jobs() -> tuple[_Job, ...]:
         _Job(CleaningJob, "status", (CleaningJob.Status.QUEUED, CleaningJob.Status.RUNNING),
              CleaningJob.Status.QUEUED, tasks.cleaning_job_execute_task),
     )  # fmt: skip
-
-
-def task_results_of_worker_fail(*, worker_id: str) -> int:
-    """Mark FAILED the task rows this (living) worker left RUNNING when its database went away mid-task.
-
-    A worker runs one task at a time, so when its loop starts again none of its rows is still running.
-    """
-    running = DBTaskResult.objects.running().values_list("pk", "worker_ids")
-    mine = [pk for pk, worker_ids in running if worker_ids and worker_ids[-1] == worker_id]
-    if not mine:
-        return 0
-    return DBTaskResult.objects.filter(pk__in=mine, status=TaskResultStatus.RUNNING).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=timezone.now(),
-        exception_class_path=INTERRUPTED,
-        traceback="The database connection was lost while this task ran; its job is queued again.",
-    )
 
 
 def interrupted_jobs_requeue() -> dict[str, list[int]]:

@@ -19,6 +19,7 @@ from users.tasks import session_cleanup_task
 logger = logging.getLogger(__name__)
 
 WORKER_DIED = "csv_processor.services.workers.WorkerDied"
+INTERRUPTED = "csv_processor.services.workers.Interrupted"
 
 
 def worker_heartbeat_record(*, worker_id: str, started_at: dt.datetime) -> WorkerHeartbeat:
@@ -42,28 +43,50 @@ def task_results_of_dead_workers_fail() -> int:
     """Mark FAILED the task rows left RUNNING by a worker that died (SIGKILL, out of memory, power loss).
 
     Nobody will ever finish them, and they would count as running for ever (csva_tasks_running). The jobs
-    behind them recover on their own: the training reaper re-queues runs from their own heartbeat.
+    behind them recover on their own: the training reaper re-queues runs from their own heartbeat, and
+    job_recovery the uploads, profiles and cleaning jobs.
     """
-    now = timezone.now()
-    cutoff = now - dt.timedelta(seconds=settings.WORKER_STALE_SECONDS)
+    cutoff = timezone.now() - dt.timedelta(seconds=settings.WORKER_STALE_SECONDS)
     alive = set(WorkerHeartbeat.objects.filter(last_seen_at__gte=cutoff).values_list("worker_id", flat=True))
     # Started before the cutoff: a worker that just claimed a task has beaten by now if it lives.
-    running = DBTaskResult.objects.running().filter(started_at__lt=cutoff).values_list("pk", "worker_ids")
-    orphaned = [pk for pk, worker_ids in running if not worker_ids or worker_ids[-1] not in alive]
-    if not orphaned:
+    running = _running_by_worker(DBTaskResult.objects.running().filter(started_at__lt=cutoff))
+    orphaned = [pk for pk, worker_id in running if worker_id not in alive]
+    failed = _running_fail(
+        orphaned, cause=WORKER_DIED, message="The worker running this task stopped without finishing it (no heartbeat)."
+    )
+    if failed:
+        logger.warning("%d task(s) of dead workers marked failed", failed)
+    return failed
+
+
+def task_results_of_worker_fail(*, worker_id: str) -> int:
+    """Mark FAILED the task rows this (living) worker left RUNNING when its database went away mid-task.
+
+    A worker runs one task at a time, so when its loop starts again none of its rows is still running.
+    """
+    mine = [pk for pk, last in _running_by_worker(DBTaskResult.objects.running()) if last == worker_id]
+    return _running_fail(
+        mine,
+        cause=INTERRUPTED,
+        message="The database connection was lost while this task ran; its job is queued again.",
+    )
+
+
+def _running_by_worker(running) -> list[tuple[object, str | None]]:
+    """(task row id, the worker that claimed it last) of each row in `running`."""
+    return [(pk, worker_ids[-1] if worker_ids else None) for pk, worker_ids in running.values_list("pk", "worker_ids")]
+
+
+def _running_fail(pks: list, *, cause: str, message: str) -> int:
+    if not pks:
         return 0
-    failed = (
+    return (
         DBTaskResult.objects.running()
-        .filter(pk__in=orphaned)
+        .filter(pk__in=pks)
         .update(
-            status=TaskResultStatus.FAILED,
-            finished_at=now,
-            exception_class_path=WORKER_DIED,
-            traceback="The worker running this task stopped without finishing it (no heartbeat).",
+            status=TaskResultStatus.FAILED, finished_at=timezone.now(), exception_class_path=cause, traceback=message
         )
     )
-    logger.warning("%d task(s) of dead workers marked failed", failed)
-    return failed
 
 
 def periodic_tasks_enqueue_due() -> list[str]:

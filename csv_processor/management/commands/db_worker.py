@@ -19,10 +19,10 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as StockWorkerCommand
 from prometheus_client import start_http_server
 
-from csv_processor.services.job_recovery import task_results_of_worker_fail
 from csv_processor.services.training_execute import training_metrics_initialize
 from csv_processor.services.workers import (
     periodic_tasks_enqueue_due,
+    task_results_of_worker_fail,
     worker_heartbeat_delete,
     worker_heartbeat_record,
 )
