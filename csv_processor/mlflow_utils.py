@@ -207,10 +207,12 @@ def dataset_schema(frame: pd.DataFrame) -> Schema | None:
     )
 
 
-def training_log(log: TrainingLog) -> Tracked:
-    """Log a finished training job; raises TrackingUnavailable when MLflow cannot take it."""
+def training_log(log: TrainingLog, *, probed: bool = False) -> Tracked:
+    """Log a finished training job; raises TrackingUnavailable when MLflow cannot take it. `probed`: the
+    caller has just run `tracking_probe()` (before preparing the log), so it is not run twice."""
     uri = tracking_uri()
-    _probe(uri)
+    if not probed:
+        _probe(uri)
     try:
         _configure()
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)

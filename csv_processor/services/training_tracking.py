@@ -80,7 +80,7 @@ def training_run_track(
             pipeline = trained_model_load(trained_model=run.trained_model)
         if frame is None:
             frame, _ = training_frame(version=run.dataset_version)
-        tracked = mlflow_utils.training_log(_log_of(run, pipeline, frame))
+        tracked = mlflow_utils.training_log(_log_of(run, pipeline, frame), probed=True)
     except (mlflow_utils.TrackingUnavailable, ModelFileError, OSError) as exc:
         # An outage (refused, or hung: no answer in time) does not use up the run's attempts (retries would
         # give up after minutes of it).
