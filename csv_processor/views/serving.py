@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from csv_processor.forms_serving import BatchUploadForm, DeployForm, PredictionForm, VersionDeployForm
+from csv_processor.forms.serving import BatchUploadForm, DeployForm, PredictionForm, VersionDeployForm
 from csv_processor.services.predictions_batch import batch_prediction_create, batch_result_path
 from csv_processor.services.serving import deployed_model_deploy, model_version_activate
 from csv_processor.services.serving_retrain import model_retrain_keep, model_retrain_promote, model_retrain_start

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from csv_processor.forms_training import DEFAULT_FOLDS, MAX_FOLDS, TrainingForm
+from csv_processor.forms.training import DEFAULT_FOLDS, MAX_FOLDS, TrainingForm
 from csv_processor.models import DatasetVersion
 from csv_processor.selectors import dataset_get_for_user, dataset_version_get_for_user
 from csv_processor.services.serving_selectors import deploy_target_list

@@ -7,7 +7,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from csv_processor.forms_training import TrainingForm
+from csv_processor.forms.training import TrainingForm
 from csv_processor.models import TrainingRun
 from csv_processor.services.predictions import LiveQuality
 from csv_processor.services.training_setup import algorithm_names
