@@ -15,7 +15,7 @@ urlpatterns = [
     path("api/", include("users.api_urls")),
     # --- Serving: the models API, its OpenAPI schema and Swagger UI (assets from
     # drf-spectacular-sidecar; the split view serves its start-up script as a file, as the CSP requires).
-    path("api/", include("csv_processor.api_urls")),
+    path("api/", include("csv_processor.api.urls")),
     path("api/schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
     path("api/docs/", login_not_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("", include("csv_processor.urls")),

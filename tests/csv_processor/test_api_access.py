@@ -1,4 +1,4 @@
-"""The prediction endpoints' own request handling (csv_processor/api_lean.py): authentication by token,
+"""The prediction endpoints' own request handling (csv_processor/api/prediction_dispatch.py): authentication by token,
 Basic token or session with CSRF, DRF's error answers, and the rate limit shared across processes."""
 
 import base64

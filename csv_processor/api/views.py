@@ -16,15 +16,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from csv_analyzer.api_errors import RETRY_AFTER, WWW_AUTHENTICATE, error_responses
-from csv_processor.api_errors import (
+from csv_processor.api.errors import (
     MLFLOW_ERROR_CODES,
     FeedbackErrorsSerializer,
     PredictionErrorsSerializer,
     mlflow_error_responses,
 )
-from csv_processor.api_http import CSVBodyParser, LimitedJSONParser, ScoringJSONParser, TokenBasicAuthentication
-from csv_processor.api_lean import LeanApiView
-from csv_processor.serializers import (
+from csv_processor.api.http import CSVBodyParser, LimitedJSONParser, ScoringJSONParser, TokenBasicAuthentication
+from csv_processor.api.prediction_dispatch import LeanApiView
+from csv_processor.api.serializers import (
     DeployedModelDetailSerializer,
     DeployedModelListSerializer,
     PredictionOutputSerializer,
@@ -46,7 +46,7 @@ from users.authentication import ApiTokenAuthentication
 
 
 class BasicTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "csv_processor.api_http.TokenBasicAuthentication"
+    target_class = "csv_processor.api.http.TokenBasicAuthentication"
     name = "basicToken"
 
     def get_security_definition(self, auto_schema: object) -> dict:

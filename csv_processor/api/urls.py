@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from csv_processor import api
+from csv_processor.api import views as api
 
 app_name = "csv_processor_api"
 
