@@ -62,7 +62,7 @@ def measure_once(kind: str, csv_path: Path, work: Path) -> dict[str, float]:
     """Run inside a fresh subprocess: one timed call, then the memory figures."""
     import pyarrow.csv
 
-    from csv_processor.ml.csv_reader import ParseOptions, csv_to_parquet
+    from csv_processor.ml.csv.reader import ParseOptions, csv_to_parquet
 
     options = ParseOptions.from_dict(json.loads((work / "options.json").read_text()))
     before = _rss_kb()
@@ -102,7 +102,7 @@ def main() -> None:
 
 
 def run_benchmark(work: Path, repeats: int) -> dict[str, object]:
-    from csv_processor.ml.sniffing import detect_parse_options
+    from csv_processor.ml.csv.sniffing import detect_parse_options
 
     csv_path = work / "flights_3x.csv"
     started = time.perf_counter()

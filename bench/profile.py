@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.flights import flights_frame
-from csv_processor.ml.profile import profile_frame
+from csv_processor.ml.profiling.profile import profile_frame
 
 REPEATS = 7
 BAR = 3.0

@@ -11,8 +11,8 @@ from django.db.models import Max, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, read_csv_sniffed
-from csv_processor.ml.tables import iter_csv_chunks, read_page
+from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
+from csv_processor.ml.csv.tables import iter_csv_chunks, read_page
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion, Upload, WorkerHeartbeat
 from csv_processor.services.files import file_path

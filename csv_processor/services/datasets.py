@@ -7,7 +7,7 @@ import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from csv_processor.ml.profile import profile_frame
+from csv_processor.ml.profiling.profile import profile_frame
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, TrainedModel, Upload
 from csv_processor.services.clean_model import clean_model_get

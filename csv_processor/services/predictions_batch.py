@@ -18,10 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from csv_processor import metrics
-from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, read_csv_sniffed
+from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
+from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
+from csv_processor.ml.csv.tables import neutralise_formulas
 from csv_processor.ml.serving import InputSpec, Predicted, predict_frame
-from csv_processor.ml.sniffing import detect_parse_options, refuse_reason
-from csv_processor.ml.tables import neutralise_formulas
 from csv_processor.models import BatchPrediction, DeployedModel
 from csv_processor.services.files import file_name_new, file_path, files_delete
 from csv_processor.services.predictions import predictions_log

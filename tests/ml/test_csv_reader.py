@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csv_processor.ml import csv_pandas_chunks, csv_reader
-from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, csv_to_parquet, read_csv_sniffed
+from csv_processor.ml.csv import pandas_chunks as csv_pandas_chunks
+from csv_processor.ml.csv import reader as csv_reader
+from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, csv_to_parquet, read_csv_sniffed
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "csv"
 

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from csv_processor.ml.csv_quotes import QuotePairing
-from csv_processor.ml.csv_reader import CsvParseError, ParseOptions, csv_to_parquet, read_csv_sniffed
-from csv_processor.ml.sniffing import detect_parse_options, refuse_reason
+from csv_processor.ml.csv.quotes import QuotePairing
+from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, csv_to_parquet, read_csv_sniffed
+from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 
 FUZZ = settings(
     max_examples=int(os.environ.get("CSVA_FUZZ_EXAMPLES", "120")),

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from csv_processor.ml.profile import ColumnProfile, count_duplicate_rows, profile_frame
+from csv_processor.ml.profiling.profile import ColumnProfile, count_duplicate_rows, profile_frame
 from csv_processor.ml.types import infer_column_types
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"

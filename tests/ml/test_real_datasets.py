@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from csv_processor.ml.csv_reader import ParseOptions, csv_to_parquet, read_csv_sniffed
-from csv_processor.ml.sniffing import detect_parse_options, refuse_reason
+from csv_processor.ml.csv.reader import ParseOptions, csv_to_parquet, read_csv_sniffed
+from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 SLOW_BYTES = 20 * 1024 * 1024

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from csv_processor.ml.tables import iter_csv_chunks, neutralise_formulas, read_page
+from csv_processor.ml.csv.tables import iter_csv_chunks, neutralise_formulas, read_page
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from csv_processor.ml.csv_arrow_compat import pandas_compatible
-from csv_processor.ml.csv_chunks import ProgressReader, iter_line_pieces
-from csv_processor.ml.csv_layout import Layout
-from csv_processor.ml.csv_options import PANDAS_NA_VALUES, ParseOptions
+from csv_processor.ml.csv.arrow_compat import pandas_compatible
+from csv_processor.ml.csv.chunks import ProgressReader, iter_line_pieces
+from csv_processor.ml.csv.layout import Layout
+from csv_processor.ml.csv.options import PANDAS_NA_VALUES, ParseOptions
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from csv_processor.ml.csv_arrow_compat import NeedsPandas
-from csv_processor.ml.csv_chunks import ProgressReader
-from csv_processor.ml.csv_engine_arrow import (
+from csv_processor.ml.csv.arrow_compat import NeedsPandas
+from csv_processor.ml.csv.chunks import ProgressReader
+from csv_processor.ml.csv.engine_arrow import (
     ArrowPlan,
     Restart,
     arrow_can_read,
@@ -27,13 +27,13 @@ from csv_processor.ml.csv_engine_arrow import (
     rows_are_even,
     widen_for,
 )
-from csv_processor.ml.csv_engine_pandas import check_records, pandas_read
-from csv_processor.ml.csv_layout import Layout, read_layout
-from csv_processor.ml.csv_options import CsvParseError, ParseOptions
-from csv_processor.ml.csv_pandas_chunks import MixedTypes, settle_kinds
-from csv_processor.ml.csv_pandas_chunks import iter_tables as iter_pandas_tables
-from csv_processor.ml.csv_sinks import FrameSink, ParquetSink, TableSink
-from csv_processor.ml.csv_structure import (
+from csv_processor.ml.csv.engine_pandas import check_records, pandas_read
+from csv_processor.ml.csv.layout import Layout, read_layout
+from csv_processor.ml.csv.options import CsvParseError, ParseOptions
+from csv_processor.ml.csv.pandas_chunks import MixedTypes, settle_kinds
+from csv_processor.ml.csv.pandas_chunks import iter_tables as iter_pandas_tables
+from csv_processor.ml.csv.sinks import FrameSink, ParquetSink, TableSink
+from csv_processor.ml.csv.structure import (
     ByteFacts,
     find_bad_record,
     is_ascii_compatible,

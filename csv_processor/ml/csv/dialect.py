@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from csv_processor.ml.csv_options import PANDAS_NA_VALUES
+from csv_processor.ml.csv.options import PANDAS_NA_VALUES
 
 DELIMITERS = (",", ";", "\t", "|")
 _MAX_RECORDS = 2000

@@ -17,10 +17,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from csv_processor.ml.csv_arrow_compat import SuspectCellFinder
-from csv_processor.ml.csv_chunks import iter_blocks
-from csv_processor.ml.csv_options import CsvParseError, ParseOptions
-from csv_processor.ml.csv_quotes import QuotePairing
+from csv_processor.ml.csv.arrow_compat import SuspectCellFinder
+from csv_processor.ml.csv.chunks import iter_blocks
+from csv_processor.ml.csv.options import CsvParseError, ParseOptions
+from csv_processor.ml.csv.quotes import QuotePairing
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from csv_processor.ml.csv_layout import Layout
-from csv_processor.ml.csv_options import CsvParseError, ParseOptions
-from csv_processor.ml.csv_structure import iter_records, ragged_error
+from csv_processor.ml.csv.layout import Layout
+from csv_processor.ml.csv.options import CsvParseError, ParseOptions
+from csv_processor.ml.csv.structure import iter_records, ragged_error
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import charset_normalizer
 
-from csv_processor.ml.csv_options import ParseOptions
-from csv_processor.ml.sniffing_dialect import guess_dialect
+from csv_processor.ml.csv.dialect import guess_dialect
+from csv_processor.ml.csv.options import ParseOptions
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import pandas as pd
 import pyarrow as pa
 from pandas.api import types as ptypes
 
-from csv_processor.ml.csv_chunks import ProgressReader
-from csv_processor.ml.csv_engine_pandas import read_csv_kwargs
-from csv_processor.ml.csv_layout import Layout
-from csv_processor.ml.csv_options import CsvParseError, ParseOptions
+from csv_processor.ml.csv.chunks import ProgressReader
+from csv_processor.ml.csv.engine_pandas import read_csv_kwargs
+from csv_processor.ml.csv.layout import Layout
+from csv_processor.ml.csv.options import CsvParseError, ParseOptions
 
 logger = logging.getLogger(__name__)
 

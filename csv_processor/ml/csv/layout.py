@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from csv_processor.ml.csv_options import CsvParseError, ParseOptions
-from csv_processor.ml.csv_structure import iter_records
+from csv_processor.ml.csv.options import CsvParseError, ParseOptions
+from csv_processor.ml.csv.structure import iter_records
 
 
 @dataclass(frozen=True)
