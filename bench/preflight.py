@@ -104,7 +104,7 @@ def _same_but_leakage(ours: list, base: list) -> bool:
 def _measure(client, version, name: str) -> dict:
     from django.urls import reverse
 
-    from csv_processor.services.files import file_path
+    from csv_processor.storage import file_path
 
     url = reverse("csv_processor:training-setup", args=[version.dataset_id, version.number])
     page = reverse("csv_processor:training-new", args=[version.dataset_id, version.number])

@@ -15,7 +15,7 @@ from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sn
 from csv_processor.ml.csv.tables import iter_csv_chunks, read_page
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion, Upload, WorkerHeartbeat
-from csv_processor.services.files import file_path
+from csv_processor.storage import file_path
 
 PAGE_ROWS = 50
 CELL_CHARS = 200

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from csv_processor.ml.cleaning.suggest.model import CleanModel, evaluate_on_labelled, train_clean_model
 from csv_processor.models import CleanModelArtifact
-from csv_processor.services.files import file_name_new, file_path
+from csv_processor.storage import file_name_new, file_path
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from csv_processor.ml.cleaning.schema import CleaningError
 from csv_processor.ml.cleaning.steps import Step, fit_step
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion
-from csv_processor.services.files import file_name_new, file_path, files_delete
+from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from csv_processor import metrics
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, csv_to_parquet
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, Upload
-from csv_processor.services.files import file_name_new, file_path, files_delete
+from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from csv_processor.models import TrainedModel, TrainingRun
-from csv_processor.services.files import file_name_new, file_path, files_delete
+from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)
 

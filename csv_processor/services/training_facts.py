@@ -13,7 +13,7 @@ import pandas as pd
 
 from csv_processor.ml.training.table_facts import TableFacts, table_facts
 from csv_processor.models import DatasetVersion
-from csv_processor.services.files import file_path
+from csv_processor.storage import file_path
 
 logger = logging.getLogger(__name__)
 

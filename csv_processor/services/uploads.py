@@ -14,7 +14,7 @@ from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sn
 from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 from csv_processor.models import Upload
 from csv_processor.selectors import user_storage_used
-from csv_processor.services.files import file_name_new, file_path, files_delete
+from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)
 

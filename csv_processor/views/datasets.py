@@ -19,7 +19,7 @@ from csv_processor.selectors import (
     user_storage_used,
 )
 from csv_processor.services.datasets import dataset_delete, dataset_rename
-from csv_processor.services.files import file_path
+from csv_processor.storage import file_path
 
 
 def dataset_list_view(request: HttpRequest) -> HttpResponse:
