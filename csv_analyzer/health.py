@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from csv_processor.selectors import worker_last_seen_seconds
+from csv_processor.selectors.datasets import worker_last_seen_seconds
 
 logger = logging.getLogger(__name__)
 

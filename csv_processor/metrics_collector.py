@@ -169,7 +169,7 @@ def _model_quality(now: dt.datetime) -> Iterator[GaugeMetricFamily]:
     held-out test set at training time), `live_value` (on labelled live traffic; None until known) and
     `drift` (0 = live inputs look like training data, 1 = nothing alike; None until computed).
     """
-    quality_list = optional_attribute("csv_processor.services.serving_selectors", "deployed_model_quality_list")
+    quality_list = optional_attribute("csv_processor.selectors.serving", "deployed_model_quality_list")
     if quality_list is None:
         return
     labelled = ["model_id", "metric"]

@@ -19,12 +19,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from csv_processor import metrics, metrics_collector
 from csv_processor.models import TrainingRun, Upload, WorkerHeartbeat
+from csv_processor.selectors.training.setup import algorithm_names
 from csv_processor.services import training_maintenance
 from csv_processor.services.ingest import upload_ingest
 from csv_processor.services.training import training_run_cancel
 from csv_processor.services.training_execute import training_metrics_initialize, training_run_execute
 from csv_processor.services.training_maintenance import training_runs_reap
-from csv_processor.services.training_setup import algorithm_names
 from csv_processor.services.uploads import upload_confirm, upload_create
 from csv_processor.storage import file_path
 from csv_processor.tasks import upload_ingest_task
@@ -423,7 +423,7 @@ def test_collector_reports_the_quality_and_drift_serving_lists(monkeypatch):
         SimpleNamespace(model_id=3, metric="f1", test_value=0.91, live_value=None, drift=0.4),
         SimpleNamespace(model_id=4, metric="rmse", test_value=2.5, live_value=2.9, drift=None),
     ]
-    monkeypatch.setattr("csv_processor.services.serving_selectors.deployed_model_quality_list", lambda: rows)
+    monkeypatch.setattr("csv_processor.selectors.serving.deployed_model_quality_list", lambda: rows)
 
     values = collected()
 

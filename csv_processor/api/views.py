@@ -29,6 +29,11 @@ from csv_processor.api.serializers import (
     DeployedModelListSerializer,
     PredictionOutputSerializer,
 )
+from csv_processor.selectors.serving import (
+    deployed_model_detail,
+    deployed_model_get_for_user,
+    deployed_model_list,
+)
 from csv_processor.services.predictions import prediction_feedback_record
 from csv_processor.services.serving_protocol import ProtocolError, scoring_input_read
 from csv_processor.services.serving_runtime import (
@@ -36,11 +41,6 @@ from csv_processor.services.serving_runtime import (
     ModelNotReady,
     deployed_model_for_serving,
     prediction_make,
-)
-from csv_processor.services.serving_selectors import (
-    deployed_model_detail,
-    deployed_model_get_for_user,
-    deployed_model_list,
 )
 from users.authentication import ApiTokenAuthentication
 

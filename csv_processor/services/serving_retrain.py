@@ -17,11 +17,11 @@ from csv_processor.ml.cleaning.recipe import Recipe
 from csv_processor.ml.serving.compare import compare_on_rows
 from csv_processor.ml.training import TrainConfig
 from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
+from csv_processor.selectors.serving import model_retrain_open
+from csv_processor.selectors.training.setup import training_frame
 from csv_processor.services.model_store import ModelFileError, trained_model_load
 from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.serving_selectors import model_retrain_open
 from csv_processor.services.training import TrainingOptions, training_options_for, training_run_create
-from csv_processor.services.training_setup import training_frame
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from csv_processor.models import DatasetVersion, TrainingRun
+from csv_processor.selectors.training.setup import TASKS, TrainingSetup, algorithm_names, training_setup
 from csv_processor.services.training_execute import training_run_counted
-from csv_processor.services.training_setup import TASKS, TrainingSetup, algorithm_names, training_setup
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from csv_processor import metrics
 from csv_processor.ml.cleaning.recipe import Recipe
 from csv_processor.ml.training import Cancelled, Progress, TrainConfig, TrainingBlocked, TrainResult, train
 from csv_processor.models import TrainingRun
+from csv_processor.selectors.training.setup import algorithm_names, training_frame
 from csv_processor.services.model_store import trained_model_save
-from csv_processor.services.training_setup import algorithm_names, training_frame
 from csv_processor.storage import files_delete
 
 logger = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from csv_processor import mlflow_utils
 from csv_processor.ml.training import figures
 from csv_processor.ml.training.card import card_markdown
 from csv_processor.models import TrainingRun
+from csv_processor.selectors.training.runs import training_run_card
+from csv_processor.selectors.training.setup import training_frame
 from csv_processor.services.model_store import ModelFileError, trained_model_load
-from csv_processor.services.training_selectors import training_run_card
-from csv_processor.services.training_setup import training_frame
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from csv_processor import metrics
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
 from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 from csv_processor.models import Upload
-from csv_processor.selectors import user_storage_used
+from csv_processor.selectors.datasets import user_storage_used
 from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from csv_processor.forms.cleaning import CleaningStepForm
-from csv_processor.selectors import (
+from csv_processor.selectors.datasets import (
     cleaning_job_get_for_user,
     dataset_get_for_user,
     dataset_suggestions,

@@ -8,7 +8,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
 from csv_processor.forms.datasets import DatasetEditForm, TableQueryForm
-from csv_processor.selectors import (
+from csv_processor.selectors.datasets import (
     dataset_get_for_user,
     dataset_list,
     dataset_suggestions,

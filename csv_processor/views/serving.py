@@ -9,11 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from csv_processor.forms.serving import BatchUploadForm, DeployForm, PredictionForm, VersionDeployForm
-from csv_processor.services.predictions_batch import batch_prediction_create, batch_result_path
-from csv_processor.services.serving import deployed_model_deploy, model_version_activate
-from csv_processor.services.serving_retrain import model_retrain_keep, model_retrain_promote, model_retrain_start
-from csv_processor.services.serving_runtime import InputError, ModelNotReady, prediction_make, serving_spec_get
-from csv_processor.services.serving_selectors import (
+from csv_processor.selectors.serving import (
     batch_prediction_get_for_user,
     deployable_run_list,
     deployed_model_detail,
@@ -23,7 +19,11 @@ from csv_processor.services.serving_selectors import (
     model_retrain_open,
     model_version_get,
 )
-from csv_processor.services.training_selectors import training_run_get_for_user
+from csv_processor.selectors.training.runs import training_run_get_for_user
+from csv_processor.services.predictions_batch import batch_prediction_create, batch_result_path
+from csv_processor.services.serving import deployed_model_deploy, model_version_activate
+from csv_processor.services.serving_retrain import model_retrain_keep, model_retrain_promote, model_retrain_start
+from csv_processor.services.serving_runtime import InputError, ModelNotReady, prediction_make, serving_spec_get
 from csv_processor.upload_limits import too_large_response
 
 

@@ -10,21 +10,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from csv_processor.forms.training import DEFAULT_FOLDS, MAX_FOLDS, TrainingForm
 from csv_processor.models import DatasetVersion
-from csv_processor.selectors import dataset_get_for_user, dataset_version_get_for_user
-from csv_processor.services.serving_selectors import deploy_target_list
+from csv_processor.selectors.datasets import dataset_get_for_user, dataset_version_get_for_user
+from csv_processor.selectors.serving import deploy_target_list
+from csv_processor.selectors.training.runs import (
+    training_run_card,
+    training_run_get_for_user,
+    training_run_list,
+    training_run_mlflow_url,
+)
+from csv_processor.selectors.training.setup import algorithm_names, training_setup
 from csv_processor.services.training import (
     TrainingOptions,
     training_run_cancel,
     training_run_create,
     training_run_repeat,
 )
-from csv_processor.services.training_selectors import (
-    training_run_card,
-    training_run_get_for_user,
-    training_run_list,
-    training_run_mlflow_url,
-)
-from csv_processor.services.training_setup import algorithm_names, training_setup
 
 
 def _form(

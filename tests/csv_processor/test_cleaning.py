@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from csv_processor.models import CleaningJob, CleanModelArtifact, Dataset, DatasetVersion
-from csv_processor.selectors import dataset_version_recipe
+from csv_processor.selectors.datasets import dataset_version_recipe
 from csv_processor.services.clean_model import clean_model_get
 from csv_processor.services.cleaning import cleaning_job_create, cleaning_job_execute, version_frame
 from tests.csv_processor.helpers import make_dataset

@@ -68,7 +68,7 @@ def _drift_samples(model_id: int) -> list[float]:
 
 
 def test_drift_on_too_few_rows_gives_no_feature_verdicts_and_no_metric(client, served):  # noqa: F811
-    from csv_processor.services.serving_selectors import deployed_model_quality_list
+    from csv_processor.selectors.serving import deployed_model_quality_list
 
     _predict(served, [record()])
     model = DeployedModel.objects.select_related("active_version").get(pk=served.model.pk)
@@ -151,7 +151,7 @@ def test_worker_loop_enqueues_the_serving_maintenance_once_per_interval(served):
 
 
 def test_quality_list_feeds_the_metrics_collector(served):  # noqa: F811
-    from csv_processor.services.serving_selectors import deployed_model_quality_list
+    from csv_processor.selectors.serving import deployed_model_quality_list
 
     rows = {row.model_id: row for row in deployed_model_quality_list()}
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from csv_processor.models import DatasetVersion
-from csv_processor.selectors import SUGGESTION_MIN_CONFIDENCE
+from csv_processor.selectors.datasets import SUGGESTION_MIN_CONFIDENCE
 from tests.csv_processor.helpers import make_dataset
 
 pytestmark = pytest.mark.django_db

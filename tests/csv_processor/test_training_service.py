@@ -8,13 +8,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from csv_processor.models import TrainedModel, TrainingRun
+from csv_processor.selectors.training.setup import version_frame
 from csv_processor.services import training_execute, training_maintenance
 from csv_processor.services.datasets import dataset_delete
 from csv_processor.services.model_store import ModelFileError, trained_model_load
 from csv_processor.services.training import training_run_create
 from csv_processor.services.training_execute import jsonable, training_run_execute
 from csv_processor.services.training_maintenance import training_runs_reap
-from csv_processor.services.training_setup import version_frame
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_training_support import dataset, queue_run, regression_csv  # noqa: F401
 

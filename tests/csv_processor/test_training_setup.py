@@ -4,8 +4,8 @@ import numpy as np
 from django.urls import reverse
 
 import csv_processor.ml.training.table_facts as table_facts
-from csv_processor.services.training_facts import version_table_facts
-from csv_processor.services.training_setup import training_setup
+from csv_processor.selectors.training.facts import version_table_facts
+from csv_processor.selectors.training.setup import training_setup
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_training_support import dataset  # noqa: F401
 

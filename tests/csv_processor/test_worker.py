@@ -10,7 +10,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
-from csv_processor.selectors import worker_last_seen_seconds
+from csv_processor.selectors.datasets import worker_last_seen_seconds
 from csv_processor.services.workers import periodic_tasks_enqueue_due
 from csv_processor.tasks import stored_files_sweep_task
 from tests.conftest import wait_for

@@ -18,10 +18,10 @@ from django.http import Http404
 from django.urls import reverse
 
 from csv_processor.models import Dataset, DeployedModel, TrainingRun
-from csv_processor.selectors import dataset_get_for_user
+from csv_processor.selectors.datasets import dataset_get_for_user
+from csv_processor.selectors.serving import deploy_target_for_run
 from csv_processor.services.imports import dataset_import_file
 from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.serving_selectors import deploy_target_for_run
 from csv_processor.services.training import TrainingOptions, training_run_create
 from csv_processor.services.training_execute import training_run_execute
 

@@ -12,8 +12,8 @@ from csv_processor.ml.training import ALGORITHMS, detect_task
 from csv_processor.ml.training.preflight_facts import dataset_checks_from_facts, preflight_from_facts
 from csv_processor.ml.training.table_facts import TableFacts
 from csv_processor.models import DatasetVersion
-from csv_processor.selectors import dataset_version_chain, dataset_version_recipe
-from csv_processor.services.training_facts import version_columns, version_table_facts
+from csv_processor.selectors.datasets import dataset_version_chain, dataset_version_recipe
+from csv_processor.selectors.training.facts import version_columns, version_table_facts
 from csv_processor.storage import file_path
 
 logger = logging.getLogger(__name__)

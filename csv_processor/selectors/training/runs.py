@@ -10,7 +10,7 @@ from django.http import Http404
 
 from csv_processor.ml.training.card import data_summary
 from csv_processor.models import Dataset, TrainingRun
-from csv_processor.selectors import dataset_version_chain
+from csv_processor.selectors.datasets import dataset_version_chain
 
 RECENT_RUNS = 10
 
