@@ -139,7 +139,7 @@ def account_plan(user_id: int) -> dict:
     from django.core.management import call_command
 
     from csv_processor.models import TrainingRun
-    from csv_processor.services.serving import deployed_model_deploy
+    from csv_processor.services.serving.deploy import deployed_model_deploy
     from users.services import api_token_create
 
     user = get_user_model().objects.get(pk=user_id)

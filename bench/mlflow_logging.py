@@ -53,11 +53,11 @@ from django.core.management import call_command
 
 from csv_processor.models import TrainingRun
 from csv_processor.selectors.training.setup import training_frame
-from csv_processor.services.imports import dataset_import_file
-from csv_processor.services.model_store import trained_model_load
-from csv_processor.services.training import TrainingOptions, training_run_create
-from csv_processor.services.training_execute import training_run_execute
-from csv_processor.services.training_tracking import training_run_track
+from csv_processor.services.datasets.imports import dataset_import_file
+from csv_processor.services.training.execute import training_run_execute
+from csv_processor.services.training.model_store import trained_model_load
+from csv_processor.services.training.runs import TrainingOptions, training_run_create
+from csv_processor.services.training.tracking import training_run_track
 from users.services import user_create
 
 DATA = ROOT.parent / "shared" / "datasets"

@@ -66,12 +66,12 @@ from django.core.management import call_command
 from threadpoolctl import threadpool_limits
 
 from csv_processor.ml.serving import records_frame
-from csv_processor.services.imports import dataset_import_file
-from csv_processor.services.model_store import trained_model_load
-from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.serving_runtime import serving_model_get
-from csv_processor.services.training import TrainingOptions, training_run_create
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.datasets.imports import dataset_import_file
+from csv_processor.services.serving.deploy import deployed_model_deploy
+from csv_processor.services.serving.runtime import serving_model_get
+from csv_processor.services.training.execute import training_run_execute
+from csv_processor.services.training.model_store import trained_model_load
+from csv_processor.services.training.runs import TrainingOptions, training_run_create
 from users.services import api_token_create, user_create
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))

@@ -147,7 +147,7 @@ def main() -> None:
         from django.test import Client
 
         from bench.flights import SHARED, flights_csv
-        from csv_processor.services.imports import dataset_import_file
+        from csv_processor.services.datasets.imports import dataset_import_file
 
         user = get_user_model().objects.create_user("bench", password="bench-password-1")
         datasets = {

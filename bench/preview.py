@@ -52,7 +52,7 @@ def main() -> None:
         from django.urls import reverse
 
         from bench.flights import flights_csv
-        from csv_processor.services.imports import dataset_import_file
+        from csv_processor.services.datasets.imports import dataset_import_file
 
         user = get_user_model().objects.create_user("bench", password="bench-password-1")
         small = dataset_import_file(owner=user, path=flights_csv(workdir, copies=1, rows=1000), name="small")

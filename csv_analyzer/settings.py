@@ -316,7 +316,7 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
 # Prediction calls per API token (per user for the browser session), e.g. "600/min"; over it: 429 + Retry-After.
-# Counted in the database, so the limit holds across processes (csv_processor/services/serving_rate.py).
+# Counted in the database, so the limit holds across processes (csv_processor/services/serving/rate.py).
 PREDICT_RATE = os.environ.get("CSVA_API_PREDICT_RATE", "").strip() or "600/min"
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSV Analyzer API",

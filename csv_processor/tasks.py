@@ -2,11 +2,11 @@
 
 from django_tasks import task
 
-from csv_processor.services.cleaning import cleaning_job_execute
-from csv_processor.services.datasets import dataset_version_profile_compute
-from csv_processor.services.ingest import upload_ingest
-from csv_processor.services.storage_sweep import stored_files_orphaned_delete
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.cleaning.jobs import cleaning_job_execute
+from csv_processor.services.datasets.ingest import upload_ingest
+from csv_processor.services.datasets.manage import dataset_version_profile_compute
+from csv_processor.services.jobs.storage_sweep import stored_files_orphaned_delete
+from csv_processor.services.training.execute import training_run_execute
 
 
 @task()
@@ -45,7 +45,7 @@ def training_run_execute_task(run_id: int) -> None:
 @task(priority=TRACKING_PRIORITY)
 def training_run_track_task(run_id: int) -> None:
     # Imported here: MLflow is heavy, and only the worker that runs this task needs it.
-    from csv_processor.services.training_tracking import training_run_track
+    from csv_processor.services.training.tracking import training_run_track
 
     training_run_track(run_id=run_id)
 
@@ -53,7 +53,7 @@ def training_run_track_task(run_id: int) -> None:
 @task(priority=TRACKING_PRIORITY)
 def training_tracking_retry_task() -> None:
     # Imported here: MLflow is heavy, and only the worker that runs this task needs it.
-    from csv_processor.services.training_tracking import training_runs_track_pending
+    from csv_processor.services.training.tracking import training_runs_track_pending
 
     training_runs_track_pending()
 
@@ -63,20 +63,20 @@ def training_tracking_retry_task() -> None:
 
 @task()
 def batch_prediction_execute_task(batch_id: int) -> None:
-    from csv_processor.services.predictions_batch import batch_prediction_execute
+    from csv_processor.services.serving.batch import batch_prediction_execute
 
     batch_prediction_execute(batch_id=batch_id)
 
 
 @task()
 def serving_maintenance_task() -> None:
-    from csv_processor.services.drift import serving_maintenance
+    from csv_processor.services.serving.drift import serving_maintenance
 
     serving_maintenance()
 
 
 @task()
 def model_retrain_compare_task(retrain_id: int) -> None:
-    from csv_processor.services.serving_retrain import model_retrain_compare
+    from csv_processor.services.serving.retrain import model_retrain_compare
 
     model_retrain_compare(retrain_id=retrain_id)

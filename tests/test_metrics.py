@@ -20,12 +20,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from csv_processor import metrics, metrics_collector
 from csv_processor.models import TrainingRun, Upload, WorkerHeartbeat
 from csv_processor.selectors.training.setup import algorithm_names
-from csv_processor.services import training_maintenance
-from csv_processor.services.ingest import upload_ingest
-from csv_processor.services.training import training_run_cancel
-from csv_processor.services.training_execute import training_metrics_initialize, training_run_execute
-from csv_processor.services.training_maintenance import training_runs_reap
-from csv_processor.services.uploads import upload_confirm, upload_create
+from csv_processor.services.datasets.ingest import upload_ingest
+from csv_processor.services.datasets.uploads import upload_confirm, upload_create
+from csv_processor.services.training import maintenance as training_maintenance
+from csv_processor.services.training.execute import training_metrics_initialize, training_run_execute
+from csv_processor.services.training.maintenance import training_runs_reap
+from csv_processor.services.training.runs import training_run_cancel
 from csv_processor.storage import file_path
 from csv_processor.tasks import upload_ingest_task
 from tests.csv_processor.helpers import make_dataset, post_upload

@@ -22,8 +22,8 @@ from rest_framework.authentication import CSRFCheck
 from rest_framework.parsers import BaseParser
 from rest_framework.views import APIView
 
-from csv_processor.services.serving_access import ServingTarget, deployed_model_for_serving, serving_token_caller
-from csv_processor.services.serving_rate import predict_rate_check
+from csv_processor.services.serving.access import ServingTarget, deployed_model_for_serving, serving_token_caller
+from csv_processor.services.serving.rate import predict_rate_check
 
 JSON = "application/json"
 

@@ -34,9 +34,9 @@ from csv_processor.selectors.serving import (
     deployed_model_get_for_user,
     deployed_model_list,
 )
-from csv_processor.services.predictions import prediction_feedback_record
-from csv_processor.services.serving_protocol import ProtocolError, scoring_input_read
-from csv_processor.services.serving_runtime import (
+from csv_processor.services.serving.predictions import prediction_feedback_record
+from csv_processor.services.serving.protocol import ProtocolError, scoring_input_read
+from csv_processor.services.serving.runtime import (
     InputError,
     ModelNotReady,
     deployed_model_for_serving,

@@ -12,8 +12,8 @@ from django.http import Http404
 from csv_processor.ml.serving.drift import MIN_LIVE_ROWS
 from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
 from csv_processor.selectors.training.runs import training_run_card
-from csv_processor.services.predictions import deployed_model_live_quality
-from csv_processor.services.serving import input_spec_of
+from csv_processor.services.serving.deploy import input_spec_of
+from csv_processor.services.serving.predictions import deployed_model_live_quality
 
 MAIN_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "mae"}
 

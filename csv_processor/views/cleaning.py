@@ -13,14 +13,14 @@ from csv_processor.selectors.datasets import (
     dataset_suggestions,
     dataset_version_get_for_user,
 )
-from csv_processor.services.cleaning import (
+from csv_processor.services.cleaning.jobs import (
     CONFLICT_MESSAGE,
     cleaning_job_create,
     cleaning_preview,
     dataset_version_restore,
     suggestion_dismiss,
 )
-from csv_processor.services.cleaning_params import cleaning_op_specs, cleaning_params_parse
+from csv_processor.services.cleaning.params import cleaning_op_specs, cleaning_params_parse
 
 UNKNOWN_OP_MESSAGE = "Choose one of the cleaning operations listed on the page."
 

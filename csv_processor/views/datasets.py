@@ -18,7 +18,7 @@ from csv_processor.selectors.datasets import (
     dataset_version_page,
     user_storage_used,
 )
-from csv_processor.services.datasets import dataset_delete, dataset_rename
+from csv_processor.services.datasets.manage import dataset_delete, dataset_rename
 from csv_processor.storage import file_path
 
 

@@ -20,10 +20,10 @@ from csv_processor.selectors.serving import (
     model_version_get,
 )
 from csv_processor.selectors.training.runs import training_run_get_for_user
-from csv_processor.services.predictions_batch import batch_prediction_create, batch_result_path
-from csv_processor.services.serving import deployed_model_deploy, model_version_activate
-from csv_processor.services.serving_retrain import model_retrain_keep, model_retrain_promote, model_retrain_start
-from csv_processor.services.serving_runtime import InputError, ModelNotReady, prediction_make, serving_spec_get
+from csv_processor.services.serving.batch import batch_prediction_create, batch_result_path
+from csv_processor.services.serving.deploy import deployed_model_deploy, model_version_activate
+from csv_processor.services.serving.retrain import model_retrain_keep, model_retrain_promote, model_retrain_start
+from csv_processor.services.serving.runtime import InputError, ModelNotReady, prediction_make, serving_spec_get
 from csv_processor.upload_limits import too_large_response
 
 

@@ -19,7 +19,7 @@ from csv_processor.selectors.training.runs import (
     training_run_mlflow_url,
 )
 from csv_processor.selectors.training.setup import algorithm_names, training_setup
-from csv_processor.services.training import (
+from csv_processor.services.training.runs import (
     TrainingOptions,
     training_run_cancel,
     training_run_create,

@@ -12,7 +12,7 @@ from csv_processor import metrics
 from csv_processor.forms.datasets import ParseOptionsForm, UploadForm
 from csv_processor.models import Upload
 from csv_processor.selectors.datasets import upload_get_for_user, upload_preview
-from csv_processor.services.uploads import QuotaExceeded, upload_confirm, upload_create, upload_discard
+from csv_processor.services.datasets.uploads import QuotaExceeded, upload_confirm, upload_create, upload_discard
 from csv_processor.upload_limits import storage_full_response, too_large_response
 
 

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from csv_processor.models import Dataset
-from csv_processor.services.imports import dataset_import_file
+from csv_processor.services.datasets.imports import dataset_import_file
 
 
 def media_files(media_root: Path) -> list[Path]:

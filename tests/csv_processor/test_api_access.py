@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from csv_processor.services.serving_rate import predict_rate_check, predict_rate_reset
+from csv_processor.services.serving.rate import predict_rate_check, predict_rate_reset
 from tests.conftest import PROJECT_ROOT, _database_url
 from tests.csv_processor.test_api_models import api, predict_url
 from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
@@ -128,7 +128,7 @@ CHILD = """
 import sys
 import django
 django.setup()
-from csv_processor.services.serving_rate import predict_rate_check
+from csv_processor.services.serving.rate import predict_rate_check
 user_id, token_id, now, calls = int(sys.argv[1]), int(sys.argv[2]) or None, float(sys.argv[3]), int(sys.argv[4])
 print(sum(predict_rate_check(user_id=user_id, token_id=token_id, now=now) is None for _ in range(calls)))
 """
@@ -177,8 +177,8 @@ def test_a_second_process_gets_only_what_the_first_left_of_the_window(transactio
 def test_the_served_model_is_compiled_and_answers_as_its_pipeline(client, served):  # noqa: F811
     import pandas as pd
 
-    from csv_processor.services.model_store import trained_model_load
-    from csv_processor.services.serving_runtime import deployed_model_for_serving, serving_model_get
+    from csv_processor.services.serving.runtime import deployed_model_for_serving, serving_model_get
+    from csv_processor.services.training.model_store import trained_model_load
 
     rows = [record(x1=0.7, x2=-1.2, colour="blue"), record(x1=-0.3, x2=None, colour="purple")]
     target = deployed_model_for_serving(user=served.user, model_id=served.model.pk)
@@ -196,7 +196,7 @@ def test_the_served_model_is_compiled_and_answers_as_its_pipeline(client, served
 def test_rate_setting_is_read_like_drfs_and_refused_when_malformed():
     from django.core.exceptions import ImproperlyConfigured
 
-    from csv_processor.services.serving_rate import Rate, rate_parse
+    from csv_processor.services.serving.rate import Rate, rate_parse
 
     assert rate_parse("600/min") == Rate(600, 60)
     assert rate_parse("5/s") == Rate(5, 1)

@@ -9,7 +9,7 @@ from django.test import Client
 
 from csv_processor.api.errors import MLFLOW_CODES, MLFLOW_ERROR_CODES
 from csv_processor.models import DeployedModel
-from csv_processor.services.serving_rate import predict_rate_reset
+from csv_processor.services.serving.rate import predict_rate_reset
 from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
 
 ME, MODELS, DETAIL = "/api/me/", "/api/models/", "/api/models/{model_id}/"

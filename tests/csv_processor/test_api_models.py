@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from csv_processor.models import Prediction
-from csv_processor.services.serving_rate import predict_rate_reset
+from csv_processor.services.serving.rate import predict_rate_reset
 from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from csv_processor.models import CleaningJob, CleanModelArtifact, Dataset, DatasetVersion
 from csv_processor.selectors.datasets import dataset_version_recipe
-from csv_processor.services.clean_model import clean_model_get
-from csv_processor.services.cleaning import cleaning_job_create, cleaning_job_execute, version_frame
+from csv_processor.services.cleaning.jobs import cleaning_job_create, cleaning_job_execute, version_frame
+from csv_processor.services.cleaning.suggestions import clean_model_get
 from tests.csv_processor.helpers import make_dataset
 
 pytestmark = pytest.mark.django_db
@@ -324,7 +324,7 @@ def test_clean_model_refuses_a_tampered_file(db, media_root):
     path.write_bytes(path.read_bytes() + b"tampered")
     CleanModelArtifact.objects.filter(pk=artifact.pk).update(sha256=artifact.sha256)
 
-    from csv_processor.services import clean_model
+    from csv_processor.services.cleaning import suggestions as clean_model
 
     clean_model._cache.clear()
     with pytest.raises(ImproperlyConfigured, match="hash"):
@@ -336,7 +336,7 @@ def test_clean_model_is_trained_again_when_its_file_is_missing(db, media_root):
     lost = CleanModelArtifact.objects.first()
     (media_root / lost.file.name).unlink()
 
-    from csv_processor.services import clean_model
+    from csv_processor.services.cleaning import suggestions as clean_model
 
     clean_model._cache.clear()
     model = clean_model_get()

@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError
 
 from csv_processor.models import CleaningJob, DatasetVersion
-from csv_processor.services import cleaning
+from csv_processor.services.cleaning import jobs as cleaning
 from tests.csv_processor.helpers import make_dataset
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -215,7 +215,7 @@ def test_delete_removes_trained_model_files_too(
     from sklearn.dummy import DummyClassifier
     from sklearn.pipeline import Pipeline
 
-    from csv_processor.services.model_store import trained_model_save
+    from csv_processor.services.training.model_store import trained_model_save
     from tests.csv_processor.test_training_support import classification_csv, queue_run
 
     data = make_dataset(user, tmp_path, classification_csv(), name="clients.csv")

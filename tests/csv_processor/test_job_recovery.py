@@ -8,10 +8,10 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import CleaningJob, DatasetVersion, Upload
-from csv_processor.services.cleaning import cleaning_job_create
-from csv_processor.services.datasets import dataset_version_profile_compute
-from csv_processor.services.job_recovery import interrupted_jobs_requeue
-from csv_processor.services.workers import INTERRUPTED, task_results_of_worker_fail
+from csv_processor.services.cleaning.jobs import cleaning_job_create
+from csv_processor.services.datasets.manage import dataset_version_profile_compute
+from csv_processor.services.jobs.recovery import interrupted_jobs_requeue
+from csv_processor.services.jobs.workers import INTERRUPTED, task_results_of_worker_fail
 from csv_processor.tasks import cleaning_job_execute_task, dataset_version_profile_task
 from tests.csv_processor.helpers import make_dataset
 from users.tasks import session_cleanup_task

@@ -13,8 +13,8 @@ from mlflow.tracking import MlflowClient
 
 from csv_processor.models import TrainingRun
 from csv_processor.selectors.training.runs import training_run_card
-from csv_processor.services.cleaning import cleaning_job_create
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.cleaning.jobs import cleaning_job_create
+from csv_processor.services.training.execute import training_run_execute
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_run_results import pets_csv
 from tests.csv_processor.test_training_support import mlflow_store, queue_run, regression_csv  # noqa: F401

@@ -17,8 +17,8 @@ import pytest
 
 from csv_processor import mlflow_utils
 from csv_processor.models import TrainingRun
-from csv_processor.services.training_execute import training_run_execute
-from csv_processor.services.training_tracking import MAX_TRACKING_ATTEMPTS, training_run_track
+from csv_processor.services.training.execute import training_run_execute
+from csv_processor.services.training.tracking import MAX_TRACKING_ATTEMPTS, training_run_track
 from tests.csv_processor.test_mlflow_logging import _frame, _log
 from tests.csv_processor.test_training_support import dataset, mlflow_store, queue_run  # noqa: F401
 

@@ -5,9 +5,9 @@ import socket
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import TrainingRun
-from csv_processor.services.training_execute import training_run_execute
-from csv_processor.services.training_maintenance import training_periodic_enqueue_due
-from csv_processor.services.training_tracking import MAX_TRACKING_ATTEMPTS, training_runs_track_pending
+from csv_processor.services.training.execute import training_run_execute
+from csv_processor.services.training.maintenance import training_periodic_enqueue_due
+from csv_processor.services.training.tracking import MAX_TRACKING_ATTEMPTS, training_runs_track_pending
 from csv_processor.tasks import training_tracking_retry_task
 from tests.csv_processor.test_training_support import dataset, queue_run  # noqa: F401
 

@@ -6,9 +6,9 @@ import time
 from mlflow.tracking import MlflowClient
 
 from csv_processor.models import TrainingRun
-from csv_processor.services.training_execute import training_run_execute
-from csv_processor.services.training_maintenance import training_periodic_enqueue_due
-from csv_processor.services.training_tracking import registered_model_name, training_runs_track_pending
+from csv_processor.services.training.execute import training_run_execute
+from csv_processor.services.training.maintenance import training_periodic_enqueue_due
+from csv_processor.services.training.tracking import registered_model_name, training_runs_track_pending
 from tests.csv_processor.test_training_support import dataset, queue_run  # noqa: F401
 
 

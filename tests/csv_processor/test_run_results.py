@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from csv_processor.models import TrainingRun
-from csv_processor.services.cleaning import cleaning_job_create
-from csv_processor.services.datasets import dataset_delete
-from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.cleaning.jobs import cleaning_job_create
+from csv_processor.services.datasets.manage import dataset_delete
+from csv_processor.services.serving.deploy import deployed_model_deploy
+from csv_processor.services.training.execute import training_run_execute
 from csv_processor.templatetags.training_words import PER_CLASS_SHOWN, budget_left, per_class_table
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_serving_support import UNREACHABLE_MLFLOW

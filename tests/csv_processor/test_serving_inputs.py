@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from csv_processor.services.serving import deployed_model_deploy
+from csv_processor.services.serving.deploy import deployed_model_deploy
 from tests.csv_processor.test_api_models import api, predict_url
 
 # media_root (autouse) points MEDIA_ROOT at this module's `served` media folder.

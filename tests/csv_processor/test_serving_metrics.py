@@ -7,7 +7,7 @@ from django.urls import reverse
 from prometheus_client import REGISTRY
 
 from csv_processor.models import BatchPrediction
-from csv_processor.services.predictions_batch import batch_prediction_execute
+from csv_processor.services.serving.batch import batch_prediction_execute
 from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
 
 pytestmark = pytest.mark.django_db

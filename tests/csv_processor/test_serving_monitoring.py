@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from csv_processor.models import DeployedModel, Prediction
-from csv_processor.services.drift import deployed_model_drift_compute, serving_maintenance
-from csv_processor.services.predictions import predictions_prune
-from csv_processor.services.serving_runtime import deployed_model_for_serving, prediction_make
+from csv_processor.services.serving.drift import deployed_model_drift_compute, serving_maintenance
+from csv_processor.services.serving.predictions import predictions_prune
+from csv_processor.services.serving.runtime import deployed_model_for_serving, prediction_make
 from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +140,7 @@ def test_serving_maintenance_computes_drift_for_every_model(served):  # noqa: F8
 def test_worker_loop_enqueues_the_serving_maintenance_once_per_interval(served):  # noqa: F811
     from django_tasks_db.models import DBTaskResult
 
-    from csv_processor.services.drift import serving_periodic_enqueue_due
+    from csv_processor.services.serving.drift import serving_periodic_enqueue_due
 
     first = serving_periodic_enqueue_due()
     second = serving_periodic_enqueue_due()
@@ -160,7 +160,7 @@ def test_quality_list_feeds_the_metrics_collector(served):  # noqa: F811
 
 
 def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):  # noqa: F811
-    from csv_processor.services.predictions import predictions_flush
+    from csv_processor.services.serving.predictions import predictions_flush
 
     settings.PREDICTION_LOG_FLUSH_SECONDS = 60
 
@@ -174,8 +174,8 @@ def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):
 
 
 def test_live_accuracy_counts_only_the_active_versions_predictions(client, served):  # noqa: F811
-    from csv_processor.services.predictions import deployed_model_live_quality, prediction_feedback_record
-    from csv_processor.services.serving import deployed_model_deploy
+    from csv_processor.services.serving.deploy import deployed_model_deploy
+    from csv_processor.services.serving.predictions import deployed_model_live_quality, prediction_feedback_record
 
     old_ids = _predict(served, [record(x1=2.0), record(x1=-2.0)]).ids
     prediction_feedback_record(deployed_model=served.model, outcomes=[(old_ids[0], "yes"), (old_ids[1], "yes")])

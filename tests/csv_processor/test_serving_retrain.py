@@ -10,15 +10,15 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, TrainingRun
-from csv_processor.services.cleaning import cleaning_job_create
-from csv_processor.services.serving_retrain import (
+from csv_processor.services.cleaning.jobs import cleaning_job_create
+from csv_processor.services.serving.retrain import (
     model_retrain_compare,
     model_retrain_keep,
     model_retrain_promote,
     model_retrain_start,
     model_retrains_check,
 )
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.training.execute import training_run_execute
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_serving_support import media_root, served  # noqa: F401
 from tests.csv_processor.test_training_support import classification_csv

@@ -12,8 +12,8 @@ import pytest
 from django.test import override_settings
 
 from csv_processor.models import DeployedModel, TrainingRun
-from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.serving.deploy import deployed_model_deploy
+from csv_processor.services.training.execute import training_run_execute
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_training_support import classification_csv, queue_run, regression_csv
 from tests.factories import UserFactory

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from csv_processor.models import BatchPrediction, DeployedModel
-from csv_processor.services.predictions_batch import batch_prediction_execute
-from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.serving_runtime import deployed_model_for_serving, serving_model_get
+from csv_processor.services.serving.batch import batch_prediction_execute
+from csv_processor.services.serving.deploy import deployed_model_deploy
+from csv_processor.services.serving.runtime import deployed_model_for_serving, serving_model_get
 from tests.csv_processor.test_serving_support import media_root, served  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +142,7 @@ def test_batch_download_of_another_user_is_404_and_bad_files_are_refused(client,
 
 def _second_run(served):  # noqa: F811
     """Another successful run on the same data and target: a candidate for the model's next version."""
-    from csv_processor.services.training_execute import training_run_execute
+    from csv_processor.services.training.execute import training_run_execute
     from tests.csv_processor.test_training_support import queue_run
 
     run = queue_run(served.user, served.run.dataset_version, target="label", algorithms=("LogisticRegression",))

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from csv_processor.models import DatasetVersion
-from csv_processor.services.storage_sweep import stored_files_orphaned_delete
+from csv_processor.services.jobs.storage_sweep import stored_files_orphaned_delete
 from tests.csv_processor.helpers import make_dataset, media_files
 
 pytestmark = pytest.mark.django_db

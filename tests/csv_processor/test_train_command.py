@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from csv_processor.models import Dataset, DeployedModel, TrainedModel, TrainingRun
-from csv_processor.services import training_execute
+from csv_processor.services.training import execute as training_execute
 from tests.csv_processor.test_training_support import classification_csv, dataset  # noqa: F401
 
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from csv_processor.models import TrainingRun
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.training.execute import training_run_execute
 from tests.csv_processor.test_training_support import (  # noqa: F401
     dataset,
     mlflow_store,

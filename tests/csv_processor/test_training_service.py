@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from csv_processor.models import TrainedModel, TrainingRun
 from csv_processor.selectors.training.setup import version_frame
-from csv_processor.services import training_execute, training_maintenance
-from csv_processor.services.datasets import dataset_delete
-from csv_processor.services.model_store import ModelFileError, trained_model_load
-from csv_processor.services.training import training_run_create
-from csv_processor.services.training_execute import jsonable, training_run_execute
-from csv_processor.services.training_maintenance import training_runs_reap
+from csv_processor.services.datasets.manage import dataset_delete
+from csv_processor.services.training import execute as training_execute
+from csv_processor.services.training import maintenance as training_maintenance
+from csv_processor.services.training.execute import jsonable, training_run_execute
+from csv_processor.services.training.maintenance import training_runs_reap
+from csv_processor.services.training.model_store import ModelFileError, trained_model_load
+from csv_processor.services.training.runs import training_run_create
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_training_support import dataset, queue_run, regression_csv  # noqa: F401
 
@@ -53,7 +54,7 @@ def test_training_run_create_refuses_another_users_dataset(user, other_user, dat
 
 
 def test_training_run_create_with_same_key_returns_the_first_run(user, dataset):  # noqa: F811
-    from csv_processor.services.training import TrainingOptions
+    from csv_processor.services.training.runs import TrainingOptions
 
     options = TrainingOptions(target="label", budget_seconds=5)
     first = training_run_create(owner=user, version=dataset.current_version, options=options, idempotency_key="k")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from csv_processor.models import TrainingRun
-from csv_processor.services.training import TrainingOptions, training_run_create
+from csv_processor.services.training.runs import TrainingOptions, training_run_create
 from tests.csv_processor.helpers import make_dataset
 
 

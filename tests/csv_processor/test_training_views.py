@@ -6,7 +6,7 @@ from django.utils.html import escape
 from mlflow.tracking import MlflowClient
 
 from csv_processor.models import TrainedModel, TrainingRun
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.training.execute import training_run_execute
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_training_support import (  # noqa: F401
     classification_csv,

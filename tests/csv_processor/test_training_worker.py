@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from csv_processor.models import TrainedModel, TrainingRun
-from csv_processor.services.training_maintenance import training_runs_reap
+from csv_processor.services.training.maintenance import training_runs_reap
 from tests.conftest import PROJECT_ROOT, _database_url, wait_for
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_training_support import classification_csv, mlflow_store, queue_run  # noqa: F401

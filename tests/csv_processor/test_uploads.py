@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from csv_processor.models import Dataset, DatasetVersion, Upload
-from csv_processor.services.ingest import upload_ingest
-from csv_processor.services.uploads import upload_confirm
+from csv_processor.services.datasets.ingest import upload_ingest
+from csv_processor.services.datasets.uploads import upload_confirm
 from tests.csv_processor.helpers import media_files, post_upload
 
 pytestmark = pytest.mark.django_db

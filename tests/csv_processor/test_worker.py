@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
 from csv_processor.selectors.datasets import worker_last_seen_seconds
-from csv_processor.services.workers import periodic_tasks_enqueue_due
+from csv_processor.services.jobs.workers import periodic_tasks_enqueue_due
 from csv_processor.tasks import stored_files_sweep_task
 from tests.conftest import wait_for
 from users.tasks import session_cleanup_task

@@ -7,7 +7,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
-from csv_processor.services.workers import WORKER_DIED, task_results_of_dead_workers_fail
+from csv_processor.services.jobs.workers import WORKER_DIED, task_results_of_dead_workers_fail
 from users.tasks import session_cleanup_task
 
 

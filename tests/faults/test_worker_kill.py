@@ -20,8 +20,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import TrainedModel, TrainingRun
-from csv_processor.services.model_store import trained_model_load
-from csv_processor.services.training_maintenance import DIED_FAILED
+from csv_processor.services.training.maintenance import DIED_FAILED
+from csv_processor.services.training.model_store import trained_model_load
 from csv_processor.tasks import training_run_execute_task
 from tests.conftest import _database_url
 from tests.csv_processor.helpers import make_dataset

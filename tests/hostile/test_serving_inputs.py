@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from csv_processor.models import BatchPrediction, Prediction
-from csv_processor.services.predictions_batch import batch_prediction_execute
+from csv_processor.services.serving.batch import batch_prediction_execute
 from tests.csv_processor.test_serving_support import media_root, served  # noqa: F401
 from tests.hostile.bodies import BODIES, HostileBody
 from tests.hostile.checks import Snapshot, assert_clear_message, shown_errors

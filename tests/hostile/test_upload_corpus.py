@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from csv_processor.models import Upload
-from csv_processor.services.ingest import upload_ingest
+from csv_processor.services.datasets.ingest import upload_ingest
 from tests.hostile.checks import Snapshot, assert_clear_message, shown_errors
 from tests.hostile.corpus import CASES, DATASET, FAILED, REFUSED, HostileFile
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import CleanModelArtifact, Dataset
-from csv_processor.services.datasets import dataset_delete
+from csv_processor.services.datasets.manage import dataset_delete
 from tests.csv_processor.test_serving_support import UNREACHABLE_MLFLOW
 from tests.security.estate import estate_build
 

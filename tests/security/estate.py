@@ -17,12 +17,12 @@ from csv_processor.models import (
     TrainingRun,
     Upload,
 )
-from csv_processor.services.cleaning import cleaning_job_create
-from csv_processor.services.predictions_batch import batch_prediction_create, batch_prediction_execute
-from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.serving_retrain import model_retrain_start
-from csv_processor.services.serving_runtime import prediction_make
-from csv_processor.services.uploads import upload_create
+from csv_processor.services.cleaning.jobs import cleaning_job_create
+from csv_processor.services.datasets.uploads import upload_create
+from csv_processor.services.serving.batch import batch_prediction_create, batch_prediction_execute
+from csv_processor.services.serving.deploy import deployed_model_deploy
+from csv_processor.services.serving.retrain import model_retrain_start
+from csv_processor.services.serving.runtime import prediction_make
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_serving_support import train_and_deploy
 from tests.csv_processor.test_training_support import classification_csv, queue_run, regression_csv

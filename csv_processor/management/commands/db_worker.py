@@ -19,13 +19,13 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as StockWorkerCommand
 from prometheus_client import start_http_server
 
-from csv_processor.services.training_execute import training_metrics_initialize
-from csv_processor.services.workers import (
+from csv_processor.services.jobs.workers import (
     periodic_tasks_enqueue_due,
     task_results_of_worker_fail,
     worker_heartbeat_delete,
     worker_heartbeat_record,
 )
+from csv_processor.services.training.execute import training_metrics_initialize
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from csv_processor.services.imports import dataset_import_file
+from csv_processor.services.datasets.imports import dataset_import_file
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from csv_processor.services.samples import SAMPLE_NAMES, dataset_samples_load
+from csv_processor.services.datasets.samples import SAMPLE_NAMES, dataset_samples_load
 
 
 class Command(BaseCommand):

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain
-from csv_processor.services.serving_retrain import model_retrain_compare, model_retrain_promote, model_retrain_start
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.serving.retrain import model_retrain_compare, model_retrain_promote, model_retrain_start
+from csv_processor.services.training.execute import training_run_execute
 
 
 class Command(BaseCommand):

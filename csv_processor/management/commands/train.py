@@ -20,10 +20,10 @@ from django.urls import reverse
 from csv_processor.models import Dataset, DeployedModel, TrainingRun
 from csv_processor.selectors.datasets import dataset_get_for_user
 from csv_processor.selectors.serving import deploy_target_for_run
-from csv_processor.services.imports import dataset_import_file
-from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.training import TrainingOptions, training_run_create
-from csv_processor.services.training_execute import training_run_execute
+from csv_processor.services.datasets.imports import dataset_import_file
+from csv_processor.services.serving.deploy import deployed_model_deploy
+from csv_processor.services.training.execute import training_run_execute
+from csv_processor.services.training.runs import TrainingOptions, training_run_create
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from csv_processor.models import CleanModelArtifact
-from csv_processor.services.clean_model import clean_model_train
+from csv_processor.services.cleaning.suggestions import clean_model_train
 
 
 class Command(BaseCommand):

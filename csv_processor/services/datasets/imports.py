@@ -6,9 +6,9 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 
 from csv_processor.models import Dataset, Upload
-from csv_processor.services.datasets import dataset_version_profile_compute
-from csv_processor.services.ingest import upload_ingest
-from csv_processor.services.uploads import upload_confirm, upload_create
+from csv_processor.services.datasets.ingest import upload_ingest
+from csv_processor.services.datasets.manage import dataset_version_profile_compute
+from csv_processor.services.datasets.uploads import upload_confirm, upload_create
 
 
 def dataset_import_file(

@@ -19,9 +19,9 @@ from csv_processor.ml.training import TrainConfig
 from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
 from csv_processor.selectors.serving import model_retrain_open
 from csv_processor.selectors.training.setup import training_frame
-from csv_processor.services.model_store import ModelFileError, trained_model_load
-from csv_processor.services.serving import deployed_model_deploy
-from csv_processor.services.training import TrainingOptions, training_options_for, training_run_create
+from csv_processor.services.serving.deploy import deployed_model_deploy
+from csv_processor.services.training.model_store import ModelFileError, trained_model_load
+from csv_processor.services.training.runs import TrainingOptions, training_options_for, training_run_create
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from csv_processor.ml.serving.drift import MIN_LIVE_ROWS, drift_report, overall_verdict
 from csv_processor.models import DeployedModel, Prediction
-from csv_processor.services.predictions import predictions_prune
+from csv_processor.services.serving.predictions import predictions_prune
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def serving_maintenance() -> int:
 def serving_periodic_enqueue_due() -> list[str]:
     """Enqueue the serving maintenance when its last run is older than CSVA_DRIFT_INTERVAL_SECONDS, and
     check retrainings whose training ended (cheap); return the task names enqueued."""
-    from csv_processor.services.serving_retrain import model_retrains_check
+    from csv_processor.services.serving.retrain import model_retrains_check
     from csv_processor.tasks import serving_maintenance_task
 
     model_retrains_check()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from csv_processor.models import DatasetVersion, TrainingRun
 from csv_processor.selectors.training.setup import TASKS, TrainingSetup, algorithm_names, training_setup
-from csv_processor.services.training_execute import training_run_counted
+from csv_processor.services.training.execute import training_run_counted
 
 logger = logging.getLogger(__name__)
 

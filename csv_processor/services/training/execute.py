@@ -26,7 +26,7 @@ from csv_processor.ml.cleaning.recipe import Recipe
 from csv_processor.ml.training import Cancelled, Progress, TrainConfig, TrainingBlocked, TrainResult, train
 from csv_processor.models import TrainingRun
 from csv_processor.selectors.training.setup import algorithm_names, training_frame
-from csv_processor.services.model_store import trained_model_save
+from csv_processor.services.training.model_store import trained_model_save
 from csv_processor.storage import files_delete
 
 logger = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ def _track(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame, *, defer: 
         # A task lost here is no loss: the run stays "tracking pending" and the periodic retry logs it.
         transaction.on_commit(lambda: training_run_track_task.enqueue(run.pk))
         return run
-    from csv_processor.services.training_tracking import training_run_track
+    from csv_processor.services.training.tracking import training_run_track
 
     training_run_track(run_id=run.pk, pipeline=pipeline, frame=frame)
     return TrainingRun.objects.get(pk=run.pk)

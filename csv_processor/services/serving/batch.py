@@ -23,9 +23,9 @@ from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 from csv_processor.ml.csv.tables import neutralise_formulas
 from csv_processor.ml.serving import InputSpec, Predicted, predict_frame
 from csv_processor.models import BatchPrediction, DeployedModel
-from csv_processor.services.predictions import predictions_log
-from csv_processor.services.serving_runtime import ModelNotReady, serving_model_get
-from csv_processor.services.uploads import ALLOWED_SUFFIXES, HEAD_BYTES, display_name, parse_check
+from csv_processor.services.datasets.uploads import ALLOWED_SUFFIXES, HEAD_BYTES, display_name, parse_check
+from csv_processor.services.serving.predictions import predictions_log
+from csv_processor.services.serving.runtime import ModelNotReady, serving_model_get
 from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)

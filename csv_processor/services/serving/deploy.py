@@ -14,7 +14,7 @@ from csv_processor.ml.serving import build_input_spec
 from csv_processor.ml.serving.drift import reference_profile
 from csv_processor.models import DeployedModel, ModelVersion, TrainingRun
 from csv_processor.selectors.training.setup import training_frame
-from csv_processor.services.model_store import ModelFileError, trained_model_load
+from csv_processor.services.training.model_store import ModelFileError, trained_model_load
 
 logger = logging.getLogger(__name__)
 

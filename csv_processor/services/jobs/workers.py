@@ -11,15 +11,15 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
-from csv_processor.services.drift import serving_periodic_enqueue_due
-from csv_processor.services.job_recovery import interrupted_jobs_requeue
-from csv_processor.services.training_maintenance import training_periodic_enqueue_due
+from csv_processor.services.jobs.recovery import interrupted_jobs_requeue
+from csv_processor.services.serving.drift import serving_periodic_enqueue_due
+from csv_processor.services.training.maintenance import training_periodic_enqueue_due
 from users.tasks import session_cleanup_task
 
 logger = logging.getLogger(__name__)
 
-WORKER_DIED = "csv_processor.services.workers.WorkerDied"
-INTERRUPTED = "csv_processor.services.workers.Interrupted"
+WORKER_DIED = "csv_processor.services.jobs.workers.WorkerDied"
+INTERRUPTED = "csv_processor.services.jobs.workers.Interrupted"
 
 
 def worker_heartbeat_record(*, worker_id: str, started_at: dt.datetime) -> WorkerHeartbeat:

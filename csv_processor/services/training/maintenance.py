@@ -12,7 +12,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import TrainingRun
-from csv_processor.services.training_execute import training_run_counted
+from csv_processor.services.training.execute import training_run_counted
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from csv_processor.ml.training.card import card_markdown
 from csv_processor.models import TrainingRun
 from csv_processor.selectors.training.runs import training_run_card
 from csv_processor.selectors.training.setup import training_frame
-from csv_processor.services.model_store import ModelFileError, trained_model_load
+from csv_processor.services.training.model_store import ModelFileError, trained_model_load
 
 logger = logging.getLogger(__name__)
 

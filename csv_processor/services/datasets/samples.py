@@ -4,7 +4,7 @@ from pathlib import Path
 
 from csv_processor.ml.samples import LOADERS, load_sample_frame
 from csv_processor.models import Dataset
-from csv_processor.services.imports import dataset_import_file
+from csv_processor.services.datasets.imports import dataset_import_file
 
 SAMPLE_NAMES = tuple(LOADERS)
 TITLES = {"iris": "Iris flowers", "wine": "Wine cultivars", "breast_cancer": "Breast cancer", "diabetes": "Diabetes"}

@@ -10,7 +10,7 @@ from django.db import transaction
 from csv_processor.ml.profiling.profile import profile_frame
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, TrainedModel, Upload
-from csv_processor.services.clean_model import clean_model_get
+from csv_processor.services.cleaning.suggestions import clean_model_get
 from csv_processor.storage import file_path, files_delete
 
 logger = logging.getLogger(__name__)
