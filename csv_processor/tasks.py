@@ -6,6 +6,9 @@ from csv_processor.services.cleaning.jobs import cleaning_job_execute
 from csv_processor.services.datasets.ingest import upload_ingest
 from csv_processor.services.datasets.manage import dataset_version_profile_compute
 from csv_processor.services.jobs.storage_sweep import stored_files_orphaned_delete
+from csv_processor.services.serving.batch import batch_prediction_execute
+from csv_processor.services.serving.drift import serving_maintenance
+from csv_processor.services.serving.retrain import model_retrain_compare
 from csv_processor.services.training.execute import training_run_execute
 
 
@@ -63,20 +66,14 @@ def training_tracking_retry_task() -> None:
 
 @task()
 def batch_prediction_execute_task(batch_id: int) -> None:
-    from csv_processor.services.serving.batch import batch_prediction_execute
-
     batch_prediction_execute(batch_id=batch_id)
 
 
 @task()
 def serving_maintenance_task() -> None:
-    from csv_processor.services.serving.drift import serving_maintenance
-
     serving_maintenance()
 
 
 @task()
 def model_retrain_compare_task(retrain_id: int) -> None:
-    from csv_processor.services.serving.retrain import model_retrain_compare
-
     model_retrain_compare(retrain_id=retrain_id)

@@ -17,6 +17,7 @@ from csv_processor.ml.cleaning.schema import CleaningError
 from csv_processor.ml.cleaning.steps import Step, fit_step
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion
+from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)
@@ -68,8 +69,6 @@ def cleaning_job_create(
     *, owner: object, version: DatasetVersion, op: str, params: dict, confirm_loss: bool
 ) -> CleaningJob:
     """Check the step against the data and run it: in this request for small data, else in the worker."""
-    from csv_processor.tasks import cleaning_job_execute_task
-
     dataset = version.dataset
     if dataset.current_version_id != version.pk:
         raise CleaningConflict(CONFLICT_MESSAGE, code="conflict")
@@ -85,7 +84,7 @@ def cleaning_job_create(
     if version.row_count <= settings.SYNC_CLEAN_MAX_ROWS:
         return _create_and_apply(fields)
     job = CleaningJob.objects.create(**fields)
-    transaction.on_commit(lambda: cleaning_job_execute_task.enqueue(job.pk))
+    task_enqueue_on_commit("cleaning_job_execute_task", job.pk)
     return job
 
 
@@ -143,8 +142,6 @@ def _apply(job: CleaningJob, written: list[str]) -> DatasetVersion:
 
 
 def _record_version(job: CleaningJob, step: Step, result: pd.DataFrame, name: str) -> DatasetVersion:
-    from csv_processor.tasks import dataset_version_profile_task
-
     base = job.base_version
     with transaction.atomic():
         number = (DatasetVersion.objects.filter(dataset_id=job.dataset_id).aggregate(n=Max("number"))["n"] or 0) + 1
@@ -175,7 +172,7 @@ def _record_version(job: CleaningJob, step: Step, result: pd.DataFrame, name: st
         CleaningJob.objects.filter(pk=job.pk).update(
             status=CleaningJob.Status.SUCCEEDED, result_version=version, finished_at=timezone.now()
         )
-        transaction.on_commit(lambda: dataset_version_profile_task.enqueue(version.pk))
+        task_enqueue_on_commit("dataset_version_profile_task", version.pk)
     return version
 
 

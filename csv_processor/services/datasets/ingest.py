@@ -13,6 +13,7 @@ from csv_processor import metrics
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, csv_to_parquet
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, Upload
+from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)
@@ -87,8 +88,6 @@ def upload_ingest(*, upload_id: int, on_progress: Callable[[float], None] | None
 
 
 def _create_dataset(upload: Upload, version_name: str, rows: int, columns: int, schema: list) -> Upload:
-    from csv_processor.tasks import dataset_version_profile_task
-
     with transaction.atomic():
         dataset = Dataset.objects.create(
             owner=upload.owner, name=upload.dataset_name or upload.original_name, source_upload=upload
@@ -105,6 +104,6 @@ def _create_dataset(upload: Upload, version_name: str, rows: int, columns: int, 
         )
         Dataset.objects.filter(pk=dataset.pk).update(current_version=version, updated_at=F("created_at"))
         Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.SUCCEEDED, progress=1.0, dataset=dataset)
-        transaction.on_commit(lambda: dataset_version_profile_task.enqueue(version.pk))
+        task_enqueue_on_commit("dataset_version_profile_task", version.pk)
     logger.info("upload %s became dataset %s (%d rows x %d columns)", upload.pk, dataset.pk, rows, columns)
     return Upload.objects.get(pk=upload.pk)

@@ -14,6 +14,7 @@ from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sn
 from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 from csv_processor.models import Upload
 from csv_processor.selectors.datasets import user_storage_used
+from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)
@@ -115,8 +116,6 @@ def parse_options_from_dict(data: dict) -> ParseOptions:
 @metrics.counts_upload_refusals("confirm")
 def upload_confirm(*, upload: Upload, options: dict, dataset_name: str, enqueue: bool = True) -> Upload:
     """Record the user's parse settings and queue the full parse (the command line runs it itself)."""
-    from csv_processor.tasks import upload_ingest_task
-
     options = parse_options_from_dict(options)
     if upload.status not in {Upload.Status.AWAITING_CONFIRMATION, Upload.Status.FAILED}:
         raise ValidationError("This file is already being parsed.", code="state")
@@ -134,7 +133,7 @@ def upload_confirm(*, upload: Upload, options: dict, dataset_name: str, enqueue:
         if not changed:
             raise ValidationError("This file is already being parsed.", code="state")
         if enqueue:
-            transaction.on_commit(lambda: upload_ingest_task.enqueue(upload.pk))
+            task_enqueue_on_commit("upload_ingest_task", upload.pk)
     upload.refresh_from_db()
     return upload
 

@@ -19,6 +19,7 @@ from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import CleaningJob, DatasetVersion, Upload
+from csv_processor.services.jobs.queue import task_get
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +34,14 @@ class _Job:
 
 
 def _jobs() -> tuple[_Job, ...]:
-    from csv_processor import tasks
-
     profile = DatasetVersion.ProfileStatus
     return (
         _Job(Upload, "status", (Upload.Status.QUEUED, Upload.Status.RUNNING), Upload.Status.QUEUED,
-             tasks.upload_ingest_task),
+             task_get("upload_ingest_task")),
         _Job(DatasetVersion, "profile_status", (profile.PENDING, profile.RUNNING), profile.PENDING,
-             tasks.dataset_version_profile_task),
+             task_get("dataset_version_profile_task")),
         _Job(CleaningJob, "status", (CleaningJob.Status.QUEUED, CleaningJob.Status.RUNNING),
-             CleaningJob.Status.QUEUED, tasks.cleaning_job_execute_task),
+             CleaningJob.Status.QUEUED, task_get("cleaning_job_execute_task")),
     )  # fmt: skip
 
 

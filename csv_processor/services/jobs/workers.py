@@ -11,6 +11,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
+from csv_processor.services.jobs.queue import task_get, task_queued_within
 from csv_processor.services.jobs.recovery import interrupted_jobs_requeue
 from csv_processor.services.serving.drift import serving_periodic_enqueue_due
 from csv_processor.services.training.maintenance import training_periodic_enqueue_due
@@ -91,19 +92,14 @@ def _running_fail(pks: list, *, cause: str, message: str) -> int:
 
 def periodic_tasks_enqueue_due() -> list[str]:
     """Enqueue each periodic task whose last run is older than its interval; return their names."""
-    from csv_processor.tasks import stored_files_sweep_task  # tasks imports the services
-
     enqueued = []
     task_results_of_dead_workers_fail()
     interrupted_jobs_requeue()
     for task, seconds in (
         (session_cleanup_task, settings.SESSION_CLEANUP_INTERVAL_SECONDS),
-        (stored_files_sweep_task, settings.STORAGE_SWEEP_INTERVAL_SECONDS),
+        (task_get("stored_files_sweep_task"), settings.STORAGE_SWEEP_INTERVAL_SECONDS),
     ):
-        interval = dt.timedelta(seconds=seconds)
-        if not DBTaskResult.objects.filter(
-            task_path=task.module_path, enqueued_at__gte=timezone.now() - interval
-        ).exists():
+        if not task_queued_within(task, seconds):
             task.enqueue()
             enqueued.append(task.name)
     # Training: reap runs of dead workers, schedule the MLflow logging retry (services/training_maintenance.py).

@@ -24,6 +24,7 @@ from csv_processor.ml.csv.tables import neutralise_formulas
 from csv_processor.ml.serving import InputSpec, Predicted, predict_frame
 from csv_processor.models import BatchPrediction, DeployedModel
 from csv_processor.services.datasets.uploads import ALLOWED_SUFFIXES, HEAD_BYTES, display_name, parse_check
+from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.serving.predictions import predictions_log
 from csv_processor.services.serving.runtime import ModelNotReady, serving_model_get
 from csv_processor.storage import file_name_new, file_path, files_delete
@@ -65,8 +66,6 @@ def batch_prediction_create(
 
 
 def _queue(owner: object, model: DeployedModel, name: str, stored: str, size: int, options) -> BatchPrediction:
-    from csv_processor.tasks import batch_prediction_execute_task
-
     with transaction.atomic():
         batch = BatchPrediction.objects.create(
             owner=owner,
@@ -77,7 +76,7 @@ def _queue(owner: object, model: DeployedModel, name: str, stored: str, size: in
             size_bytes=size,
             parse_options=options.to_dict(),
         )
-        transaction.on_commit(lambda: batch_prediction_execute_task.enqueue(batch.pk))
+        task_enqueue_on_commit("batch_prediction_execute_task", batch.pk)
     return batch
 
 

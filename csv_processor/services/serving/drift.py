@@ -6,10 +6,10 @@ import logging
 import pandas as pd
 from django.conf import settings
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from csv_processor.ml.serving.drift import MIN_LIVE_ROWS, drift_report, overall_verdict
 from csv_processor.models import DeployedModel, Prediction
+from csv_processor.services.jobs.queue import task_enqueue, task_get, task_queued_within
 from csv_processor.services.serving.predictions import predictions_prune
 
 logger = logging.getLogger(__name__)
@@ -62,14 +62,10 @@ def serving_periodic_enqueue_due() -> list[str]:
     """Enqueue the serving maintenance when its last run is older than CSVA_DRIFT_INTERVAL_SECONDS, and
     check retrainings whose training ended (cheap); return the task names enqueued."""
     from csv_processor.services.serving.retrain import model_retrains_check
-    from csv_processor.tasks import serving_maintenance_task
 
     model_retrains_check()
-    interval = dt.timedelta(seconds=settings.DRIFT_INTERVAL_SECONDS)
-    recent = DBTaskResult.objects.filter(
-        task_path=serving_maintenance_task.module_path, enqueued_at__gte=timezone.now() - interval
-    )
-    if recent.exists() or not DeployedModel.objects.exists():
+    recent = task_queued_within(task_get("serving_maintenance_task"), settings.DRIFT_INTERVAL_SECONDS)
+    if recent or not DeployedModel.objects.exists():
         return []
-    serving_maintenance_task.enqueue()
-    return [serving_maintenance_task.name]
+    task_enqueue("serving_maintenance_task")
+    return ["serving_maintenance_task"]

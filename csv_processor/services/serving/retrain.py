@@ -19,6 +19,7 @@ from csv_processor.ml.training import TrainConfig
 from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
 from csv_processor.selectors.serving import model_retrain_open
 from csv_processor.selectors.training.setup import training_frame
+from csv_processor.services.jobs.queue import task_enqueue
 from csv_processor.services.serving.deploy import deployed_model_deploy
 from csv_processor.services.training.model_store import ModelFileError, trained_model_load
 from csv_processor.services.training.runs import TrainingOptions, training_options_for, training_run_create
@@ -168,13 +169,11 @@ def model_retrain_keep(*, retrain: ModelRetrain) -> ModelRetrain:
 
 def model_retrains_check() -> list[int]:
     """Move retrainings on once their training ended: compare (in the worker) or fail; return ids compared."""
-    from csv_processor.tasks import model_retrain_compare_task
-
     waiting = ModelRetrain.objects.filter(status=ModelRetrain.Status.TRAINING).select_related("run")
     queued = []
     for retrain in waiting:
         if retrain.run.status == TrainingRun.Status.SUCCEEDED:
-            model_retrain_compare_task.enqueue(retrain.pk)
+            task_enqueue("model_retrain_compare_task", retrain.pk)
             queued.append(retrain.pk)
         elif retrain.run.status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
             _set(retrain, ModelRetrain.Status.FAILED, error=retrain.run.error or "Training did not finish.")

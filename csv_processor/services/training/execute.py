@@ -26,6 +26,7 @@ from csv_processor.ml.cleaning.recipe import Recipe
 from csv_processor.ml.training import Cancelled, Progress, TrainConfig, TrainingBlocked, TrainResult, train
 from csv_processor.models import TrainingRun
 from csv_processor.selectors.training.setup import algorithm_names, training_frame
+from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.training.model_store import trained_model_save
 from csv_processor.storage import files_delete
 
@@ -195,10 +196,7 @@ def training_run_execute(
 
 def _track(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame, *, defer: bool) -> TrainingRun:
     if defer:
-        from csv_processor.tasks import training_run_track_task
-
-        # A task lost here is no loss: the run stays "tracking pending" and the periodic retry logs it.
-        transaction.on_commit(lambda: training_run_track_task.enqueue(run.pk))
+        task_enqueue_on_commit("training_run_track_task", run.pk)
         return run
     from csv_processor.services.training.tracking import training_run_track
 

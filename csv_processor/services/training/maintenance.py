@@ -8,10 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import TrainingRun
+from csv_processor.services.jobs.queue import task_enqueue_on_commit, task_get, task_queued_within
 from csv_processor.services.training.execute import training_run_counted
 
 logger = logging.getLogger(__name__)
@@ -25,8 +24,6 @@ LOGGING_STALE_SECONDS = 600
 
 def training_runs_reap() -> list[int]:
     """Re-queue (once) or fail RUNNING runs whose heartbeat is older than TRAINING_STALE_SECONDS."""
-    from csv_processor.tasks import training_run_execute_task
-
     cutoff = timezone.now() - dt.timedelta(seconds=settings.TRAINING_STALE_SECONDS)
     stale = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, heartbeat_at__lt=cutoff)
     reaped = []
@@ -45,7 +42,7 @@ def training_runs_reap() -> list[int]:
                     status=TrainingRun.Status.QUEUED, error=DIED_RETRIED, progress={"stage": "queued"}
                 )
                 if done:
-                    transaction.on_commit(lambda run_id=run_id: training_run_execute_task.enqueue(run_id))
+                    task_enqueue_on_commit("training_run_execute_task", run_id)
             else:
                 done = still.update(
                     status=TrainingRun.Status.CANCELLED if cancelled else TrainingRun.Status.FAILED,
@@ -69,23 +66,16 @@ def _cancel_requested(run_id: int) -> bool:
 
 def training_periodic_enqueue_due() -> list[str]:
     """Reap dead runs now (cheap) and enqueue the MLflow retry when runs wait for it; return task names."""
-    from csv_processor.tasks import training_tracking_retry_task
-
     training_runs_reap()
     training_tracking_reset_stale(older_than_seconds=LOGGING_STALE_SECONDS)
     pending = TrainingRun.objects.filter(
         status=TrainingRun.Status.SUCCEEDED, tracking_status=TrainingRun.Tracking.PENDING
     )
-    interval = dt.timedelta(seconds=settings.MLFLOW_RETRY_SECONDS)
     # One retry at a time: retries queued behind a long job would otherwise run back to back.
-    recent = DBTaskResult.objects.filter(
-        Q(enqueued_at__gte=timezone.now() - interval)
-        | Q(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]),
-        task_path=training_tracking_retry_task.module_path,
-    )
-    if pending.exists() and not recent.exists():
-        training_tracking_retry_task.enqueue()
-        return [training_tracking_retry_task.name]
+    retry = task_get("training_tracking_retry_task")
+    if pending.exists() and not task_queued_within(retry, settings.MLFLOW_RETRY_SECONDS, or_unfinished=True):
+        retry.enqueue()
+        return ["training_tracking_retry_task"]
     return []
 
 

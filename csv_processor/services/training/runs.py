@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from csv_processor.models import DatasetVersion, TrainingRun
 from csv_processor.selectors.training.setup import TASKS, TrainingSetup, algorithm_names, training_setup
+from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.training.execute import training_run_counted
 
 logger = logging.getLogger(__name__)
@@ -102,8 +103,6 @@ def training_run_create(
 def _create(
     owner: object, version: DatasetVersion, options: TrainingOptions, setup: TrainingSetup, key: str, enqueue: bool
 ) -> TrainingRun:
-    from csv_processor.tasks import training_run_execute_task
-
     try:
         with transaction.atomic():
             run = TrainingRun.objects.create(
@@ -124,7 +123,7 @@ def _create(
                 warnings=[item.message for item in setup.warnings],
             )
             if enqueue:
-                transaction.on_commit(lambda: training_run_execute_task.enqueue(run.pk))
+                task_enqueue_on_commit("training_run_execute_task", run.pk)
     except IntegrityError:
         # A second click raced the first past the lookup above; the unique key kept one run.
         existing = TrainingRun.objects.filter(owner=owner, idempotency_key=key).first() if key else None
