@@ -20,8 +20,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.flights import flights_frame
+from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.ops import apply_step
-from csv_processor.ml.cleaning.steps import fit_step
 
 REPEATS = 9
 MIN_SAMPLE_S = 0.1

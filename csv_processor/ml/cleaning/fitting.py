@@ -16,7 +16,9 @@ from csv_processor.ml.cleaning.columns import (
     require_numeric,
     to_number_or_error,
 )
-from csv_processor.ml.cleaning.schema import CleaningError
+from csv_processor.ml.cleaning.ops import apply_step
+from csv_processor.ml.cleaning.schema import CleaningError, validate_params
+from csv_processor.ml.cleaning.step import Step
 from csv_processor.ml.numbers import parse_numbers
 from csv_processor.ml.types import detect_datetime_format
 
@@ -134,3 +136,17 @@ _FITTERS: dict[str, Callable[[pd.DataFrame, dict], dict]] = {
     "remove_outliers": _fit_bounds,
     "rename_column": _fit_rename,
 }
+
+
+def fit_step(df: pd.DataFrame, op: str, params: dict) -> Step:
+    """Validate a user's request against `df` and return the step with its data-dependent values fitted.
+
+    Raises CleaningError for an unknown op, bad parameters, a missing column or a column of the wrong type.
+    """
+    checked = validate_params(op, params, fitted=False)
+    step = Step(op=op, params=fit_params(df, op, checked))
+    # A dry run runs every check of the op (wrong-type conditions, text ops on numbers, row numbers);
+    # on no rows it costs nothing, but row positions must be checked against the real rows.
+    apply_step(df if op == "delete_rows" else df.iloc[:0], step)
+    logger.debug("fitted %s", step.describe())
+    return step

@@ -5,7 +5,6 @@ Row filters (training-only steps) are written as a keep-mask so the preview can 
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,15 +26,13 @@ from csv_processor.ml.cleaning.convert import (
     to_datetime,
 )
 from csv_processor.ml.cleaning.schema import CleaningError
+from csv_processor.ml.cleaning.step import Step
 from csv_processor.ml.numbers import parse_numbers
-
-if TYPE_CHECKING:
-    from csv_processor.ml.cleaning.steps import Step
 
 logger = logging.getLogger(__name__)
 
 
-def apply_step(df: pd.DataFrame, step: "Step") -> pd.DataFrame:
+def apply_step(df: pd.DataFrame, step: Step) -> pd.DataFrame:
     """The result of `step` on `df`; raises CleaningError for a missing column or a column of the wrong type."""
     if step.training_only:
         mask = kept_rows(df, step)
@@ -43,7 +40,7 @@ def apply_step(df: pd.DataFrame, step: "Step") -> pd.DataFrame:
     return _COLUMN_OPS[step.op](df, step.params)
 
 
-def kept_rows(df: pd.DataFrame, step: "Step") -> np.ndarray:
+def kept_rows(df: pd.DataFrame, step: Step) -> np.ndarray:
     """For a row filter: a boolean array, True for the rows the step keeps."""
     return _ROW_FILTERS[step.op](df, step.params)
 

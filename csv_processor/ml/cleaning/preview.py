@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from csv_processor.ml.cleaning.ops import apply_step, kept_rows
-from csv_processor.ml.cleaning.steps import Step
+from csv_processor.ml.cleaning.step import Step
 
 logger = logging.getLogger(__name__)
 

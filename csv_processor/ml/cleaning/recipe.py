@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.schema import CleaningError
-from csv_processor.ml.cleaning.steps import Step
+from csv_processor.ml.cleaning.step import Step
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from csv_processor import metrics
+from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.preview import StepPreview, preview_step
 from csv_processor.ml.cleaning.schema import CleaningError
-from csv_processor.ml.cleaning.steps import Step, fit_step
+from csv_processor.ml.cleaning.step import Step
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion
 from csv_processor.services.jobs.queue import task_enqueue_on_commit

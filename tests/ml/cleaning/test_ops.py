@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.preview import preview_step
-from csv_processor.ml.cleaning.schema import OPS, op_schema
-from csv_processor.ml.cleaning.steps import CleaningError, Step, fit_step
+from csv_processor.ml.cleaning.schema import OPS, CleaningError, op_schema
+from csv_processor.ml.cleaning.step import Step
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
+from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.preview import preview_step
-from csv_processor.ml.cleaning.steps import fit_step
 
 
 def _frame() -> pd.DataFrame:

@@ -11,9 +11,11 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.recipe import Recipe, RecipeTransformer, apply_recipe
-from csv_processor.ml.cleaning.steps import CleaningError, Step, fit_step
+from csv_processor.ml.cleaning.schema import CleaningError
+from csv_processor.ml.cleaning.step import Step
 
 TEXT = [" a", "b ", "B", "1,000", "$2", "?", "unknown", "", None]
 

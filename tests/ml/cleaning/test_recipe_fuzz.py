@@ -15,10 +15,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.recipe import Recipe, RecipeTransformer, apply_recipe
-from csv_processor.ml.cleaning.schema import OPS
-from csv_processor.ml.cleaning.steps import CleaningError, Step, fit_step
+from csv_processor.ml.cleaning.schema import OPS, CleaningError
+from csv_processor.ml.cleaning.step import Step
 
 FUZZ = settings(
     max_examples=int(os.environ.get("CSVA_FUZZ_EXAMPLES", "120")),

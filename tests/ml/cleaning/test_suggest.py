@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csv_processor.ml.cleaning.steps import fit_step
+from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.suggest.features import FEATURES, column_features
 from csv_processor.ml.cleaning.suggest.model import (
     ACTIONS,

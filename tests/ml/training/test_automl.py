@@ -118,8 +118,8 @@ def test_train_on_raw_text_rows_with_a_recipe_and_predicts_raw_rows():
         }
     )
     raw["churn"] = np.where(raw["plan"].eq("basic") ^ (rng.random(n) < 0.1), "Yes", "No")
+    from csv_processor.ml.cleaning.fitting import fit_step
     from csv_processor.ml.cleaning.recipe import Recipe
-    from csv_processor.ml.cleaning.steps import fit_step
 
     recipe = Recipe(steps=(fit_step(raw, "rename_column", {"column": "Total Charges", "new_name": "total"}),))
     config = TrainConfig(target="churn", task="binary", budget_seconds=4, recipe_steps=tuple(recipe.to_list()))

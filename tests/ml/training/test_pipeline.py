@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.recipe import Recipe
-from csv_processor.ml.cleaning.steps import fit_step
 from csv_processor.ml.training import ALGORITHMS, build_pipeline, fit_model
 from csv_processor.ml.training.fit import threads_for
 

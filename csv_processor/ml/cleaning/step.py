@@ -1,18 +1,14 @@
-"""One recorded cleaning step: an operation name and JSON-safe parameters, fitted on the training data."""
+"""One recorded cleaning step: an operation name and JSON-safe parameters, fitted on the training data.
+
+Its own module, so the operations (ops.py) and the fitting (fitting.py) can both use it without a cycle."""
 
 import json
 import logging
 from dataclasses import dataclass
 
-import pandas as pd
-
-from csv_processor.ml.cleaning.fitting import fit_params
-from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.schema import OPS, CleaningError, validate_params
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["CleaningError", "Step", "fit_step"]
 
 
 @dataclass(frozen=True)
@@ -58,20 +54,6 @@ class Step:
         if not isinstance(data, dict) or set(data) != {"op", "params"}:
             raise CleaningError('A step must be an object with exactly "op" and "params".')
         return cls(op=data["op"], params=data["params"])
-
-
-def fit_step(df: pd.DataFrame, op: str, params: dict) -> Step:
-    """Validate a user's request against `df` and return the step with its data-dependent values fitted.
-
-    Raises CleaningError for an unknown op, bad parameters, a missing column or a column of the wrong type.
-    """
-    checked = validate_params(op, params, fitted=False)
-    step = Step(op=op, params=fit_params(df, op, checked))
-    # A dry run runs every check of the op (wrong-type conditions, text ops on numbers, row numbers);
-    # on no rows it costs nothing, but row positions must be checked against the real rows.
-    apply_step(df if op == "delete_rows" else df.iloc[:0], step)
-    logger.debug("fitted %s", step.describe())
-    return step
 
 
 def _check_combination(op: str, params: dict) -> None:
