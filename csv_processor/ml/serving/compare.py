@@ -3,9 +3,9 @@
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from csv_processor.ml.training.automl import TrainConfig
 from csv_processor.ml.training.evaluation import main_score
 from csv_processor.ml.training.prepare import prepare
+from csv_processor.ml.training.train_config import TrainConfig
 
 
 def compare_on_rows(pipelines: dict[str, Pipeline], frame: pd.DataFrame, config: TrainConfig, test_index: list) -> dict:

@@ -47,6 +47,7 @@ from csv_processor.ml.training.progress import Cancelled, Clock, Progress, Repor
 from csv_processor.ml.training.search import SearchData, Trial, run_trial, search
 from csv_processor.ml.training.split import cv_folds, split_rows
 from csv_processor.ml.training.target import log_target_suits
+from csv_processor.ml.training.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -54,29 +55,6 @@ logger = logging.getLogger(__name__)
 EXACT_CAP_SECONDS = 3600.0
 
 __all__ = ["Cancelled", "Candidate", "Progress", "TrainConfig", "TrainResult", "train"]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """`features` None means every column but the target and identifier-like ones; `algorithms` None
-    means all for the task; `test_index` (row labels) replays an earlier split instead of drawing one."""
-
-    target: str
-    task: str
-    features: tuple[str, ...] | None = None
-    algorithms: tuple[str, ...] | None = None
-    test_size: float = 0.2
-    cv_folds: int = 5
-    seed: int = 0
-    budget_seconds: float = 60.0
-    recipe_steps: tuple[dict, ...] = ()
-    test_index: tuple | None = None
-    # Exact mode (module docstring): the number of plan configurations to run, the baseline not counted.
-    max_trials: int | None = None
-
-    @property
-    def exact(self) -> bool:
-        return self.max_trials is not None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ recipe the model gets exactly the feature columns.
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,10 +16,8 @@ from pandas.api import types as ptypes
 from csv_processor.ml.training.features import feature_kinds, feature_schema
 from csv_processor.ml.training.preflight import MIN_CLASS_ROWS, Preflight, clean_target, preflight
 from csv_processor.ml.training.task import TASKS
+from csv_processor.ml.training.train_config import TrainConfig
 from csv_processor.ml.types import infer_column_types
-
-if TYPE_CHECKING:
-    from csv_processor.ml.training.automl import TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +44,7 @@ class Prepared:
         return feature_schema(self.frame.iloc[train_pos], self.kinds)
 
 
-def _validate(config: "TrainConfig") -> None:
+def _validate(config: TrainConfig) -> None:
     if config.task not in TASKS:
         raise ValueError(f"Unknown task {config.task!r}: choose one of {', '.join(TASKS)}.")
     if not 0 < config.test_size < 1:
@@ -58,7 +55,7 @@ def _validate(config: "TrainConfig") -> None:
         raise ValueError("The time budget must be positive.")
 
 
-def prepare(df: pd.DataFrame, config: "TrainConfig") -> Prepared:
+def prepare(df: pd.DataFrame, config: TrainConfig) -> Prepared:
     """Validated, cleaned training data; raises TrainingBlocked when the preflight finds problems."""
     _validate(config)
     frame = df
