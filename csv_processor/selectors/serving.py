@@ -4,16 +4,17 @@ They live beside the serving services while selectors.py belongs to the datasets
 the selector pattern so they can move there unchanged.
 """
 
+import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
+from csv_processor.ml.serving import build_input_spec
 from csv_processor.ml.serving.drift import MIN_LIVE_ROWS
-from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
+from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, Prediction, TrainingRun
 from csv_processor.selectors.training.runs import training_run_card
-from csv_processor.services.serving.deploy import input_spec_of
-from csv_processor.services.serving.predictions import deployed_model_live_quality
 
 MAIN_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "mae"}
 
@@ -182,3 +183,56 @@ def deployed_model_detail(*, deployed_model: DeployedModel) -> ModelDetail:
         drift=drift_shown(deployed_model.drift),
         live_quality=asdict(quality) if quality is not None else None,
     )
+
+
+# Outcomes looked at for live quality: the most recent ones.
+LIVE_WINDOW = 10_000
+
+
+def input_spec_of(*, run: TrainingRun, columns: list[dict]):
+    return build_input_spec(
+        columns=[c["name"] for c in columns],
+        dtypes={c["name"]: c["dtype"] for c in columns},
+        feature_schema=run.feature_schema or {},
+        target=run.target,
+        task=run.task,
+        classes=list(run.class_labels or []),
+    )
+
+
+@dataclass(frozen=True)
+class LiveQuality:
+    metric: str
+    value: float | None
+    rows: int
+    test_value: float | None
+    version: int | None = None
+
+
+def deployed_model_live_quality(*, deployed_model: DeployedModel) -> LiveQuality:
+    """Accuracy (classification) or mean absolute error (regression) of the active version on its predictions
+    with a reported outcome, next to the same figure on its test rows at training time.
+
+    Only the active version's predictions count: after a redeploy the older versions' outcomes say nothing
+    about the model now answering (and would be set against another model's test figure)."""
+    version = deployed_model.active_version
+    if version is None:
+        metric = "mae" if deployed_model.task == "regression" else "accuracy"
+        return LiveQuality(metric, None, 0, None)
+    test_metrics = version.run.metrics
+    labelled = Prediction.objects.filter(deployed_model=deployed_model, version=version, actual__isnull=False)
+    pairs = list(labelled.order_by("-actual_at").values_list("output", "actual")[:LIVE_WINDOW])
+    if deployed_model.task == "regression":
+        errors = [abs(float(o["prediction"]) - float(a)) for o, a in pairs if _number(a) and o]
+        value = sum(errors) / len(errors) if errors else None
+        return LiveQuality("mae", value, len(errors), test_metrics.get("mae"), version.number)
+    hits = [str(o["prediction"]) == str(a) for o, a in pairs if o]
+    value = sum(hits) / len(hits) if hits else None
+    return LiveQuality("accuracy", value, len(hits), test_metrics.get("accuracy"), version.number)
+
+
+def _number(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

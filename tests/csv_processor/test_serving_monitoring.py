@@ -174,8 +174,9 @@ def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):
 
 
 def test_live_accuracy_counts_only_the_active_versions_predictions(client, served):  # noqa: F811
+    from csv_processor.selectors.serving import deployed_model_live_quality
     from csv_processor.services.serving.deploy import deployed_model_deploy
-    from csv_processor.services.serving.predictions import deployed_model_live_quality, prediction_feedback_record
+    from csv_processor.services.serving.predictions import prediction_feedback_record
 
     old_ids = _predict(served, [record(x1=2.0), record(x1=-2.0)]).ids
     prediction_feedback_record(deployed_model=served.model, outcomes=[(old_ids[0], "yes"), (old_ids[1], "yes")])

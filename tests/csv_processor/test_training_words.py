@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from csv_processor.forms.training import TrainingForm
 from csv_processor.models import TrainingRun
+from csv_processor.selectors.serving import LiveQuality
 from csv_processor.selectors.training.setup import algorithm_names
-from csv_processor.services.serving.predictions import LiveQuality
 from csv_processor.templatetags.training_words import metric_boxes, metric_label, task_summary
 from tests.csv_processor.test_training_support import dataset, queue_run  # noqa: F401
 

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from csv_processor.ml.serving import build_input_spec
 from csv_processor.ml.serving.drift import reference_profile
 from csv_processor.models import DeployedModel, ModelVersion, TrainingRun
+from csv_processor.selectors.serving import input_spec_of
 from csv_processor.selectors.training.setup import training_frame
 from csv_processor.services.training.model_store import ModelFileError, trained_model_load
 
@@ -43,17 +43,6 @@ def _version_inputs(run: TrainingRun) -> tuple[list[dict], dict]:
         train = train.sample(REFERENCE_MAX_ROWS, random_state=0)
     spec = input_spec_of(run=run, columns=columns)
     return columns, reference_profile(train, spec)
-
-
-def input_spec_of(*, run: TrainingRun, columns: list[dict]):
-    return build_input_spec(
-        columns=[c["name"] for c in columns],
-        dtypes={c["name"]: c["dtype"] for c in columns},
-        feature_schema=run.feature_schema or {},
-        target=run.target,
-        task=run.task,
-        classes=list(run.class_labels or []),
-    )
 
 
 def deployed_model_deploy(

@@ -11,7 +11,6 @@ import atexit
 import datetime as dt
 import json
 import logging
-import math
 import random
 import threading
 import time
@@ -30,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 TEXT_MAX = 200
 PRUNE_BATCH = 5000
-LIVE_WINDOW = 10_000
 
 
 def _bounded(record: dict) -> dict:
@@ -157,41 +155,3 @@ def predictions_prune() -> int:
         if not ids:
             return deleted
         deleted += Prediction.objects.filter(pk__in=ids).delete()[0]
-
-
-@dataclass(frozen=True)
-class LiveQuality:
-    metric: str
-    value: float | None
-    rows: int
-    test_value: float | None
-    version: int | None = None
-
-
-def deployed_model_live_quality(*, deployed_model: DeployedModel) -> LiveQuality:
-    """Accuracy (classification) or mean absolute error (regression) of the active version on its predictions
-    with a reported outcome, next to the same figure on its test rows at training time.
-
-    Only the active version's predictions count: after a redeploy the older versions' outcomes say nothing
-    about the model now answering (and would be set against another model's test figure)."""
-    version = deployed_model.active_version
-    if version is None:
-        metric = "mae" if deployed_model.task == "regression" else "accuracy"
-        return LiveQuality(metric, None, 0, None)
-    test_metrics = version.run.metrics
-    labelled = Prediction.objects.filter(deployed_model=deployed_model, version=version, actual__isnull=False)
-    pairs = list(labelled.order_by("-actual_at").values_list("output", "actual")[:LIVE_WINDOW])
-    if deployed_model.task == "regression":
-        errors = [abs(float(o["prediction"]) - float(a)) for o, a in pairs if _number(a) and o]
-        value = sum(errors) / len(errors) if errors else None
-        return LiveQuality("mae", value, len(errors), test_metrics.get("mae"), version.number)
-    hits = [str(o["prediction"]) == str(a) for o, a in pairs if o]
-    value = sum(hits) / len(hits) if hits else None
-    return LiveQuality("accuracy", value, len(hits), test_metrics.get("accuracy"), version.number)
-
-
-def _number(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

@@ -26,8 +26,8 @@ from csv_processor.ml.serving.compiled import (
 )
 from csv_processor.ml.serving.explain import explain_rows
 from csv_processor.models import DeployedModel, ModelVersion, TrainedModel
+from csv_processor.selectors.serving import input_spec_of
 from csv_processor.services.serving.access import ServingTarget, ServingVersion, deployed_model_for_serving
-from csv_processor.services.serving.deploy import input_spec_of
 from csv_processor.services.serving.predictions import predictions_log
 from csv_processor.services.training.model_store import ModelFileError, trained_model_load
 
