@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
 
+from csv_processor.models.jobs import Job
 
-class CleaningJob(models.Model):
+
+class CleaningJob(Job):
     """One cleaning step applied to a dataset version; the result is a new version.
 
     Small datasets run the job inside the request; large ones in the worker (the page follows its status).
@@ -32,10 +34,6 @@ class CleaningJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} ({self.get_status_display()})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
 
 class CleanModelArtifact(models.Model):

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
 
+from csv_processor.models.jobs import Job
 
-class Upload(models.Model):
+
+class Upload(Job):
     """An uploaded original CSV and the job that parses it into a dataset's first version."""
 
     class Status(models.TextChoices):
@@ -32,10 +34,6 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
 
 class Dataset(models.Model):

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from csv_processor.models.jobs import Job
+
 
 class DeployedModel(models.Model):
     """A named endpoint that answers with its active version; redeploying or rolling back moves the pointer."""
@@ -85,7 +87,7 @@ class Prediction(models.Model):
         return f"Prediction {self.public_id} of model {self.deployed_model_id}"
 
 
-class BatchPrediction(models.Model):
+class BatchPrediction(Job):
     """An uploaded CSV of raw rows predicted in the worker; the result is the input plus prediction columns."""
 
     class Status(models.TextChoices):
@@ -116,12 +118,8 @@ class BatchPrediction(models.Model):
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
-
-class ModelRetrain(models.Model):
+class ModelRetrain(Job):
     """A retraining of a deployed model on a newer dataset version, compared with the active version on
     the same held-out rows; the user promotes the candidate or keeps the old one."""
 
@@ -132,6 +130,10 @@ class ModelRetrain(models.Model):
         PROMOTED = "promoted", "Promoted"
         KEPT = "kept", "Kept the old version"
         FAILED = "failed", "Failed"
+
+    CLAIM_FROM = Status.TRAINING
+    CLAIM_TO = Status.COMPARING
+    IN_PROGRESS = frozenset({Status.TRAINING, Status.COMPARING})
 
     deployed_model = models.ForeignKey(DeployedModel, on_delete=models.CASCADE, related_name="retrains")
     base_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")

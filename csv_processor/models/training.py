@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from csv_processor.models.jobs import Job
 
-class TrainingRun(models.Model):
+
+class TrainingRun(Job):
     """One training job on a dataset version: its settings, its live progress and, once done, its results.
 
     A run is a status row (QUEUED → RUNNING → SUCCEEDED / FAILED / CANCELLED) worked by one task. The
@@ -110,10 +112,6 @@ class TrainingRun(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.pk}: {self.target} ({self.get_status_display()})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
 
     @property
     def scalar_metrics(self) -> list[tuple[str, float, float | None]]:

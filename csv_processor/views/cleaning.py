@@ -100,7 +100,7 @@ def cleaning_apply(request: HttpRequest, dataset_id: int) -> HttpResponse:
 
 
 def _after_job(request: HttpRequest, job: object) -> HttpResponse:
-    if job.is_active:
+    if job.is_in_progress:
         return redirect("csv_processor:cleaning-job", job_id=job.pk)
     if job.status == job.Status.FAILED:
         messages.error(request, job.error)
@@ -111,7 +111,7 @@ def _after_job(request: HttpRequest, job: object) -> HttpResponse:
 
 def cleaning_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
     job = cleaning_job_get_for_user(user=request.user, job_id=job_id)
-    if not job.is_active and not request.htmx:
+    if not job.is_in_progress and not request.htmx:
         return _after_job(request, job)
     template = "csv_processor/partials/_cleaning_job.html" if request.htmx else "csv_processor/cleaning_job.html"
     return render(request, template, {"job": job})
@@ -162,7 +162,7 @@ def _apply_suggestions(request: HttpRequest, version: object, wanted: set) -> tu
         except ValidationError as exc:
             problems.append(f"{item['column']}: {exc.messages[0]}")
             continue
-        if job.is_active or job.result_version is None:
+        if job.is_in_progress or job.result_version is None:
             problems.append(job.error or "The remaining suggestions wait until this change is done.")
             break
         version, applied = job.result_version, applied + 1

@@ -126,7 +126,7 @@ def training_setup_partial(request: HttpRequest, dataset_id: int, number: int) -
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = training_run_get_for_user(user=request.user, run_id=run_id)
     if request.htmx and request.htmx.target == "run-progress":
-        if not run.is_active:
+        if not run.is_in_progress:
             return HttpResponse(status=204, headers={"HX-Refresh": "true"})
         return render(request, "csv_processor/partials/_run_progress.html", {"run": run})
     context = {
@@ -149,7 +149,7 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, "Cancelled." if not run.is_active else "Stopping the run…")
+        messages.success(request, "Cancelled." if not run.is_in_progress else "Stopping the run…")
     return redirect("csv_processor:run-detail", run_id=run.pk)
 
 

@@ -43,7 +43,7 @@ def test_mlflow_stopped_during_training_run_succeeds_and_is_tracked_once_it_is_b
     rig.stop_process("mlflow")
     assert _run(run.pk).status == TrainingRun.Status.RUNNING, "training ended before MLflow was stopped"
 
-    wait_for(lambda: not _run(run.pk).is_active, timeout=90, interval=0.2)
+    wait_for(lambda: not _run(run.pk).is_in_progress, timeout=90, interval=0.2)
     run = _run(run.pk)
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     assert TrainedModel.objects.filter(run=run).count() == 1

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         # Runs now unless a worker already took it; either way the comparison needs a finished run.
         run = training_run_execute(run_id=retrain.run_id) or retrain.run
         run.refresh_from_db()
-        while run.is_active:
+        while run.is_in_progress:
             time.sleep(1)
             run.refresh_from_db()
         if run.status != run.Status.SUCCEEDED:

@@ -106,9 +106,7 @@ def cleaning_job_execute(*, job_id: int, written: list[str] | None = None) -> Cl
     """Apply a queued job's step; idempotent (a job runs once). Conflicts and data errors fail the job.
 
     `written` collects the stored file's name, for a caller whose transaction may still roll back."""
-    claimed = CleaningJob.objects.filter(pk=job_id, status=CleaningJob.Status.QUEUED).update(
-        status=CleaningJob.Status.RUNNING
-    )
+    claimed = CleaningJob.claim(job_id)
     if not claimed:
         return None
     job = CleaningJob.objects.select_related("base_version", "dataset").get(pk=job_id)

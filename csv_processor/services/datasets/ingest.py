@@ -50,9 +50,7 @@ def _fail(upload_id: int, message: str) -> Upload:
 
 def upload_ingest(*, upload_id: int, on_progress: Callable[[float], None] | None = None) -> Upload | None:
     """Parse a queued upload; idempotent: only a QUEUED upload is taken, once."""
-    claimed = Upload.objects.filter(pk=upload_id, status=Upload.Status.QUEUED).update(
-        status=Upload.Status.RUNNING, progress=0.0
-    )
+    claimed = Upload.claim(upload_id, progress=0.0)
     if not claimed:
         logger.info("upload %s is not queued (deleted or already taken); nothing to do", upload_id)
         return None

@@ -140,7 +140,7 @@ def upload_confirm(*, upload: Upload, options: dict, dataset_name: str, enqueue:
 
 def upload_discard(*, upload: Upload) -> None:
     """Forget an upload that did not become a dataset, with its file."""
-    if upload.dataset_id is not None or upload.is_active:
+    if upload.dataset_id is not None or upload.is_in_progress:
         raise ValidationError("This upload is in use and cannot be discarded.", code="state")
     name = upload.file.name
     upload.delete()

@@ -82,9 +82,7 @@ def _queue(owner: object, model: DeployedModel, name: str, stored: str, size: in
 
 def batch_prediction_execute(*, batch_id: int) -> BatchPrediction | None:
     """Run a queued batch once (a claim guards against a second worker); FAILED with the reason on bad data."""
-    claimed = BatchPrediction.objects.filter(pk=batch_id, status=BatchPrediction.Status.QUEUED).update(
-        status=BatchPrediction.Status.RUNNING, progress=0.0
-    )
+    claimed = BatchPrediction.claim(batch_id, progress=0.0)
     if not claimed:
         return None
     batch = BatchPrediction.objects.select_related("version", "deployed_model").get(pk=batch_id)

@@ -100,9 +100,7 @@ def _same_or_refuse(open_retrain: ModelRetrain, base: ModelVersion, version: Dat
 
 def model_retrain_compare(*, retrain_id: int) -> ModelRetrain | None:
     """Score the active and the candidate pipelines on the held-out rows; READY when done, FAILED if not."""
-    claimed = ModelRetrain.objects.filter(pk=retrain_id, status=ModelRetrain.Status.TRAINING).update(
-        status=ModelRetrain.Status.COMPARING
-    )
+    claimed = ModelRetrain.claim(retrain_id)
     if not claimed:
         return None
     retrain = ModelRetrain.objects.select_related("run__trained_model", "base_version__run__trained_model").get(

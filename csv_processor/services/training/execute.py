@@ -113,8 +113,9 @@ def _heartbeat(monitor: _Monitor):
 
 def _claim(run_id: int) -> TrainingRun | None:
     now = timezone.now()
-    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED, cancel_requested=False).update(
-        status=TrainingRun.Status.RUNNING,
+    claimed = TrainingRun.claim(
+        run_id,
+        guard={"cancel_requested": False},
         started_at=now,
         heartbeat_at=now,
         attempts=F("attempts") + 1,
