@@ -1,8 +1,6 @@
 """HTTP plumbing of the REST API: request parsers with size and depth limits, and token-as-password Basic
 auth so MLflow's own clients (which cannot set headers) can call."""
 
-import base64
-import binascii
 import json
 import re
 from typing import Any
@@ -13,6 +11,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 
+from users.authentication import api_token_parse
 from users.services import api_token_authenticate
 
 
@@ -122,14 +121,10 @@ class TokenBasicAuthentication(BaseAuthentication):
     ScoringServerClient (which sends no custom headers) authenticate with a personal API token."""
 
     def authenticate(self, request: Request) -> tuple[object, None] | None:
-        parts = get_authorization_header(request).split()
-        if len(parts) != 2 or parts[0].lower() != b"basic":
+        token = api_token_parse(get_authorization_header(request), token=False, basic=True)
+        if token is None:
             return None
-        try:
-            _, _, token = base64.b64decode(parts[1], validate=True).decode("ascii").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise exceptions.AuthenticationFailed("Invalid basic credentials.") from None
-        user = api_token_authenticate(raw_token=token) if token else None
+        user = api_token_authenticate(raw_token=token)
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         return user, None

@@ -11,8 +11,6 @@ limited parsers; and answers errors with DRF's exception classes, status codes a
 docs/decisions/0006-lean-prediction-endpoints.md.
 """
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -24,6 +22,7 @@ from rest_framework.views import APIView
 
 from csv_processor.services.serving.access import ServingTarget, deployed_model_for_serving, serving_token_caller
 from csv_processor.services.serving.rate import predict_rate_check
+from users.authentication import api_token_parse
 
 JSON = "application/json"
 
@@ -79,26 +78,8 @@ class LeanApiView(APIView):
 
     def _token(self, request: HttpRequest) -> str | None:
         """The API token of `Token <value>` or, where allowed, Basic auth with the token as password."""
-        parts = request.META.get("HTTP_AUTHORIZATION", "").encode("latin-1", "replace").split()
-        if not parts:
-            return None
-        scheme = parts[0].lower()
-        if scheme == b"token":
-            if len(parts) != 2:
-                raise exceptions.AuthenticationFailed("Invalid token header: expected 'Token <value>'.")
-            try:
-                return parts[1].decode("ascii")
-            except UnicodeDecodeError:
-                raise exceptions.AuthenticationFailed("Invalid token header: the token must be ASCII.") from None
-        if scheme == b"basic" and self.basic_auth and len(parts) == 2:
-            try:
-                _, _, token = base64.b64decode(parts[1], validate=True).decode("ascii").partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                raise exceptions.AuthenticationFailed("Invalid basic credentials.") from None
-            if not token:
-                raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-            return token
-        return None
+        header = request.META.get("HTTP_AUTHORIZATION", "").encode("latin-1", "replace")
+        return api_token_parse(header, basic=self.basic_auth)
 
     def data(self) -> Any:
         """The parsed body: `{}` when empty, else read by the parser of its content type (415 if none)."""
