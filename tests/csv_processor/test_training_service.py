@@ -7,12 +7,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from csv_processor.ml.json_values import json_value
 from csv_processor.models import TrainedModel, TrainingRun
 from csv_processor.selectors.training.setup import version_frame
 from csv_processor.services.datasets.manage import dataset_delete
 from csv_processor.services.training import execute as training_execute
 from csv_processor.services.training import maintenance as training_maintenance
-from csv_processor.services.training.execute import jsonable, training_run_execute
+from csv_processor.services.training.execute import training_run_execute
 from csv_processor.services.training.maintenance import training_runs_reap
 from csv_processor.services.training.model_store import ModelFileError, trained_model_load
 from csv_processor.services.training.runs import training_run_create
@@ -216,7 +217,7 @@ def test_trained_model_load_refuses_files_it_did_not_write(user, dataset):  # no
     assert model.pk is None
 
 
-def test_jsonable_turns_numpy_and_non_finite_values_into_plain_json():
+def test_json_value_turns_numpy_and_non_finite_values_into_plain_json():
     value = {"a": np.float64("nan"), "b": [np.int64(3), float("inf")], 4: np.array([1.5])}
 
-    assert jsonable(value) == {"a": None, "b": [3, None], "4": [1.5]}
+    assert json_value(value) == {"a": None, "b": [3, None], "4": [1.5]}

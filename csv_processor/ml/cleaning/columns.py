@@ -76,14 +76,3 @@ def to_number_or_error(value: object, series: pd.Series, what: str) -> float:
     if np.isnan(parsed):
         raise CleaningError(f'{what} {value!r} is not a number, but "{series.name}" holds numbers.')
     return float(parsed)
-
-
-def json_scalar(value: object) -> object:
-    """A pandas/numpy scalar as a JSON-safe Python value (timestamps as ISO text)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

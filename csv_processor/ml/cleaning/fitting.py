@@ -11,7 +11,6 @@ from csv_processor.ml.cleaning.columns import (
     column,
     is_datetime,
     is_numeric,
-    json_scalar,
     require_columns,
     require_numeric,
     to_number_or_error,
@@ -19,6 +18,7 @@ from csv_processor.ml.cleaning.columns import (
 from csv_processor.ml.cleaning.ops import apply_step
 from csv_processor.ml.cleaning.schema import CleaningError, validate_params
 from csv_processor.ml.cleaning.step import Step
+from csv_processor.ml.json_values import json_value
 from csv_processor.ml.numbers import parse_numbers
 from csv_processor.ml.types import detect_datetime_format
 
@@ -93,7 +93,7 @@ def _fit_fill(df: pd.DataFrame, params: dict) -> dict:
         value = modes.iloc[0] if len(modes) else None
     if value is None or pd.isna(value):
         raise CleaningError(f'"{series.name}" has no values to compute the {strategy.replace("_", " ")} from.')
-    params["value"] = json_scalar(value)
+    params["value"] = json_value(value)
     return params
 
 

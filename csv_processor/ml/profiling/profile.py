@@ -6,7 +6,6 @@ and the statistics are then read off that small table: min, max, mean, std, quan
 top values. No statistic is sampled; only type inference samples (see types.py).
 """
 
-import datetime as dt
 import logging
 from dataclasses import dataclass, fields
 from typing import Any
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from csv_processor.ml.json_values import json_value
 from csv_processor.ml.numbers import factorize_text, parse_numbers
 from csv_processor.ml.types import ColumnType, detect_datetime_format, infer_column_type, parse_datetimes
 
@@ -23,23 +23,6 @@ logger = logging.getLogger(__name__)
 QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 DATE_FORMAT_SAMPLE = 20_000  # distinct values used to guess a text column's date format
 NAT = np.iinfo("int64").min
-
-
-def json_safe(value: Any) -> Any:
-    """Plain JSON types only: NaN/inf become None, numpy scalars Python ones, timestamps ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, dt.datetime | dt.date):
-        return None if pd.isna(value) else value.isoformat()
-    return None if pd.isna(value) else str(value)
 
 
 @dataclass(frozen=True)
@@ -73,7 +56,7 @@ class ColumnProfile:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["top_values"] = [{"value": v, "count": c} for v, c in self.top_values]
-        return json_safe(data)
+        return json_value(data)
 
 
 @dataclass(frozen=True)
@@ -88,7 +71,7 @@ class DatasetProfile:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "columns"}
         data["columns"] = [c.to_dict() for c in self.columns]
-        return json_safe(data)
+        return json_value(data)
 
 
 def profile_frame(

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from csv_processor.ml.json_values import json_value
 from csv_processor.ml.serving.inputs import InputSpec
 from csv_processor.ml.serving.predict import Predicted, class_scores
 
@@ -37,7 +38,7 @@ def explain_rows(
             [
                 {
                     "feature": features[i].name,
-                    "value": _plain(frame[features[i].name].iloc[row]),
+                    "value": json_value(frame[features[i].name].iloc[row]),
                     "reference": features[i].reference,
                     "effect": float(effects[i, row]),
                 }
@@ -46,9 +47,3 @@ def explain_rows(
             ]
         )
     return out
-
-
-def _plain(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return None
-    return value.item() if hasattr(value, "item") else str(value) if not isinstance(value, str | int | float) else value

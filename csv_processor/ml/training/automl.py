@@ -17,13 +17,13 @@ Threads follow `fit.threads_for`: one below 20,000 training rows or on a busy ma
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from csv_processor.ml.json_values import json_value
 from csv_processor.ml.training.algorithms import ALGORITHMS, BASELINE
 from csv_processor.ml.training.blend import plan_blend
 from csv_processor.ml.training.evaluation import MAIN_METRIC, model_card
@@ -146,7 +146,7 @@ def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split:
         model_card=card,
         split=info,
         feature_schema=prepared.schema(train_pos),
-        class_labels=[_plain(c) for c in classes],
+        class_labels=[json_value(c) for c in classes],
         features=prepared.features,
         warnings=tuple(issue.message for issue in prepared.check.warnings),
         trials=tuple(unscored(t) for t in trials),
@@ -229,7 +229,3 @@ def _card(
         n_train=len(y_train),
         n_test=n_test,
     )
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

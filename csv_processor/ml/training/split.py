@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from csv_processor.ml.json_values import json_value
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,7 +38,7 @@ def split_rows(
         train_pos, test_pos = np.sort(train_pos), np.sort(test_pos)
     if not len(train_pos) or not len(test_pos):
         raise ValueError("The split leaves no rows for training or for testing.")
-    labels = [_plain(v) for v in y.index[test_pos]]
+    labels = [json_value(v) for v in y.index[test_pos]]
     info = {
         "test_index": labels,
         "test_hash": hashlib.sha256(repr(labels).encode()).hexdigest(),
@@ -47,10 +49,6 @@ def split_rows(
         "seed": seed,
     }
     return train_pos, test_pos, info
-
-
-def _plain(value: object) -> object:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def cv_folds(y: pd.Series, *, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

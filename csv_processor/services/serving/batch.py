@@ -21,6 +21,7 @@ from csv_processor import metrics
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
 from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 from csv_processor.ml.csv.tables import neutralise_formulas
+from csv_processor.ml.json_values import json_value
 from csv_processor.ml.serving import InputSpec, Predicted, predict_frame
 from csv_processor.models import BatchPrediction, DeployedModel
 from csv_processor.services.datasets.uploads import ALLOWED_SUFFIXES, HEAD_BYTES, display_name, parse_check
@@ -164,15 +165,9 @@ def _log_sample(batch: BatchPrediction, frame: pd.DataFrame, answers: pd.DataFra
         version_id=batch.version_id,
         owner=batch.owner,
         channel="batch",
-        records=[{k: _plain(v) for k, v in r.items()} for r in records],
+        records=[{k: json_value(v) for k, v in r.items()} for r in records],
         predicted=predicted,
     )
-
-
-def _plain(value: object) -> object:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value.item() if hasattr(value, "item") else value
 
 
 def _warnings(frame: pd.DataFrame, spec: InputSpec) -> list[str]:

@@ -6,14 +6,12 @@ overwritten by a late finisher, and a run never gets two models.
 """
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -23,6 +21,7 @@ from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
 from csv_processor.ml.cleaning.recipe import Recipe
+from csv_processor.ml.json_values import json_value
 from csv_processor.ml.training import Cancelled, Progress, TrainConfig, TrainingBlocked, TrainResult, train
 from csv_processor.models import TrainingRun
 from csv_processor.selectors.training.setup import algorithm_names, training_frame
@@ -247,17 +246,17 @@ def _result_fields(result: TrainResult, steps: list[dict]) -> dict[str, Any]:
         "progress": {"stage": "done", "elapsed": round(result.elapsed_seconds, 1)},
         "best_algorithm": result.best.algorithm,
         "main_metric": result.main_metric,
-        "leaderboard": jsonable([_candidate(c) for c in result.leaderboard]),
-        "trials": jsonable([_candidate(c) for c in result.trials]),
-        "metrics": jsonable({**result.metrics, "baseline": _candidate(result.baseline)}),
-        "baseline_metrics": jsonable(result.baseline_metrics),
-        "plots": jsonable(result.plots),
-        "importance": jsonable(result.importance),
-        "model_card": jsonable(result.model_card),
-        "feature_schema": jsonable(result.feature_schema),
+        "leaderboard": json_value([_candidate(c) for c in result.leaderboard]),
+        "trials": json_value([_candidate(c) for c in result.trials]),
+        "metrics": json_value({**result.metrics, "baseline": _candidate(result.baseline)}),
+        "baseline_metrics": json_value(result.baseline_metrics),
+        "plots": json_value(result.plots),
+        "importance": json_value(result.importance),
+        "model_card": json_value(result.model_card),
+        "feature_schema": json_value(result.feature_schema),
         "used_features": list(result.features),
-        "class_labels": jsonable(result.class_labels),
-        "split": jsonable(result.split),
+        "class_labels": json_value(result.class_labels),
+        "split": json_value(result.split),
         "warnings": list(result.warnings),
         "recipe_digest": Recipe.from_list(steps).digest() if steps else "",
         "elapsed_seconds": result.elapsed_seconds,
@@ -276,20 +275,3 @@ def _candidate(candidate: Any) -> dict:
         "fit_seconds": candidate.fit_seconds,
         "predict_ms_per_row": candidate.predict_ms_per_row,
     }
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy scalars as Python ones, NaN and infinities as None (PostgreSQL refuses them)."""
-    if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
