@@ -129,6 +129,12 @@ def upload_preview(*, upload: Upload, options: dict | None = None, rows: int = 2
     return TableView(columns=columns, rows=_rows(frame), total_rows=len(frame), offset=0)
 
 
+def dataset_version_frame(*, version: DatasetVersion, columns: list[str] | None = None) -> pd.DataFrame:
+    """The version's own rows as the user sees them (only `columns`, read alone from the Parquet file,
+    when given): the one place a whole version is read."""
+    return pd.read_parquet(file_path(version.file.name), columns=list(columns) if columns is not None else None)
+
+
 def dataset_version_page(
     *,
     version: DatasetVersion,

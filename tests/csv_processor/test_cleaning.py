@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from csv_processor.models import CleaningJob, CleanModelArtifact, Dataset, DatasetVersion
-from csv_processor.selectors.datasets import dataset_version_recipe
-from csv_processor.services.cleaning.jobs import cleaning_job_create, cleaning_job_execute, version_frame
+from csv_processor.selectors.datasets import dataset_version_frame, dataset_version_recipe
+from csv_processor.services.cleaning.jobs import cleaning_job_create, cleaning_job_execute
 from csv_processor.services.cleaning.suggestions import clean_model_get
 from tests.csv_processor.helpers import make_dataset
 
@@ -78,7 +78,7 @@ def test_apply_makes_a_new_current_version_and_records_the_step(user_client, dat
     assert version.parent.number == 1
     assert version.produced_by["kind"] == "clean"
     assert version.produced_by["step"]["params"]["value"] == 36.0
-    assert version_frame(version)["age"].isna().sum() == 0
+    assert dataset_version_frame(version=version)["age"].isna().sum() == 0
     assert dataset_version_recipe(version=version) == [version.produced_by["step"]]
     page = user_client.get(reverse("csv_processor:dataset-detail", args=[dataset.pk]))
     assert b"median" in page.content
@@ -127,7 +127,7 @@ def test_stale_page_gets_409_and_changes_nothing(user_client, dataset):
     assert response.status_code == 409
     assert "changed" in response.context["form"].non_field_errors()[0]
     assert dataset.current_version.number == 2
-    assert "city" in version_frame(dataset.current_version).columns
+    assert "city" in dataset_version_frame(version=dataset.current_version).columns
 
 
 def test_two_jobs_on_the_same_version_one_wins(user, dataset, settings, media_root):
@@ -150,7 +150,7 @@ def test_two_jobs_on_the_same_version_one_wins(user, dataset, settings, media_ro
     assert second.status == CleaningJob.Status.FAILED
     assert "changed" in second.error
     assert DatasetVersion.objects.filter(dataset=dataset).count() == 2
-    assert list(version_frame(dataset.current_version).columns) == ["name", "age", "income"]
+    assert list(dataset_version_frame(version=dataset.current_version).columns) == ["name", "age", "income"]
     stored = sorted(p.name for p in (media_root / "versions").iterdir())
     assert len(stored) == 2
 
@@ -199,7 +199,7 @@ def test_delete_selected_rows_from_the_table(user_client, dataset):
     _apply(user_client, dataset, "delete_rows", positions="1,3")
 
     dataset.refresh_from_db()
-    frame = version_frame(dataset.current_version)
+    frame = dataset_version_frame(version=dataset.current_version)
     assert frame["name"].tolist() == ["Ada", "Alan", "Ada"]
     assert dataset.current_version.produced_by["training_only"] is True
 
@@ -215,11 +215,15 @@ def test_recipe_replay_equals_the_chain(user_client, dataset):
     first = DatasetVersion.objects.get(dataset=dataset, number=1)
 
     replayed = apply_recipe(
-        version_frame(first), Recipe.from_list(dataset_version_recipe(version=dataset.current_version)), training=True
+        dataset_version_frame(version=first),
+        Recipe.from_list(dataset_version_recipe(version=dataset.current_version)),
+        training=True,
     )
 
     assert dataset.current_version.number == 5
-    pd.testing.assert_frame_equal(replayed.reset_index(drop=True), version_frame(dataset.current_version))
+    pd.testing.assert_frame_equal(
+        replayed.reset_index(drop=True), dataset_version_frame(version=dataset.current_version)
+    )
 
 
 def test_suggestions_are_shown_applied_and_dismissed(user_client, user, tmp_path):
@@ -244,7 +248,7 @@ def test_suggestions_are_shown_applied_and_dismissed(user_client, user, tmp_path
     data.refresh_from_db()
     assert f"id\x1f{actions['id']}" in data.dismissed_suggestions
     assert data.current_version.number == 2
-    assert version_frame(data.current_version)["temp"].isna().sum() == 40
+    assert dataset_version_frame(version=data.current_version)["temp"].isna().sum() == 40
 
 
 def test_apply_all_suggestions(user_client, user, tmp_path):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from csv_processor.ml.json_values import json_value
 from csv_processor.models import TrainedModel, TrainingRun
-from csv_processor.selectors.training.setup import version_frame
+from csv_processor.selectors.datasets import dataset_version_frame
 from csv_processor.services.datasets.manage import dataset_delete
 from csv_processor.services.training import execute as training_execute
 from csv_processor.services.training import maintenance as training_maintenance
@@ -196,7 +196,7 @@ def test_trained_model_load_refuses_a_changed_file(user, dataset, settings, tmp_
     run = training_run_execute(run_id=queue_run(user, dataset.current_version).pk)
     model = TrainedModel.objects.get(run=run)
     pipeline = trained_model_load(trained_model=model)
-    assert len(pipeline.predict(version_frame(version=dataset.current_version).head(3))) == 3
+    assert len(pipeline.predict(dataset_version_frame(version=dataset.current_version).head(3))) == 3
     path = settings.MEDIA_ROOT / model.file.name
     path.write_bytes(path.read_bytes() + b"tampered")
     model.sha256 = model.sha256[::-1]  # a new cache key, as another process would have

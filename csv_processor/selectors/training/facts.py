@@ -40,8 +40,3 @@ def version_table_facts(*, version: DatasetVersion) -> TableFacts:
         while len(_cache) > MAX_VERSIONS:
             _cache.popitem(last=False)
     return facts
-
-
-def version_columns(*, version: DatasetVersion, columns: list[str]) -> pd.DataFrame:
-    """Whole columns of the version's rows, read alone from its Parquet file."""
-    return pd.read_parquet(file_path(version.file.name), columns=list(columns))

@@ -12,9 +12,8 @@ from csv_processor.ml.training import ALGORITHMS, detect_task
 from csv_processor.ml.training.preflight_facts import dataset_checks_from_facts, preflight_from_facts
 from csv_processor.ml.training.table_facts import TableFacts
 from csv_processor.models import DatasetVersion
-from csv_processor.selectors.datasets import dataset_version_chain, dataset_version_recipe
-from csv_processor.selectors.training.facts import version_columns, version_table_facts
-from csv_processor.storage import file_path
+from csv_processor.selectors.datasets import dataset_version_chain, dataset_version_frame, dataset_version_recipe
+from csv_processor.selectors.training.facts import version_table_facts
 
 logger = logging.getLogger(__name__)
 
@@ -49,18 +48,13 @@ class TrainingSetup:
         return not self.blockers
 
 
-def version_frame(*, version: DatasetVersion) -> pd.DataFrame:
-    """The version's own rows, as the user sees them."""
-    return pd.read_parquet(file_path(version.file.name))
-
-
 def training_frame(*, version: DatasetVersion) -> tuple[pd.DataFrame, list[dict]]:
     """(raw rows, cleaning steps): the parse (version 1) and the recipe to replay on it, so the model takes
     raw rows; without cleaning steps, the version's own rows and no recipe."""
     steps = dataset_version_recipe(version=version)
     if not steps:
-        return version_frame(version=version), []
-    return version_frame(version=dataset_version_chain(version=version)[0]), steps
+        return dataset_version_frame(version=version), []
+    return dataset_version_frame(version=dataset_version_chain(version=version)[0]), steps
 
 
 def algorithm_names() -> dict[str, list[str]]:
@@ -84,7 +78,7 @@ def training_setup(
     suggested = list(facts.suggested_targets)
     if target not in columns:
         target = suggested[0] if suggested else (columns[-1] if columns else "")
-    values = version_columns(version=version, columns=[target])[target] if target else None
+    values = dataset_version_frame(version=version, columns=[target])[target] if target else None
     guess = detect_task(values) if values is not None else None
     detected = guess.task if guess else "binary"
     chosen_task = task if task in TASKS else detected
@@ -117,7 +111,7 @@ def training_setup(
 
 
 def _reader(version: DatasetVersion) -> Callable[[list[str]], pd.DataFrame]:
-    return lambda names: version_columns(version=version, columns=names)
+    return lambda names: dataset_version_frame(version=version, columns=names)
 
 
 def _add_checks(

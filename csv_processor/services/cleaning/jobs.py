@@ -18,6 +18,7 @@ from csv_processor.ml.cleaning.schema import CleaningError
 from csv_processor.ml.cleaning.step import Step
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion
+from csv_processor.selectors.datasets import dataset_version_frame
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.storage import file_name_new, file_path, files_delete
 
@@ -40,10 +41,6 @@ class CleaningPreview:
     effect: StepPreview
 
 
-def version_frame(version: DatasetVersion) -> pd.DataFrame:
-    return pd.read_parquet(file_path(version.file.name))
-
-
 def _fit(frame: pd.DataFrame, op: str, params: dict) -> Step:
     try:
         return fit_step(frame, op, params)
@@ -53,7 +50,7 @@ def _fit(frame: pd.DataFrame, op: str, params: dict) -> Step:
 
 def cleaning_preview(*, version: DatasetVersion, op: str, params: dict) -> CleaningPreview:
     """What the step would do to this version, without writing anything."""
-    frame = version_frame(version)
+    frame = dataset_version_frame(version=version)
     step = _fit(frame, op, params)
     try:
         preview = preview_step(frame, step)
@@ -123,7 +120,7 @@ def cleaning_job_execute(*, job_id: int, written: list[str] | None = None) -> Cl
 
 def _apply(job: CleaningJob, written: list[str]) -> DatasetVersion:
     step = Step.from_dict(job.step)
-    result = apply_step(version_frame(job.base_version), step)
+    result = apply_step(dataset_version_frame(version=job.base_version), step)
     name = file_name_new(folder="versions", suffix=".parquet")
     written.append(name)
     result.to_parquet(file_path(name), index=False, row_group_size=65_536)

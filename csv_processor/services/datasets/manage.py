@@ -3,15 +3,15 @@
 import logging
 from dataclasses import asdict
 
-import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from csv_processor.ml.profiling.profile import profile_frame
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, TrainedModel, Upload
+from csv_processor.selectors.datasets import dataset_version_frame
 from csv_processor.services.cleaning.suggestions import clean_model_get
-from csv_processor.storage import file_path, files_delete
+from csv_processor.storage import files_delete
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def dataset_version_profile_compute(*, version_id: int) -> DatasetVersion | None
         return None
     version = DatasetVersion.objects.get(pk=version_id)
     try:
-        frame = pd.read_parquet(file_path(version.file.name))
+        frame = dataset_version_frame(version=version)
         profile = profile_frame(frame, types=infer_column_types(frame)).to_dict()
         suggestions = [asdict(item) for item in clean_model_get().suggest(frame) if item.action != "keep"]
     except (OSError, ValueError, TypeError) as exc:
