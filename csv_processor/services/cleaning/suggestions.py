@@ -2,28 +2,30 @@
 
 import hashlib
 import logging
-import threading
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from csv_processor.ml.cleaning.suggest.model import CleanModel, evaluate_on_labelled, train_clean_model
 from csv_processor.models import CleanModelArtifact
+from csv_processor.process_cache import LruCache
 from csv_processor.storage import file_name_new, file_path
 
 logger = logging.getLogger(__name__)
 
-_cache: dict[str, CleanModel] = {}
-_trained: dict[int, tuple[bytes, float]] = {}
-_lock = threading.Lock()
+# The stored model in use, by its hash; a newer stored model replaces it.
+_cache: LruCache[str, CleanModel] = LruCache(1)
+# Training is deterministic for a seed, so a process trains each seed once.
+_trained: LruCache[int, tuple[bytes, float]] = LruCache(4)
 
 
 def _trained_bytes(seed: int) -> tuple[bytes, float]:
-    """Training is deterministic for a seed, so a process trains each seed once."""
-    if seed not in _trained:
-        model = train_clean_model(seed=seed)
-        _trained[seed] = (model.to_bytes(), evaluate_on_labelled(model))
-    return _trained[seed]
+    return _trained.get_or_compute(seed, lambda: _train(seed))
+
+
+def _train(seed: int) -> tuple[bytes, float]:
+    model = train_clean_model(seed=seed)
+    return model.to_bytes(), evaluate_on_labelled(model)
 
 
 def clean_model_train(*, seed: int = 0) -> CleanModelArtifact:
@@ -53,15 +55,13 @@ def clean_model_get() -> CleanModel:
         artifact = None
     if artifact is None:
         artifact = clean_model_train()
-    with _lock:
-        cached = _cache.get(artifact.sha256)
-        if cached is not None:
-            return cached
-        data = file_path(artifact.file.name).read_bytes()
-        if hashlib.sha256(data).hexdigest() != artifact.sha256:
-            raise ImproperlyConfigured(
-                "The stored cleaning model does not match its recorded hash; run `manage.py train_clean_model`."
-            )
-        _cache.clear()
-        _cache[artifact.sha256] = CleanModel.from_bytes(data)
-        return _cache[artifact.sha256]
+    return _cache.get_or_compute(artifact.sha256, lambda: _read(artifact))
+
+
+def _read(artifact: CleanModelArtifact) -> CleanModel:
+    data = file_path(artifact.file.name).read_bytes()
+    if hashlib.sha256(data).hexdigest() != artifact.sha256:
+        raise ImproperlyConfigured(
+            "The stored cleaning model does not match its recorded hash; run `manage.py train_clean_model`."
+        )
+    return CleanModel.from_bytes(data)

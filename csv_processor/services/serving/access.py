@@ -7,7 +7,6 @@ and an unknown one look the same: no row, a 404. The model comes back as a small
 `ServingTarget` rather than model instances, which would cost more to build than the query.
 """
 
-import threading
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -17,12 +16,13 @@ from django.db import connection
 from django.http import Http404
 
 from csv_processor.models import DeployedModel, ModelVersion, TrainedModel
+from csv_processor.process_cache import LruCache
 from users.models import ApiToken
 from users.services import LAST_USED_RESOLUTION, api_token_touch
 
 _MODEL_COLUMNS = "m.id, m.task, v.id, v.number, v.run_id, f.file, f.sha256"
-_touched: dict[str, float] = {}
-_touched_lock = threading.Lock()
+# When this process last recorded each token's use (by key hash), bounded like every process cache.
+_touched: LruCache[str, float] = LruCache(10_000)
 
 
 @cache
@@ -125,8 +125,8 @@ def serving_token_caller(*, raw_token: str, model_id: int) -> TokenCaller | None
 
 def _touch(token_id: int, key_hash: str) -> None:
     now = time.monotonic()
-    with _touched_lock:
-        if now - _touched.get(key_hash, -1e9) < LAST_USED_RESOLUTION.total_seconds():
-            return
-        _touched[key_hash] = now
+    last = _touched.get(key_hash)
+    if last is not None and now - last < LAST_USED_RESOLUTION.total_seconds():
+        return
+    _touched.put(key_hash, now)
     api_token_touch(token_id=token_id)

@@ -7,9 +7,7 @@ records and one call into the pipeline.
 """
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,6 +24,7 @@ from csv_processor.ml.serving.compiled import (
 )
 from csv_processor.ml.serving.explain import explain_rows
 from csv_processor.models import DeployedModel, ModelVersion, TrainedModel
+from csv_processor.process_cache import LruCache
 from csv_processor.selectors.serving import input_spec_of
 from csv_processor.services.serving.access import ServingTarget, ServingVersion, deployed_model_for_serving
 from csv_processor.services.serving.predictions import predictions_log
@@ -43,8 +42,7 @@ __all__ = [
 ]
 
 CACHE_SIZE = 8
-_cache: "OrderedDict[tuple, ServingModel]" = OrderedDict()
-_lock = threading.Lock()
+_cache: "LruCache[tuple[int, str, str], ServingModel]" = LruCache(CACHE_SIZE)
 
 
 class ModelNotReady(Exception):
@@ -86,18 +84,7 @@ def serving_model_get(
         if row is None:
             raise ModelNotReady("The model file of the active version is gone; deploy another version.")
         file, sha256 = row
-    key = (version.pk, file, sha256)
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            _cache.move_to_end(key)
-            return cached
-    loaded = _load(version)
-    with _lock:
-        _cache[key] = loaded
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return loaded
+    return _cache.get_or_compute((version.pk, file, sha256), lambda: _load(version))
 
 
 def _load(version: ModelVersion | ServingVersion) -> ServingModel:

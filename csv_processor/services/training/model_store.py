@@ -8,14 +8,13 @@ process (keyed by name and hash), never loaded at import time.
 import hashlib
 import logging
 import re
-import threading
-from collections import OrderedDict
 
 import joblib
 import sklearn
 from sklearn.pipeline import Pipeline
 
 from csv_processor.models import TrainedModel, TrainingRun
+from csv_processor.process_cache import LruCache
 from csv_processor.storage import file_name_new, file_path, files_delete
 
 logger = logging.getLogger(__name__)
@@ -25,8 +24,7 @@ MODEL_SUFFIX = ".joblib"
 _OUR_NAME = re.compile(rf"^{MODEL_FOLDER}/[0-9a-f]{{32}}{re.escape(MODEL_SUFFIX)}$")
 CACHE_SIZE = 8
 
-_cache: "OrderedDict[tuple[str, str], Pipeline]" = OrderedDict()
-_cache_lock = threading.Lock()
+_cache: LruCache[tuple[str, str], Pipeline] = LruCache(CACHE_SIZE)
 
 
 class ModelFileError(Exception):
@@ -76,16 +74,17 @@ def trained_model_load(*, trained_model: TrainedModel) -> Pipeline:
     if not _OUR_NAME.match(name or ""):
         raise ModelFileError(f"Model {trained_model.pk} does not point at a model file this app wrote.")
     key = (name, trained_model.sha256)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
+    return _cache.get_or_compute(key, lambda: _pipeline_read(trained_model))
+
+
+def _pipeline_read(trained_model: TrainedModel) -> Pipeline:
+    name, expected = trained_model.file.name, trained_model.sha256
     path = file_path(name)
     if not path.is_file():
         raise ModelFileError(f"The file of model {trained_model.pk} is missing; train the model again.")
     actual = _sha256(path)
-    if actual != trained_model.sha256:
-        logger.error("model %s: file hash %s does not match the recorded %s", trained_model.pk, actual, key[1])
+    if actual != expected:
+        logger.error("model %s: file hash %s does not match the recorded %s", trained_model.pk, actual, expected)
         raise ModelFileError(
             f"The file of model {trained_model.pk} was changed after it was saved (checksum mismatch); "
             "it will not be loaded. Train the model again."
@@ -93,8 +92,4 @@ def trained_model_load(*, trained_model: TrainedModel) -> Pipeline:
     pipeline = joblib.load(path)
     if not isinstance(pipeline, Pipeline):
         raise ModelFileError(f"The file of model {trained_model.pk} does not hold a scikit-learn Pipeline.")
-    with _cache_lock:
-        _cache[key] = pipeline
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
     return pipeline
