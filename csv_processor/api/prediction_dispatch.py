@@ -2,7 +2,7 @@
 
 A DRF request on a small model cost several times the prediction: the Request wrapper, content
 negotiation, authenticator, permission and throttle objects, an ORM query for the token and one for
-its last use, and the exception handler. `LeanApiView` keeps the same contract with less: it is still
+its last use, and the exception handler. `PredictionApiView` keeps the same contract with less: it is still
 an APIView (drf-spectacular documents its `post`, and `as_view` exempts it from the CSRF middleware
 for token calls exactly as DRF does), but its `dispatch` authenticates by token (header or Basic) with
 the model in the same SQL statement, or by the browser session with DRF's CSRF check; counts the call
@@ -27,7 +27,7 @@ from users.authentication import api_token_parse
 JSON = "application/json"
 
 
-class LeanApiView(APIView):
+class PredictionApiView(APIView):
     """Subclasses define `post(request, model_id)`, reading `request.user`, `self.model` and `self.data()`."""
 
     parser_classes: list[type[BaseParser]] = []

@@ -23,7 +23,7 @@ from csv_processor.api.errors import (
     mlflow_error_responses,
 )
 from csv_processor.api.http import CSVBodyParser, LimitedJSONParser, ScoringJSONParser, TokenBasicAuthentication
-from csv_processor.api.prediction_dispatch import LeanApiView
+from csv_processor.api.prediction_dispatch import PredictionApiView
 from csv_processor.api.serializers import (
     DeployedModelDetailSerializer,
     DeployedModelListSerializer,
@@ -76,7 +76,7 @@ class ModelDetailApi(APIView):
         return Response(DeployedModelDetailSerializer(deployed_model_detail(deployed_model=model)).data)
 
 
-class PredictionCreateApi(LeanApiView):
+class PredictionCreateApi(PredictionApiView):
     """Predict records (objects of column: value) with the model's active version."""
 
     parser_classes = [LimitedJSONParser]
@@ -135,7 +135,7 @@ def mlflow_error(status: int, body: object) -> dict:
     return {"error_code": MLFLOW_ERROR_CODES.get(status, "INTERNAL_ERROR"), "message": str(detail)}
 
 
-class ModelInvocationsApi(LeanApiView):
+class ModelInvocationsApi(PredictionApiView):
     """MLflow's scoring-server protocol: `dataframe_split`, `dataframe_records`, `instances` or `inputs`
     (JSON), or a CSV body; answers `{"predictions": [...]}`, errors as `{"error_code", "message"}`."""
 

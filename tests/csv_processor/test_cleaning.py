@@ -11,7 +11,7 @@ from django.urls import reverse
 from csv_processor.models import CleaningJob, CleanModelArtifact, Dataset, DatasetVersion
 from csv_processor.selectors.datasets import dataset_version_frame, dataset_version_recipe
 from csv_processor.services.cleaning.jobs import cleaning_job_create, cleaning_job_execute
-from csv_processor.services.cleaning.suggestions import clean_model_get
+from csv_processor.services.cleaning.suggestions import suggestion_model_get
 from tests.csv_processor.helpers import make_dataset
 
 pytestmark = pytest.mark.django_db
@@ -332,7 +332,7 @@ def test_clean_model_refuses_a_tampered_file(db, media_root):
 
     clean_model._cache.clear()
     with pytest.raises(ImproperlyConfigured, match="hash"):
-        clean_model_get()
+        suggestion_model_get()
 
 
 def test_clean_model_is_trained_again_when_its_file_is_missing(db, media_root):
@@ -343,7 +343,7 @@ def test_clean_model_is_trained_again_when_its_file_is_missing(db, media_root):
     from csv_processor.services.cleaning import suggestions as clean_model
 
     clean_model._cache.clear()
-    model = clean_model_get()
+    model = suggestion_model_get()
 
     assert model is not None
     assert CleanModelArtifact.objects.first().pk != lost.pk

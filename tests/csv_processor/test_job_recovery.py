@@ -11,7 +11,7 @@ from csv_processor.models import CleaningJob, DatasetVersion, Upload
 from csv_processor.services.cleaning.jobs import cleaning_job_create
 from csv_processor.services.datasets.manage import dataset_version_profile_compute
 from csv_processor.services.jobs.recovery import interrupted_jobs_requeue
-from csv_processor.services.jobs.workers import INTERRUPTED, task_results_of_worker_fail
+from csv_processor.services.jobs.workers import INTERRUPTED, worker_tasks_fail
 from csv_processor.tasks import cleaning_job_execute_task, dataset_version_profile_task
 from tests.csv_processor.helpers import make_dataset
 from users.tasks import session_cleanup_task
@@ -96,11 +96,11 @@ def test_task_results_of_worker_fail_only_touches_this_workers_running_rows():
         rows[worker_id].claim(worker_id)
     waiting = DBTaskResult.objects.get(id=session_cleanup_task.enqueue().id)
 
-    assert task_results_of_worker_fail(worker_id="me") == 1
+    assert worker_tasks_fail(worker_id="me") == 1
 
     statuses = dict(DBTaskResult.objects.values_list("pk", "status"))
     assert statuses[rows["me"].pk] == TaskResultStatus.FAILED
     assert statuses[rows["other"].pk] == TaskResultStatus.RUNNING
     assert statuses[waiting.pk] == TaskResultStatus.READY
     assert DBTaskResult.objects.get(pk=rows["me"].pk).exception_class_path == INTERRUPTED
-    assert task_results_of_worker_fail(worker_id="me") == 0
+    assert worker_tasks_fail(worker_id="me") == 0

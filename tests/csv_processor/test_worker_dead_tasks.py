@@ -7,7 +7,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import WorkerHeartbeat
-from csv_processor.services.jobs.workers import WORKER_DIED, task_results_of_dead_workers_fail
+from csv_processor.services.jobs.workers import WORKER_DIED, dead_worker_tasks_fail
 from users.tasks import session_cleanup_task
 
 
@@ -36,11 +36,11 @@ def test_task_results_of_dead_workers_fail_only_touches_dead_workers_tasks(db, s
     of_vanished = _running("killed-before-any-beat", started_seconds_ago=60)
     just_claimed = _running("new-worker", started_seconds_ago=1)
 
-    assert task_results_of_dead_workers_fail() == 2
+    assert dead_worker_tasks_fail() == 2
 
     statuses = dict(DBTaskResult.objects.values_list("pk", "status"))
     assert statuses[of_live.pk] == TaskResultStatus.RUNNING
     assert statuses[just_claimed.pk] == TaskResultStatus.RUNNING
     assert statuses[of_dead.pk] == statuses[of_vanished.pk] == TaskResultStatus.FAILED
     assert DBTaskResult.objects.get(pk=of_dead.pk).exception_class_path == WORKER_DIED
-    assert task_results_of_dead_workers_fail() == 0
+    assert dead_worker_tasks_fail() == 0

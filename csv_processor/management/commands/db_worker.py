@@ -21,9 +21,9 @@ from prometheus_client import start_http_server
 
 from csv_processor.services.jobs.workers import (
     periodic_tasks_enqueue_due,
-    task_results_of_worker_fail,
     worker_heartbeat_delete,
     worker_heartbeat_record,
+    worker_tasks_fail,
 )
 from csv_processor.services.training.execute import training_metrics_initialize
 
@@ -58,7 +58,7 @@ class Command(StockWorkerCommand):
         while True:
             try:
                 # Rows of a task the database went away under: its job is queued again (job_recovery).
-                task_results_of_worker_fail(worker_id=options["worker_id"])
+                worker_tasks_fail(worker_id=options["worker_id"])
                 super().handle(*args, **options)
                 return
             except (DatabaseError, InterfaceError) as exc:

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from csv_processor.models import CleanModelArtifact
-from csv_processor.services.cleaning.suggestions import clean_model_train
+from csv_processor.services.cleaning.suggestions import suggestion_model_train
 
 
 class Command(BaseCommand):
@@ -20,6 +20,6 @@ class Command(BaseCommand):
         if options["if_missing"] and CleanModelArtifact.objects.exists():
             self.stdout.write(json.dumps({"trained": False, "reason": "a model is already stored"}))
             return
-        artifact = clean_model_train(seed=options["seed"])
+        artifact = suggestion_model_train(seed=options["seed"])
         summary = {"trained": True, "sha256": artifact.sha256, "held_out_accuracy": artifact.held_out_accuracy}
         self.stdout.write(json.dumps(summary))

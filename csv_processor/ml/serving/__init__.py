@@ -4,7 +4,14 @@ Pure pandas/scikit-learn: no Django, no MLflow. The services precompute an `Inpu
 version and reuse it for every request.
 """
 
-from csv_processor.ml.serving.inputs import FieldSpec, InputError, InputSpec, Prepared, build_input_spec, records_frame
+from csv_processor.ml.serving.inputs import (
+    FieldSpec,
+    InputError,
+    InputSpec,
+    PreparedRows,
+    build_input_spec,
+    records_frame,
+)
 from csv_processor.ml.serving.predict import Predicted, predict_frame
 
 __all__ = [
@@ -12,7 +19,7 @@ __all__ = [
     "InputError",
     "InputSpec",
     "Predicted",
-    "Prepared",
+    "PreparedRows",
     "build_input_spec",
     "predict_frame",
     "records_frame",

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from csv_processor.ml.serving.estimators import fast_estimator
-from csv_processor.ml.serving.inputs import InputSpec, Prepared
+from csv_processor.ml.serving.inputs import InputSpec, PreparedRows
 from csv_processor.ml.serving.predict import Predicted, predict_frame, predict_with
 from csv_processor.ml.training.ensemble import Blend
 from csv_processor.ml.training.preprocess import CategoryCodes, NumberColumns, unusable_to_nan
@@ -349,10 +349,12 @@ def _probe_values(field: Any) -> list:
     return ["a few words", None]
 
 
-def agrees_with_pipeline(compiled: CompiledPipeline | CompiledBlend, pipeline: Pipeline, prepared: Prepared) -> bool:
+def agrees_with_pipeline(
+    compiled: CompiledPipeline | CompiledBlend, pipeline: Pipeline, prepared: PreparedRows
+) -> bool:
     """The same classes and (to rounding) the same probabilities or values as the pipeline, on all the
     prepared rows and on the first one alone."""
-    first = Prepared({name: values[:1] for name, values in prepared.columns.items()}, prepared.warnings[:1])
+    first = PreparedRows({name: values[:1] for name, values in prepared.columns.items()}, prepared.warnings[:1])
     for part in (prepared, first):
         expected = predict_frame(pipeline, part.frame, task=compiled.task)
         got = compiled.answer(part.columns)

@@ -79,7 +79,7 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
-class Prepared:
+class PreparedRows:
     """The checked input columns (numpy or pandas arrays, in the pipeline's order) and per-row warnings.
 
     The DataFrame is built on first use: a compiled pipeline (compiled.py) reads the columns directly,
@@ -132,7 +132,7 @@ def _field(name: str, schema: dict, dtype: str) -> FieldSpec:
     )
 
 
-def records_frame(spec: InputSpec, records: list, *, text_values: bool = False) -> Prepared:
+def records_frame(spec: InputSpec, records: list, *, text_values: bool = False) -> PreparedRows:
     """The pipeline's input frame for `records` (dicts); raises InputError. `text_values` accepts numbers
     written as text (HTML forms, CSV bodies); JSON callers must send numbers as numbers."""
     if not isinstance(records, list) or not records:
@@ -150,7 +150,7 @@ def records_frame(spec: InputSpec, records: list, *, text_values: bool = False) 
             break
     if errors:
         raise InputError(dict(list(errors.items())[:MAX_MESSAGES]))
-    return Prepared({f.name: _column(f, columns[f.name]) for f in spec.fields}, warnings)
+    return PreparedRows({f.name: _column(f, columns[f.name]) for f in spec.fields}, warnings)
 
 
 def _read(

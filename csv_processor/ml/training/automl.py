@@ -42,7 +42,7 @@ from csv_processor.ml.training.finalize import (
 )
 from csv_processor.ml.training.fit import threads_for
 from csv_processor.ml.training.importance import BUDGET_SHARE, importance_plan, predict_cost, raw_importance
-from csv_processor.ml.training.prepare import Prepared, prepare
+from csv_processor.ml.training.prepare import TrainingData, prepare
 from csv_processor.ml.training.progress import Cancelled, Clock, Progress, Reporter
 from csv_processor.ml.training.search import SearchData, Trial, run_trial, search
 from csv_processor.ml.training.split import cv_folds, split_rows
@@ -101,7 +101,7 @@ def train(
         return _fit_all(prepared, config, reporter, (train_pos, test_pos, split), n_jobs)
 
 
-def _fit_all(prepared: Prepared, config: TrainConfig, reporter: Reporter, split: tuple, n_jobs: int) -> TrainResult:
+def _fit_all(prepared: TrainingData, config: TrainConfig, reporter: Reporter, split: tuple, n_jobs: int) -> TrainResult:
     train_pos, test_pos, info = split
     data = _search_data(prepared, config, train_pos, n_jobs)
     X_test, y_test = prepared.X.iloc[test_pos], prepared.y.iloc[test_pos]
@@ -167,7 +167,7 @@ def _choose(trials: list[Trial], data: SearchData, reporter: Reporter, config: T
     return final_choice(trials, plan, data, left + refit_seconds(best_trials(trials)[0], len(data.folds)))
 
 
-def _search_data(prepared: Prepared, config: TrainConfig, train_pos: np.ndarray, n_jobs: int) -> SearchData:
+def _search_data(prepared: TrainingData, config: TrainConfig, train_pos: np.ndarray, n_jobs: int) -> SearchData:
     y_train = prepared.y.iloc[train_pos]
     return SearchData(
         X=prepared.X.iloc[train_pos],
@@ -183,7 +183,12 @@ def _search_data(prepared: Prepared, config: TrainConfig, train_pos: np.ndarray,
 
 
 def _importance(
-    best: Scored, prepared: Prepared, X_test: pd.DataFrame, y_test: pd.Series, config: TrainConfig, reporter: Reporter
+    best: Scored,
+    prepared: TrainingData,
+    X_test: pd.DataFrame,
+    y_test: pd.Series,
+    config: TrainConfig,
+    reporter: Reporter,
 ) -> list[dict]:
     reporter.report("importance", message="measuring which columns matter")
     if config.exact:
@@ -208,7 +213,7 @@ def _importance(
 
 def _card(
     config: TrainConfig,
-    prepared: Prepared,
+    prepared: TrainingData,
     algorithm: str,
     scores: tuple[dict, dict],
     importance: list[dict],

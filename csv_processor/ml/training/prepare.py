@@ -31,7 +31,7 @@ class TrainingBlocked(ValueError):
 
 
 @dataclass(frozen=True)
-class Prepared:
+class TrainingData:
     X: pd.DataFrame
     y: pd.Series
     kinds: dict[str, str]
@@ -55,7 +55,7 @@ def _validate(config: TrainConfig) -> None:
         raise ValueError("The time budget must be positive.")
 
 
-def prepare(df: pd.DataFrame, config: TrainConfig) -> Prepared:
+def prepare(df: pd.DataFrame, config: TrainConfig) -> TrainingData:
     """Validated, cleaned training data; raises TrainingBlocked when the preflight finds problems."""
     _validate(config)
     frame = df
@@ -79,7 +79,9 @@ def prepare(df: pd.DataFrame, config: TrainConfig) -> Prepared:
     raw = df.loc[frame.index] if config.recipe_steps else frame[list(check.features)]
     kinds = feature_kinds(types, check.features)
     logger.info("training on %d rows, %d features", len(frame), len(kinds))
-    return Prepared(X=raw, y=y, kinds=kinds, features=check.features, check=check, frame=frame[list(check.features)])
+    return TrainingData(
+        X=raw, y=y, kinds=kinds, features=check.features, check=check, frame=frame[list(check.features)]
+    )
 
 
 def _class_labels(y: pd.Series) -> pd.Series:

@@ -6,7 +6,7 @@ import logging
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from csv_processor.ml.cleaning.suggest.model import CleanModel, evaluate_on_labelled, train_clean_model
+from csv_processor.ml.cleaning.suggest.model import SuggestionModel, evaluate_on_labelled, train_suggestion_model
 from csv_processor.models import CleanModelArtifact
 from csv_processor.process_cache import LruCache
 from csv_processor.storage import file_name_new, file_path
@@ -14,7 +14,7 @@ from csv_processor.storage import file_name_new, file_path
 logger = logging.getLogger(__name__)
 
 # The stored model in use, by its hash; a newer stored model replaces it.
-_cache: LruCache[str, CleanModel] = LruCache(1)
+_cache: LruCache[str, SuggestionModel] = LruCache(1)
 # Training is deterministic for a seed, so a process trains each seed once.
 _trained: LruCache[int, tuple[bytes, float]] = LruCache(4)
 
@@ -24,11 +24,11 @@ def _trained_bytes(seed: int) -> tuple[bytes, float]:
 
 
 def _train(seed: int) -> tuple[bytes, float]:
-    model = train_clean_model(seed=seed)
+    model = train_suggestion_model(seed=seed)
     return model.to_bytes(), evaluate_on_labelled(model)
 
 
-def clean_model_train(*, seed: int = 0) -> CleanModelArtifact:
+def suggestion_model_train(*, seed: int = 0) -> CleanModelArtifact:
     """Train the model from the project's own data, store it and record its hash."""
     data, accuracy = _trained_bytes(seed)
     name = file_name_new(folder="models", suffix=".joblib")
@@ -46,7 +46,7 @@ def clean_model_train(*, seed: int = 0) -> CleanModelArtifact:
     return artifact
 
 
-def clean_model_get() -> CleanModel:
+def suggestion_model_get() -> SuggestionModel:
     """The latest stored model, trained on first use; refuses a file whose hash does not match."""
     artifact = CleanModelArtifact.objects.first()
     if artifact is not None and not file_path(artifact.file.name).exists():
@@ -54,14 +54,14 @@ def clean_model_get() -> CleanModel:
         logger.warning("stored cleaning model %s is missing; training it again", artifact.sha256[:12])
         artifact = None
     if artifact is None:
-        artifact = clean_model_train()
+        artifact = suggestion_model_train()
     return _cache.get_or_compute(artifact.sha256, lambda: _read(artifact))
 
 
-def _read(artifact: CleanModelArtifact) -> CleanModel:
+def _read(artifact: CleanModelArtifact) -> SuggestionModel:
     data = file_path(artifact.file.name).read_bytes()
     if hashlib.sha256(data).hexdigest() != artifact.sha256:
         raise ImproperlyConfigured(
             "The stored cleaning model does not match its recorded hash; run `manage.py train_clean_model`."
         )
-    return CleanModel.from_bytes(data)
+    return SuggestionModel.from_bytes(data)

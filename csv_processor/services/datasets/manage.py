@@ -10,7 +10,7 @@ from csv_processor.ml.profiling.profile import profile_frame
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, TrainedModel, Upload
 from csv_processor.selectors.datasets import dataset_version_frame
-from csv_processor.services.cleaning.suggestions import clean_model_get
+from csv_processor.services.cleaning.suggestions import suggestion_model_get
 from csv_processor.storage import files_delete
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def dataset_version_profile_compute(*, version_id: int) -> DatasetVersion | None
     try:
         frame = dataset_version_frame(version=version)
         profile = profile_frame(frame, types=infer_column_types(frame)).to_dict()
-        suggestions = [asdict(item) for item in clean_model_get().suggest(frame) if item.action != "keep"]
+        suggestions = [asdict(item) for item in suggestion_model_get().suggest(frame) if item.action != "keep"]
     except (OSError, ValueError, TypeError) as exc:
         logger.warning("profile of version %s failed: %s", version_id, exc)
         DatasetVersion.objects.filter(pk=version_id).update(profile_status=DatasetVersion.ProfileStatus.FAILED)

@@ -40,7 +40,7 @@ def worker_heartbeat_delete(*, worker_id: str) -> None:
     WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
 
 
-def task_results_of_dead_workers_fail() -> int:
+def dead_worker_tasks_fail() -> int:
     """Mark FAILED the task rows left RUNNING by a worker that died (SIGKILL, out of memory, power loss).
 
     Nobody will ever finish them, and they would count as running for ever (csva_tasks_running). The jobs
@@ -60,7 +60,7 @@ def task_results_of_dead_workers_fail() -> int:
     return failed
 
 
-def task_results_of_worker_fail(*, worker_id: str) -> int:
+def worker_tasks_fail(*, worker_id: str) -> int:
     """Mark FAILED the task rows this (living) worker left RUNNING when its database went away mid-task.
 
     A worker runs one task at a time, so when its loop starts again none of its rows is still running.
@@ -93,7 +93,7 @@ def _running_fail(pks: list, *, cause: str, message: str) -> int:
 def periodic_tasks_enqueue_due() -> list[str]:
     """Enqueue each periodic task whose last run is older than its interval; return their names."""
     enqueued = []
-    task_results_of_dead_workers_fail()
+    dead_worker_tasks_fail()
     interrupted_jobs_requeue()
     for task, seconds in (
         (session_cleanup_task, settings.SESSION_CLEANUP_INTERVAL_SECONDS),

@@ -14,7 +14,7 @@ from django.conf import settings
 from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
-from csv_processor.ml.serving import InputError, InputSpec, Predicted, Prepared, predict_frame, records_frame
+from csv_processor.ml.serving import InputError, InputSpec, Predicted, PreparedRows, predict_frame, records_frame
 from csv_processor.ml.serving.compiled import (
     CompiledBlend,
     CompiledPipeline,
@@ -57,7 +57,7 @@ class ServingModel:
     # The same pipeline flattened for small requests (ml/serving/compiled.py), when it agreed with it.
     compiled: CompiledPipeline | CompiledBlend | None = None
 
-    def predict(self, prepared: Prepared) -> Predicted:
+    def predict(self, prepared: PreparedRows) -> Predicted:
         if self.compiled is not None:
             return self.compiled.answer(prepared.columns)
         return predict_frame(self.pipeline, prepared.frame, task=self.spec.task)

@@ -11,10 +11,10 @@ from csv_processor.ml.cleaning.fitting import fit_step
 from csv_processor.ml.cleaning.suggest.features import FEATURES, column_features
 from csv_processor.ml.cleaning.suggest.model import (
     ACTIONS,
-    CleanModel,
+    SuggestionModel,
     evaluate_on_labelled,
     labelled_features,
-    train_clean_model,
+    train_suggestion_model,
 )
 from csv_processor.ml.cleaning.suggest.synth import synthetic_features
 
@@ -23,8 +23,8 @@ needs_datasets = pytest.mark.skipif(not (DATASETS / "manifest.json").exists(), r
 
 
 @pytest.fixture(scope="module")
-def model() -> CleanModel:
-    return train_clean_model(seed=0)
+def model() -> SuggestionModel:
+    return train_suggestion_model(seed=0)
 
 
 def _read(name: str, **overrides) -> pd.DataFrame:
@@ -32,7 +32,7 @@ def _read(name: str, **overrides) -> pd.DataFrame:
     return pd.read_csv(DATASETS / name, **(overrides or manifest[name]))
 
 
-def _actions(model: CleanModel, df: pd.DataFrame) -> dict[str, str]:
+def _actions(model: SuggestionModel, df: pd.DataFrame) -> dict[str, str]:
     return {s.column: s.action for s in model.suggest(df)}
 
 
@@ -51,9 +51,9 @@ def test_labelled_set_keeps_held_out_files_apart_and_uses_known_actions():
 
 def test_clean_model_is_reproducible_and_round_trips_through_bytes(model):
     features = labelled_features()
-    again = train_clean_model(seed=0)
+    again = train_suggestion_model(seed=0)
     assert (again.predict_labels(features) == model.predict_labels(features)).all()
-    restored = CleanModel.from_bytes(model.to_bytes())
+    restored = SuggestionModel.from_bytes(model.to_bytes())
     assert (restored.predict_labels(features) == model.predict_labels(features)).all()
     assert synthetic_features(per_action=3, seed=5).equals(synthetic_features(per_action=3, seed=5))
 

@@ -48,7 +48,7 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
-class CleanModel:
+class SuggestionModel:
     tree: DecisionTreeClassifier
     seed: int
 
@@ -80,7 +80,7 @@ class CleanModel:
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "CleanModel":
+    def from_bytes(cls, data: bytes) -> "SuggestionModel":
         """Load bytes from to_bytes. Unpickles: only pass bytes whose SHA-256 the app recorded itself."""
         payload = joblib.load(io.BytesIO(data))
         if payload.get("version") != FORMAT_VERSION or tuple(payload.get("features", ())) != FEATURES:
@@ -114,17 +114,17 @@ def labelled_features() -> pd.DataFrame:
     return pd.read_csv(LABELLED, keep_default_na=False)
 
 
-def train_clean_model(*, seed: int = 0) -> CleanModel:
+def train_suggestion_model(*, seed: int = 0) -> SuggestionModel:
     """Fit the tree on synthetic columns (seeded) and the labelled real columns outside the held-out files."""
     real = labelled_features()
     train = pd.concat([synthetic_features(seed=seed), real[real["split"] == "train"]], ignore_index=True)
     tree = DecisionTreeClassifier(max_depth=10, min_samples_leaf=2, random_state=seed)
     tree.fit(train[list(FEATURES)], train["label"])
     logger.info("clean model trained on %d columns (seed %d)", len(train), seed)
-    return CleanModel(tree=tree, seed=seed)
+    return SuggestionModel(tree=tree, seed=seed)
 
 
-def evaluate_on_labelled(model: CleanModel) -> float:
+def evaluate_on_labelled(model: SuggestionModel) -> float:
     """Accuracy on the held-out real columns (files the model never trained on)."""
     held_out = labelled_features().query("split == 'held_out'")
     return float((model.predict_labels(held_out) == held_out["label"].to_numpy()).mean())
