@@ -1,4 +1,4 @@
-"""Shared fixtures: media and MLflow stores in tmp_path, users from factories."""
+"""Shared fixtures: media and MLflow stores in tmp_path, users from factories, a dataset and a deployed model."""
 
 import os
 import signal
@@ -8,17 +8,68 @@ import time
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
+from csv_processor.services.serving.deploy import deployed_model_deploy
+from tests.csv_processor.helpers import (
+    UNREACHABLE_MLFLOW,
+    Served,
+    classification_csv,
+    make_dataset,
+    train_and_deploy,
+)
 from tests.factories import UserFactory
+from users.services import api_token_create
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
+def media_root(request, settings, tmp_path):
+    """A fresh media folder per test; in a module marked `served_media`, the folder of the module's
+    `served` model instead (trained once per module), with tracking off and the prediction log unbuffered."""
+    if request.node.get_closest_marker("served_media"):
+        served = request.getfixturevalue("served")
+        settings.MEDIA_ROOT = served.media
+        settings.MLFLOW_TRACKING_URI = UNREACHABLE_MLFLOW
+        # Write logged predictions in the request, so a test sees them at once.
+        settings.PREDICTION_LOG_FLUSH_SECONDS = 0
+        return served.media
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _served_before_transactions(request):
+    """In a module marked `served_media`, set up `served` at module scope: asked for first by a test, it
+    would be created inside that test's transaction and rolled back with it."""
+    if request.node.get_closest_marker("served_media"):
+        request.getfixturevalue("served")
+
+
+@pytest.fixture(scope="module")
+def served(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A classifier trained and deployed once per module (outside the per-test transactions), with two users
+    and their API tokens; its rows are removed at the end. A module may override it with another model."""
+    media = tmp_path_factory.mktemp("serving-media")
+    with override_settings(MEDIA_ROOT=media, MLFLOW_TRACKING_URI=UNREACHABLE_MLFLOW), django_db_blocker.unblock():
+        user, other = UserFactory(), UserFactory()
+        run = train_and_deploy(
+            user, media, classification_csv(), target="label", algorithms=("LogisticRegression",), name="clients.csv"
+        )
+        model = deployed_model_deploy(owner=user, run=run)
+        _, token = api_token_create(user=user, name="tests")
+        _, other_token = api_token_create(user=other, name="tests")
+        yield Served(user, other, token, other_token, run, model, media)
+        user.delete()
+        other.delete()
+
+
+@pytest.fixture
+def dataset(user, tmp_path):
+    """The classification table of helpers.classification_csv, imported for `user`."""
+    return make_dataset(user, tmp_path, classification_csv(), name="clients.csv")
 
 
 @pytest.fixture(autouse=True)

@@ -28,8 +28,7 @@ from csv_processor.services.training.maintenance import training_runs_reap
 from csv_processor.services.training.runs import training_run_cancel
 from csv_processor.storage import file_path
 from csv_processor.tasks import upload_ingest_task
-from tests.csv_processor.helpers import make_dataset, post_upload
-from tests.csv_processor.test_training_support import classification_csv, queue_run
+from tests.csv_processor.helpers import classification_csv, make_dataset, post_upload, queue_run
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent

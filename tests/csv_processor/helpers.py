@@ -1,12 +1,21 @@
-"""Helpers shared by the csv_processor tests."""
+"""Helpers shared by the tests: data files, the import path, queued runs, a trained and deployed model.
 
+Fixtures live in conftest.py files; these are plain functions and values."""
+
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from csv_processor.models import Dataset
+from csv_processor.models import Dataset, DeployedModel, TrainingRun
 from csv_processor.services.datasets.imports import dataset_import_file
+from csv_processor.services.training.execute import training_run_execute
+from csv_processor.services.training.runs import TrainingOptions, training_run_create
+
+# MLflow at a closed port: tracking fails fast and stays pending, which serving tests do not need.
+UNREACHABLE_MLFLOW = "http://127.0.0.1:9"
 
 
 def media_files(media_root: Path) -> list[Path]:
@@ -23,3 +32,53 @@ def make_dataset(owner, tmp_path: Path, body: bytes, *, name: str = "data.csv", 
     path = tmp_path / name
     path.write_bytes(body)
     return dataset_import_file(owner=owner, path=path, options=options)
+
+
+def classification_csv(rows: int = 200, seed: int = 0) -> bytes:
+    """id, two numbers, a colour and a yes/no label that depends on x1 and the colour."""
+    rng = np.random.default_rng(seed)
+    lines = ["id,x1,x2,colour,label"]
+    colours = ["red", "green", "blue"]
+    for i in range(rows):
+        x1, x2 = rng.normal(), rng.normal()
+        colour = colours[int(rng.integers(3))]
+        score = x1 + (0.8 if colour == "red" else 0.0) + rng.normal(scale=0.3)
+        lines.append(f"{1000 + i},{x1:.4f},{x2:.4f},{colour},{'yes' if score > 0.3 else 'no'}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def regression_csv(rows: int = 200, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    lines = ["size,rooms,price"]
+    for _ in range(rows):
+        size, rooms = rng.uniform(30, 200), int(rng.integers(1, 6))
+        lines.append(f"{size:.1f},{rooms},{3 * size + 10 * rooms + rng.normal(scale=5):.2f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def queue_run(owner, version, **options) -> TrainingRun:
+    defaults = {"target": "label", "budget_seconds": 5, "cv_folds": 3}
+    return training_run_create(owner=owner, version=version, options=TrainingOptions(**(defaults | options)))
+
+
+@dataclass
+class Served:
+    user: object
+    other: object
+    token: str
+    other_token: str
+    run: TrainingRun
+    model: DeployedModel
+    media: Path
+
+
+def train_and_deploy(user, folder: Path, body: bytes, *, target: str, algorithms: tuple, name: str) -> TrainingRun:
+    dataset = make_dataset(user, folder, body, name=name)
+    run = queue_run(user, dataset.current_version, target=target, algorithms=algorithms)
+    done = training_run_execute(run_id=run.pk)
+    assert done.status == TrainingRun.Status.SUCCEEDED, done.error
+    return done
+
+
+def record(x1: float = 0.5, x2: float = 0.1, colour: str = "red", **extra) -> dict:
+    return {"x1": x1, "x2": x2, "colour": colour, **extra}

@@ -12,14 +12,17 @@ from django.urls import reverse
 
 from csv_processor.services.serving.rate import predict_rate_check, predict_rate_reset
 from tests.conftest import PROJECT_ROOT, _database_url
+from tests.csv_processor.helpers import record
 from tests.csv_processor.test_api_models import api, predict_url
-from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
 from tests.factories import UserFactory
 from users.services import api_token_create, api_token_revoke
 
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = pytest.mark.served_media
+
 
 @pytest.mark.django_db
-def test_predict_refuses_an_unsupported_content_type_with_415(client, served):  # noqa: F811
+def test_predict_refuses_an_unsupported_content_type_with_415(client, served):
     response = api(client, "post", predict_url(served.model.pk), served.token, "records=1", content_type="text/plain")
 
     assert response.status_code == 415
@@ -27,7 +30,7 @@ def test_predict_refuses_an_unsupported_content_type_with_415(client, served):  
 
 
 @pytest.mark.django_db
-def test_predict_with_the_session_needs_the_csrf_token(served):  # noqa: F811
+def test_predict_with_the_session_needs_the_csrf_token(served):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(served.user)
 
@@ -38,7 +41,7 @@ def test_predict_with_the_session_needs_the_csrf_token(served):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_revoked_tokens_and_inactive_users_get_401_at_once(client, served):  # noqa: F811
+def test_revoked_tokens_and_inactive_users_get_401_at_once(client, served):
     user = UserFactory()
     token_row, token = api_token_create(user=user, name="short-lived")
     first = api(client, "post", predict_url(served.model.pk), token, {"records": [record()]})
@@ -58,7 +61,7 @@ def test_revoked_tokens_and_inactive_users_get_401_at_once(client, served):  # n
 
 
 @pytest.mark.django_db
-def test_predict_records_the_tokens_last_use(client, served):  # noqa: F811
+def test_predict_records_the_tokens_last_use(client, served):
     user = UserFactory()
     token_row, token = api_token_create(user=user, name="fresh")
 
@@ -69,7 +72,7 @@ def test_predict_records_the_tokens_last_use(client, served):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_other_methods_get_drf_answers(client, served):  # noqa: F811
+def test_other_methods_get_drf_answers(client, served):
     response = api(client, "get", predict_url(served.model.pk), served.token)
 
     assert response.status_code == 405
@@ -77,7 +80,7 @@ def test_other_methods_get_drf_answers(client, served):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_invocations_accept_the_token_as_a_basic_password_and_refuse_a_wrong_one(client, served):  # noqa: F811
+def test_invocations_accept_the_token_as_a_basic_password_and_refuse_a_wrong_one(client, served):
     url = reverse("csv_processor_api:invocations", args=[served.model.pk])
     body = {"dataframe_records": [record()]}
 
@@ -94,7 +97,7 @@ def test_invocations_accept_the_token_as_a_basic_password_and_refuse_a_wrong_one
 
 
 @pytest.mark.django_db
-def test_the_rate_limit_counts_calls_answered_by_other_processes(client, served, settings):  # noqa: F811
+def test_the_rate_limit_counts_calls_answered_by_other_processes(client, served, settings):
     settings.PREDICT_RATE = "2/min"
     answers = []
     for _ in range(3):
@@ -106,7 +109,7 @@ def test_the_rate_limit_counts_calls_answered_by_other_processes(client, served,
 
 
 @pytest.mark.django_db
-def test_the_rate_limit_is_per_token_and_the_session_has_its_own(client, served, settings):  # noqa: F811
+def test_the_rate_limit_is_per_token_and_the_session_has_its_own(client, served, settings):
     settings.PREDICT_RATE = "2/min"
     _, second_token = api_token_create(user=served.user, name="second")
     browser = Client()
@@ -129,6 +132,7 @@ import sys
 import django
 django.setup()
 from csv_processor.services.serving.rate import predict_rate_check
+
 user_id, token_id, now, calls = int(sys.argv[1]), int(sys.argv[2]) or None, float(sys.argv[3]), int(sys.argv[4])
 print(sum(predict_rate_check(user_id=user_id, token_id=token_id, now=now) is None for _ in range(calls)))
 """
@@ -174,7 +178,7 @@ def test_a_second_process_gets_only_what_the_first_left_of_the_window(transactio
 
 
 @pytest.mark.django_db
-def test_the_served_model_is_compiled_and_answers_as_its_pipeline(client, served):  # noqa: F811
+def test_the_served_model_is_compiled_and_answers_as_its_pipeline(client, served):
     import pandas as pd
 
     from csv_processor.services.serving.runtime import deployed_model_for_serving, serving_model_get

@@ -10,7 +10,7 @@ from django.test import Client
 from csv_processor.api.errors import MLFLOW_CODES, MLFLOW_ERROR_CODES
 from csv_processor.models import DeployedModel
 from csv_processor.services.serving.rate import predict_rate_reset
-from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
+from tests.csv_processor.helpers import record
 
 ME, MODELS, DETAIL = "/api/me/", "/api/models/", "/api/models/{model_id}/"
 PREDICT, INVOCATIONS = "/api/models/{model_id}/predict", "/api/models/{model_id}/invocations"
@@ -25,7 +25,8 @@ DOCUMENTED = {
     (PING, "get"): {"200", "401", "404"},
     (FEEDBACK, "post"): {"200", "400", "401", "403", "404", "413", "415"},
 }
-pytestmark = pytest.mark.django_db
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.served_media]
 
 ROWS = [record()]
 STRANGER = "00000000-0000-4000-8000-000000000000"
@@ -138,7 +139,7 @@ CASES = [
 ]
 
 
-def _call(served, path, method, request):  # noqa: F811
+def _call(served, path, method, request):
     model_id = {
         "own": lambda: served.model.pk,
         "missing": lambda: 2**31 - 1,
@@ -171,7 +172,7 @@ def _documented_body(schema, path, method, status) -> dict:
 @pytest.mark.parametrize(("path", "method", "request_", "status"), CASES)
 def test_real_error_answers_fit_their_documented_body_and_headers(
     schema,
-    served,  # noqa: F811
+    served,
     settings,
     path,
     method,

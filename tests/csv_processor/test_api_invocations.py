@@ -9,10 +9,13 @@ import pytest
 from django.urls import reverse
 from mlflow.pyfunc.scoring_server.client import ScoringServerClient
 
-from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
+from tests.csv_processor.helpers import record
+
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = pytest.mark.served_media
 
 
-def invoke(client, served, body, content_type="application/json", token=None):  # noqa: F811
+def invoke(client, served, body, content_type="application/json", token=None):
     url = reverse("csv_processor_api:invocations", args=[served.model.pk])
     data = body if isinstance(body, str | bytes) else json.dumps(body)
     return client.post(url, data=data, content_type=content_type, HTTP_AUTHORIZATION=f"Token {token or served.token}")
@@ -33,7 +36,7 @@ ROWS = [record(x1=2.0, colour="red"), record(x1=-2.0, colour="blue")]
     ],
     ids=["split", "records", "instances", "inputs-columns", "inputs-params"],
 )
-def test_invocations_accepts_every_json_format(client, served, body):  # noqa: F811
+def test_invocations_accepts_every_json_format(client, served, body):
     response = invoke(client, served, body)
 
     assert response.status_code == 200, response.content
@@ -41,7 +44,7 @@ def test_invocations_accepts_every_json_format(client, served, body):  # noqa: F
 
 
 @pytest.mark.django_db
-def test_invocations_accepts_a_csv_body(client, served):  # noqa: F811
+def test_invocations_accepts_a_csv_body(client, served):
     body = pd.DataFrame(ROWS).to_csv(index=False)
 
     response = invoke(client, served, body, content_type="text/csv")
@@ -62,7 +65,7 @@ def test_invocations_accepts_a_csv_body(client, served):  # noqa: F811
     ],
     ids=["two-formats", "no-format", "ragged-split", "missing-column", "wrong-type"],
 )
-def test_invocations_errors_are_mlflow_shaped_400s(client, served, body):  # noqa: F811
+def test_invocations_errors_are_mlflow_shaped_400s(client, served, body):
     response = invoke(client, served, body)
 
     assert response.status_code == 400
@@ -71,7 +74,7 @@ def test_invocations_errors_are_mlflow_shaped_400s(client, served, body):  # noq
 
 
 @pytest.mark.django_db
-def test_invocations_unsupported_content_type_is_415(client, served):  # noqa: F811
+def test_invocations_unsupported_content_type_is_415(client, served):
     response = invoke(client, served, b"<x/>", content_type="application/xml")
 
     assert response.status_code == 415
@@ -79,7 +82,7 @@ def test_invocations_unsupported_content_type_is_415(client, served):  # noqa: F
 
 
 @pytest.mark.django_db
-def test_invocations_reads_nan_as_missing_but_refuses_infinity(client, served):  # noqa: F811
+def test_invocations_reads_nan_as_missing_but_refuses_infinity(client, served):
     nan = '{"dataframe_split": {"columns": ["x1", "x2", "colour"], "data": [[NaN, 0.1, "red"]]}}'
     inf = '{"dataframe_split": {"columns": ["x1", "x2", "colour"], "data": [[Infinity, 0.1, "red"]]}}'
 
@@ -88,7 +91,7 @@ def test_invocations_reads_nan_as_missing_but_refuses_infinity(client, served): 
 
 
 @pytest.mark.django_db
-def test_invocations_of_another_users_model_is_404(client, served):  # noqa: F811
+def test_invocations_of_another_users_model_is_404(client, served):
     response = invoke(client, served, {"dataframe_records": ROWS}, token=served.other_token)
 
     assert response.status_code == 404
@@ -96,7 +99,7 @@ def test_invocations_of_another_users_model_is_404(client, served):  # noqa: F81
 
 
 @pytest.mark.django_db(transaction=True)
-def test_mlflow_scoring_server_client_round_trip(live_server, served, tmp_path, monkeypatch):  # noqa: F811
+def test_mlflow_scoring_server_client_round_trip(live_server, served, tmp_path, monkeypatch):
     # ScoringServerClient sends no custom headers; requests adds Basic credentials from a netrc file,
     # which the invocations endpoint takes as <any name>:<API token>.
     address = urlparse(live_server.url)
@@ -115,7 +118,7 @@ def test_mlflow_scoring_server_client_round_trip(live_server, served, tmp_path, 
 
 
 @pytest.mark.django_db
-def test_ping_answers_the_owner_only_and_invocations_need_credentials(client, served):  # noqa: F811
+def test_ping_answers_the_owner_only_and_invocations_need_credentials(client, served):
     url = reverse("csv_processor_api:ping", args=[served.model.pk])
 
     mine = client.get(url, HTTP_AUTHORIZATION=f"Token {served.token}")

@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from csv_processor.models import Prediction
 from csv_processor.services.serving.rate import predict_rate_reset
-from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
+from tests.csv_processor.helpers import record
 
-pytestmark = pytest.mark.django_db
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.served_media]
 
 
 def api(client, method, url, token, body=None, **extra):
@@ -26,7 +27,7 @@ def predict_url(model_id: int) -> str:
     return reverse("csv_processor_api:predict", args=[model_id])
 
 
-def test_model_list_shows_only_own_models(client, served):  # noqa: F811
+def test_model_list_shows_only_own_models(client, served):
     mine = api(client, "get", reverse("csv_processor_api:model-list"), served.token)
     theirs = api(client, "get", reverse("csv_processor_api:model-list"), served.other_token)
 
@@ -36,7 +37,7 @@ def test_model_list_shows_only_own_models(client, served):  # noqa: F811
     assert theirs.json() == []
 
 
-def test_model_detail_has_input_schema_metrics_and_versions(client, served):  # noqa: F811
+def test_model_detail_has_input_schema_metrics_and_versions(client, served):
     response = api(client, "get", reverse("csv_processor_api:model-detail", args=[served.model.pk]), served.token)
 
     body = response.json()
@@ -50,14 +51,14 @@ def test_model_detail_has_input_schema_metrics_and_versions(client, served):  # 
     assert sorted(body["class_labels"]) == ["no", "yes"]
 
 
-def test_model_detail_of_another_user_is_404(client, served):  # noqa: F811
+def test_model_detail_of_another_user_is_404(client, served):
     url = reverse("csv_processor_api:model-detail", args=[served.model.pk])
 
     assert api(client, "get", url, served.other_token).status_code == 404
     assert api(client, "get", url, None).status_code == 401
 
 
-def test_predict_returns_predictions_probabilities_ids_and_logs(client, served):  # noqa: F811
+def test_predict_returns_predictions_probabilities_ids_and_logs(client, served):
     body = {"records": [record(x1=2.0, colour="red"), record(x1=-2.0, colour="blue")]}
 
     response = api(client, "post", predict_url(served.model.pk), served.token, body)
@@ -74,7 +75,7 @@ def test_predict_returns_predictions_probabilities_ids_and_logs(client, served):
     assert "explanations" not in out
 
 
-def test_predict_with_explain_names_the_features_that_pushed_most(client, served):  # noqa: F811
+def test_predict_with_explain_names_the_features_that_pushed_most(client, served):
     body = {"records": [record(x1=3.0, x2=0.0, colour="red")], "explain": True}
 
     out = api(client, "post", predict_url(served.model.pk), served.token, body).json()
@@ -85,7 +86,7 @@ def test_predict_with_explain_names_the_features_that_pushed_most(client, served
     assert {item["feature"] for item in top} <= {"x1", "x2", "colour"}
 
 
-def test_predict_warns_on_unknown_category_and_far_out_numbers_but_predicts(client, served):  # noqa: F811
+def test_predict_warns_on_unknown_category_and_far_out_numbers_but_predicts(client, served):
     out = api(
         client, "post", predict_url(served.model.pk), served.token, {"records": [record(x1=500.0, colour="purple")]}
     ).json()
@@ -107,14 +108,14 @@ def test_predict_warns_on_unknown_category_and_far_out_numbers_but_predicts(clie
         ({"records": [record()], "explain": "yes"}, "explain"),
     ],
 )
-def test_predict_rejects_bad_records_with_per_field_messages(client, served, body, field):  # noqa: F811
+def test_predict_rejects_bad_records_with_per_field_messages(client, served, body, field):
     response = api(client, "post", predict_url(served.model.pk), served.token, body)
 
     assert response.status_code == 400
     assert field in response.json()
 
 
-def test_predict_rejects_nan_and_infinity(client, served):  # noqa: F811
+def test_predict_rejects_nan_and_infinity(client, served):
     raw = '{"records": [{"x1": NaN, "x2": 1, "colour": "red"}]}'
 
     response = api(client, "post", predict_url(served.model.pk), served.token, raw)
@@ -123,7 +124,7 @@ def test_predict_rejects_nan_and_infinity(client, served):  # noqa: F811
     assert "NaN" in response.json()["detail"]
 
 
-def test_predict_rejects_deep_nesting_and_big_bodies(client, served, settings):  # noqa: F811
+def test_predict_rejects_deep_nesting_and_big_bodies(client, served, settings):
     deep = '{"records": [' + "[" * 50 + "]" * 50 + "]}"
     settings.PREDICT_MAX_ROWS = 3
 
@@ -140,7 +141,7 @@ def test_predict_rejects_deep_nesting_and_big_bodies(client, served, settings): 
     assert "At most 3" in many.json()["records"][0]
 
 
-def test_predict_on_another_users_model_is_404_and_unknown_is_404(client, served):  # noqa: F811
+def test_predict_on_another_users_model_is_404_and_unknown_is_404(client, served):
     assert (
         api(client, "post", predict_url(served.model.pk), served.other_token, {"records": [record()]}).status_code
         == 404
@@ -148,7 +149,7 @@ def test_predict_on_another_users_model_is_404_and_unknown_is_404(client, served
     assert api(client, "post", predict_url(999_999), served.token, {"records": [record()]}).status_code == 404
 
 
-def test_predict_on_a_model_without_active_version_is_409(client, served):  # noqa: F811
+def test_predict_on_a_model_without_active_version_is_409(client, served):
     from csv_processor.models import DeployedModel
 
     empty = DeployedModel.objects.create(
@@ -160,7 +161,7 @@ def test_predict_on_a_model_without_active_version_is_409(client, served):  # no
     assert response.status_code == 409
 
 
-def test_predict_rate_limit_answers_429_with_retry_after(client, served, settings):  # noqa: F811
+def test_predict_rate_limit_answers_429_with_retry_after(client, served, settings):
     settings.PREDICT_RATE = "2/min"
     predict_rate_reset()
 
@@ -171,7 +172,7 @@ def test_predict_rate_limit_answers_429_with_retry_after(client, served, setting
     assert "throttled" in codes[2].json()["detail"]
 
 
-def test_predict_works_with_the_session_too(client, served):  # noqa: F811
+def test_predict_works_with_the_session_too(client, served):
     client.force_login(served.user)
 
     response = client.post(predict_url(served.model.pk), {"records": [record()]}, content_type="application/json")
@@ -179,7 +180,7 @@ def test_predict_works_with_the_session_too(client, served):  # noqa: F811
     assert response.status_code == 200
 
 
-def test_feedback_records_outcomes_and_live_accuracy_follows(client, served):  # noqa: F811
+def test_feedback_records_outcomes_and_live_accuracy_follows(client, served):
     out = api(
         client, "post", predict_url(served.model.pk), served.token, {"records": [record(x1=2.0), record(x1=-2.0)]}
     ).json()
@@ -197,7 +198,7 @@ def test_feedback_records_outcomes_and_live_accuracy_follows(client, served):  #
     assert detail["live_quality"]["rows"] == 2
 
 
-def test_feedback_validates_ids_and_ignores_other_models_predictions(client, served):  # noqa: F811
+def test_feedback_validates_ids_and_ignores_other_models_predictions(client, served):
     url = reverse("csv_processor_api:feedback", args=[served.model.pk])
     stranger = "00000000-0000-4000-8000-000000000000"
 

@@ -216,7 +216,7 @@ def test_delete_removes_trained_model_files_too(
     from sklearn.pipeline import Pipeline
 
     from csv_processor.services.training.model_store import trained_model_save
-    from tests.csv_processor.test_training_support import classification_csv, queue_run
+    from tests.csv_processor.helpers import classification_csv, queue_run
 
     data = make_dataset(user, tmp_path, classification_csv(), name="clients.csv")
     run = queue_run(user, data.current_version)

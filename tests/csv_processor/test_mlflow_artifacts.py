@@ -15,9 +15,8 @@ from csv_processor.models import TrainingRun
 from csv_processor.selectors.training.runs import training_run_card
 from csv_processor.services.cleaning.jobs import cleaning_job_create
 from csv_processor.services.training.execute import training_run_execute
-from tests.csv_processor.helpers import make_dataset
+from tests.csv_processor.helpers import make_dataset, queue_run, regression_csv
 from tests.csv_processor.test_run_results import pets_csv
-from tests.csv_processor.test_training_support import mlflow_store, queue_run, regression_csv  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +52,7 @@ def _assert_png(path: Path) -> None:
     assert pixels.std() > 0.05, f"{path.name} is blank"
 
 
-def test_classification_run_logs_its_charts_as_png_and_the_card_with_its_data(user, tmp_path, mlflow_store):  # noqa: F811
+def test_classification_run_logs_its_charts_as_png_and_the_card_with_its_data(user, tmp_path, mlflow_store):
     steps = [("drop_columns", {"columns": ["id"]}), ("fill_missing", {"column": "x2", "strategy": "median"})]
     run = _tracked(user, tmp_path, pets_csv(), "pets.csv", "kind", steps)
 
@@ -81,7 +80,7 @@ def test_classification_run_logs_its_charts_as_png_and_the_card_with_its_data(us
     assert text.index(card["summary"]) < text.index(card["data_text"]) < text.index(card["performance"])
 
 
-def test_regression_run_logs_predicted_vs_actual_residuals_and_importance(user, tmp_path, mlflow_store):  # noqa: F811
+def test_regression_run_logs_predicted_vs_actual_residuals_and_importance(user, tmp_path, mlflow_store):
     run = _tracked(user, tmp_path, regression_csv(), "flats.csv", "price")
 
     client = MlflowClient(tracking_uri=mlflow_store)

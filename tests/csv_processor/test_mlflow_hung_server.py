@@ -19,8 +19,8 @@ from csv_processor import mlflow_utils
 from csv_processor.models import TrainingRun
 from csv_processor.services.training.execute import training_run_execute
 from csv_processor.services.training.tracking import MAX_TRACKING_ATTEMPTS, training_run_track
+from tests.csv_processor.helpers import queue_run
 from tests.csv_processor.test_mlflow_logging import _frame, _log
-from tests.csv_processor.test_training_support import dataset, mlflow_store, queue_run  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def _timed_log(settings, uri: str) -> tuple[BaseException, float]:
     return raised.value, time.monotonic() - started
 
 
-def test_http_limits_reach_mlflow_and_bound_one_attempt_to_30_seconds(monkeypatch, mlflow_store):  # noqa: F811
+def test_http_limits_reach_mlflow_and_bound_one_attempt_to_30_seconds(monkeypatch, mlflow_store):
     from mlflow.environment_variables import (
         MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR,
         MLFLOW_HTTP_REQUEST_MAX_RETRIES,
@@ -158,7 +158,7 @@ def _trained(user, version, settings) -> TrainingRun:
     return run
 
 
-def test_hung_server_never_uses_up_the_tracking_attempts(user, dataset, settings, short_limits):  # noqa: F811
+def test_hung_server_never_uses_up_the_tracking_attempts(user, dataset, settings, short_limits):
     run = _trained(user, dataset.current_version, settings)
     TrainingRun.objects.filter(pk=run.pk).update(tracking_attempts=MAX_TRACKING_ATTEMPTS - 1)
 
@@ -172,7 +172,7 @@ def test_hung_server_never_uses_up_the_tracking_attempts(user, dataset, settings
     assert "stopped answering" in run.tracking_error
 
 
-def test_server_answering_errors_uses_up_the_tracking_attempts(user, dataset, settings, short_limits):  # noqa: F811
+def test_server_answering_errors_uses_up_the_tracking_attempts(user, dataset, settings, short_limits):
     run = _trained(user, dataset.current_version, settings)
     assert run.tracking_attempts == 0
 

@@ -9,7 +9,7 @@ from csv_processor.services.training.execute import training_run_execute
 from csv_processor.services.training.maintenance import training_periodic_enqueue_due
 from csv_processor.services.training.tracking import MAX_TRACKING_ATTEMPTS, training_runs_track_pending
 from csv_processor.tasks import training_tracking_retry_task
-from tests.csv_processor.test_training_support import dataset, queue_run  # noqa: F401
+from tests.csv_processor.helpers import queue_run
 
 
 def _closed_port() -> int:
@@ -24,7 +24,7 @@ def _pending_run(user, version, settings) -> TrainingRun:
     return training_run_execute(run_id=run.pk)
 
 
-def test_unreachable_mlflow_never_uses_up_the_tracking_attempts(user, dataset, settings):  # noqa: F811
+def test_unreachable_mlflow_never_uses_up_the_tracking_attempts(user, dataset, settings):
     run = _pending_run(user, dataset.current_version, settings)
 
     for _ in range(MAX_TRACKING_ATTEMPTS + 2):
@@ -36,7 +36,7 @@ def test_unreachable_mlflow_never_uses_up_the_tracking_attempts(user, dataset, s
     assert "unreachable" in run.tracking_error
 
 
-def test_tracking_retry_is_not_enqueued_again_while_one_waits(user, dataset, settings):  # noqa: F811
+def test_tracking_retry_is_not_enqueued_again_while_one_waits(user, dataset, settings):
     _pending_run(user, dataset.current_version, settings)
     settings.MLFLOW_RETRY_SECONDS = 0
 

@@ -9,7 +9,7 @@ from csv_processor.models import TrainingRun
 from csv_processor.services.training.execute import training_run_execute
 from csv_processor.services.training.maintenance import training_periodic_enqueue_due
 from csv_processor.services.training.tracking import registered_model_name, training_runs_track_pending
-from tests.csv_processor.test_training_support import dataset, queue_run  # noqa: F401
+from tests.csv_processor.helpers import queue_run
 
 
 def _closed_port() -> int:
@@ -18,7 +18,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_unreachable_mlflow_leaves_tracking_pending_then_retry_logs_it(user, dataset, settings, tmp_path):  # noqa: F811
+def test_unreachable_mlflow_leaves_tracking_pending_then_retry_logs_it(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"http://127.0.0.1:{_closed_port()}"
     run = queue_run(user, dataset.current_version, budget_seconds=5)
 

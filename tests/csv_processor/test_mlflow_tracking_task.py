@@ -12,13 +12,13 @@ from csv_processor.tasks import (
     training_tracking_retry_task,
     upload_ingest_task,
 )
-from tests.csv_processor.test_training_support import dataset, mlflow_store, queue_run  # noqa: F401
+from tests.csv_processor.helpers import queue_run
 
 
 def test_training_task_leaves_tracking_pending_with_a_low_priority_task_that_logs_it(
     user,
-    dataset,  # noqa: F811
-    mlflow_store,  # noqa: F811
+    dataset,
+    mlflow_store,
     django_capture_on_commit_callbacks,
 ):
     run = queue_run(user, dataset.current_version)

@@ -17,9 +17,7 @@ from csv_processor.services.datasets.manage import dataset_delete
 from csv_processor.services.serving.deploy import deployed_model_deploy
 from csv_processor.services.training.execute import training_run_execute
 from csv_processor.templatetags.training_words import PER_CLASS_SHOWN, budget_left, per_class_table
-from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_serving_support import UNREACHABLE_MLFLOW
-from tests.csv_processor.test_training_support import dataset, queue_run  # noqa: F401
+from tests.csv_processor.helpers import UNREACHABLE_MLFLOW, make_dataset, queue_run
 from tests.factories import UserFactory
 from users.services import api_token_create
 
@@ -96,7 +94,7 @@ def _running(run: TrainingRun, **progress) -> None:
     )
 
 
-def test_progress_fragment_shows_the_remaining_budget_in_words(user_client, user, dataset):  # noqa: F811
+def test_progress_fragment_shows_the_remaining_budget_in_words(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
     url = reverse("csv_processor:run-detail", args=[run.pk])
     _running(run, stage="search", candidate=3, total=12, elapsed=25.0, remaining=35.0)
@@ -107,7 +105,7 @@ def test_progress_fragment_shows_the_remaining_budget_in_words(user_client, user
     assert "25.0 s of 60 s used · about 35 s left" in fragment
 
 
-def test_progress_fragment_never_shows_a_negative_remaining_budget(user_client, user, dataset):  # noqa: F811
+def test_progress_fragment_never_shows_a_negative_remaining_budget(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
     url = reverse("csv_processor:run-detail", args=[run.pk])
     # An older report without "remaining", past the budget: the refit may run a little over.
@@ -209,7 +207,7 @@ def test_model_card_names_dataset_version_and_recipe_on_run_and_model_pages(owne
         assert escape(trained.run.model_card["summary"]) in page
 
 
-def test_model_card_of_an_uncleaned_version_says_so(user_client, user, dataset):  # noqa: F811
+def test_model_card_of_an_uncleaned_version_says_so(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
     TrainingRun.objects.filter(pk=run.pk).update(
         status=TrainingRun.Status.SUCCEEDED, model_card={"summary": "Predicts 'label'."}
@@ -222,7 +220,7 @@ def test_model_card_of_an_uncleaned_version_says_so(user_client, user, dataset):
     ) in _section(page, "card-heading")
 
 
-def test_model_card_marks_row_filters_as_training_only(user_client, user, dataset):  # noqa: F811
+def test_model_card_marks_row_filters_as_training_only(user_client, user, dataset):
     cleaning_job_create(
         owner=user,
         version=dataset.current_version,

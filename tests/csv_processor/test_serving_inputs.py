@@ -10,19 +10,13 @@ from django.test import override_settings
 from django.urls import reverse
 
 from csv_processor.services.serving.deploy import deployed_model_deploy
+from tests.csv_processor.helpers import UNREACHABLE_MLFLOW, Served, train_and_deploy
 from tests.csv_processor.test_api_models import api, predict_url
-
-# media_root (autouse) points MEDIA_ROOT at this module's `served` media folder.
-from tests.csv_processor.test_serving_support import (  # noqa: F401
-    UNREACHABLE_MLFLOW,
-    Served,
-    media_root,
-    train_and_deploy,
-)
 from tests.factories import UserFactory
 from users.services import api_token_create
 
-pytestmark = pytest.mark.django_db
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.served_media]
 
 SHOPS = [f"shop{i:02d}" for i in range(70)]
 

@@ -8,9 +8,10 @@ from prometheus_client import REGISTRY
 
 from csv_processor.models import BatchPrediction
 from csv_processor.services.serving.batch import batch_prediction_execute
-from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
+from tests.csv_processor.helpers import record
 
-pytestmark = pytest.mark.django_db
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.served_media]
 
 
 def counts(model_id: int, channel: str) -> tuple[float, float, float]:
@@ -22,7 +23,7 @@ def counts(model_id: int, channel: str) -> tuple[float, float, float]:
     )
 
 
-def test_a_batch_file_counts_one_batch_prediction_with_its_rows(client, served):  # noqa: F811
+def test_a_batch_file_counts_one_batch_prediction_with_its_rows(client, served):
     client.force_login(served.user)
     rows = pd.DataFrame({"x1": [2.0, -2.0, 0.5], "x2": [0.1, 0.2, 0.3], "colour": ["red", "blue", "red"]})
     before = counts(served.model.pk, "batch")
@@ -37,7 +38,7 @@ def test_a_batch_file_counts_one_batch_prediction_with_its_rows(client, served):
     assert counts(served.model.pk, "batch") == (before[0] + 1, before[1] + 3, before[2] + 1)
 
 
-def test_form_and_api_predictions_count_under_their_channels(client, served):  # noqa: F811
+def test_form_and_api_predictions_count_under_their_channels(client, served):
     client.force_login(served.user)
     form_before, api_before = counts(served.model.pk, "form"), counts(served.model.pk, "api")
 

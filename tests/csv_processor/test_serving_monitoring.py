@@ -11,17 +11,18 @@ from csv_processor.models import DeployedModel, Prediction
 from csv_processor.services.serving.drift import deployed_model_drift_compute, serving_maintenance
 from csv_processor.services.serving.predictions import predictions_prune
 from csv_processor.services.serving.runtime import deployed_model_for_serving, prediction_make
-from tests.csv_processor.test_serving_support import media_root, record, served  # noqa: F401
+from tests.csv_processor.helpers import record
 
-pytestmark = pytest.mark.django_db
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.served_media]
 
 
-def _predict(served, records):  # noqa: F811
+def _predict(served, records):
     model = deployed_model_for_serving(user=served.user, model_id=served.model.pk)
     return prediction_make(deployed_model=model, owner=served.user, records=records, channel="api")
 
 
-def test_drift_flags_a_shifted_sample_and_not_a_similar_one(served):  # noqa: F811
+def test_drift_flags_a_shifted_sample_and_not_a_similar_one(served):
     import numpy as np
 
     rng = np.random.default_rng(1)
@@ -67,7 +68,7 @@ def _drift_samples(model_id: int) -> list[float]:
     ]
 
 
-def test_drift_on_too_few_rows_gives_no_feature_verdicts_and_no_metric(client, served):  # noqa: F811
+def test_drift_on_too_few_rows_gives_no_feature_verdicts_and_no_metric(client, served):
     from csv_processor.selectors.serving import deployed_model_quality_list
 
     _predict(served, [record()])
@@ -85,7 +86,7 @@ def test_drift_on_too_few_rows_gives_no_feature_verdicts_and_no_metric(client, s
     assert "shift</td>" not in page
 
 
-def test_drift_figures_stored_from_too_few_rows_are_neither_shown_nor_exported(client, served):  # noqa: F811
+def test_drift_figures_stored_from_too_few_rows_are_neither_shown_nor_exported(client, served):
     noisy = {
         "version": 1,
         "rows": 1,
@@ -104,7 +105,7 @@ def test_drift_figures_stored_from_too_few_rows_are_neither_shown_nor_exported(c
     assert _drift_samples(served.model.pk) == [1.0]
 
 
-def test_prune_deletes_only_predictions_older_than_the_retention(served, settings):  # noqa: F811
+def test_prune_deletes_only_predictions_older_than_the_retention(served, settings):
     settings.PREDICTION_RETENTION_DAYS = 30
     ids = _predict(served, [record(), record()]).ids
     Prediction.objects.filter(public_id=ids[0]).update(created_at=timezone.now() - dt.timedelta(days=31))
@@ -115,7 +116,7 @@ def test_prune_deletes_only_predictions_older_than_the_retention(served, setting
     assert list(Prediction.objects.values_list("public_id", flat=True)) == [Prediction.objects.get().public_id]
 
 
-def test_sampling_off_still_answers_with_ids_but_logs_nothing(served, settings):  # noqa: F811
+def test_sampling_off_still_answers_with_ids_but_logs_nothing(served, settings):
     settings.PREDICTION_LOG_SAMPLE = 0.0
 
     result = _predict(served, [record()])
@@ -124,7 +125,7 @@ def test_sampling_off_still_answers_with_ids_but_logs_nothing(served, settings):
     assert not Prediction.objects.exists()
 
 
-def test_oversized_records_are_logged_as_a_marker(served, settings):  # noqa: F811
+def test_oversized_records_are_logged_as_a_marker(served, settings):
     settings.PREDICTION_LOG_MAX_BYTES = 50
 
     _predict(served, [record(comment="x" * 500)])
@@ -132,12 +133,12 @@ def test_oversized_records_are_logged_as_a_marker(served, settings):  # noqa: F8
     assert Prediction.objects.get().inputs == {"_omitted": "record too large to log"}
 
 
-def test_serving_maintenance_computes_drift_for_every_model(served):  # noqa: F811
+def test_serving_maintenance_computes_drift_for_every_model(served):
     assert serving_maintenance() >= 1
     assert DeployedModel.objects.get(pk=served.model.pk).drift_computed_at is not None
 
 
-def test_worker_loop_enqueues_the_serving_maintenance_once_per_interval(served):  # noqa: F811
+def test_worker_loop_enqueues_the_serving_maintenance_once_per_interval(served):
     from django_tasks_db.models import DBTaskResult
 
     from csv_processor.services.serving.drift import serving_periodic_enqueue_due
@@ -150,7 +151,7 @@ def test_worker_loop_enqueues_the_serving_maintenance_once_per_interval(served):
     assert DBTaskResult.objects.filter(task_path__endswith="serving_maintenance_task").count() == 1
 
 
-def test_quality_list_feeds_the_metrics_collector(served):  # noqa: F811
+def test_quality_list_feeds_the_metrics_collector(served):
     from csv_processor.selectors.serving import deployed_model_quality_list
 
     rows = {row.model_id: row for row in deployed_model_quality_list()}
@@ -159,7 +160,7 @@ def test_quality_list_feeds_the_metrics_collector(served):  # noqa: F811
     assert rows[served.model.pk].test_value == pytest.approx(served.run.metrics["accuracy"])
 
 
-def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):  # noqa: F811
+def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):
     from csv_processor.services.serving.predictions import predictions_flush
 
     settings.PREDICTION_LOG_FLUSH_SECONDS = 60
@@ -173,7 +174,7 @@ def test_logged_predictions_are_buffered_then_written_in_bulk(served, settings):
     assert sorted(str(p) for p in Prediction.objects.values_list("public_id", flat=True)) == sorted(ids)
 
 
-def test_live_accuracy_counts_only_the_active_versions_predictions(client, served):  # noqa: F811
+def test_live_accuracy_counts_only_the_active_versions_predictions(client, served):
     from csv_processor.selectors.serving import deployed_model_live_quality
     from csv_processor.services.serving.deploy import deployed_model_deploy
     from csv_processor.services.serving.predictions import prediction_feedback_record

@@ -19,18 +19,17 @@ from csv_processor.services.serving.retrain import (
     model_retrains_check,
 )
 from csv_processor.services.training.execute import training_run_execute
-from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_serving_support import media_root, served  # noqa: F401
-from tests.csv_processor.test_training_support import classification_csv
+from tests.csv_processor.helpers import classification_csv, make_dataset
 
-pytestmark = pytest.mark.django_db
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.served_media]
 
 
-def _model(served) -> DeployedModel:  # noqa: F811
+def _model(served) -> DeployedModel:
     return DeployedModel.objects.select_related("dataset", "active_version__run").get(pk=served.model.pk)
 
 
-def _newer_version(served) -> DatasetVersion:  # noqa: F811
+def _newer_version(served) -> DatasetVersion:
     """Version 2 of the model's dataset (a cleaning step that keeps every row and column)."""
     dataset = served.model.dataset
     dataset.refresh_from_db()
@@ -43,7 +42,7 @@ def _newer_version(served) -> DatasetVersion:  # noqa: F811
     return dataset.current_version
 
 
-def test_retrain_compares_on_the_same_held_out_rows_then_promotes(served):  # noqa: F811
+def test_retrain_compares_on_the_same_held_out_rows_then_promotes(served):
     _newer_version(served)
     model = _model(served)
 
@@ -70,7 +69,7 @@ def test_retrain_compares_on_the_same_held_out_rows_then_promotes(served):  # no
     assert refused.value.code == "not_newer"
 
 
-def test_keep_leaves_the_active_version_and_a_new_retrain_can_start(served):  # noqa: F811
+def test_keep_leaves_the_active_version_and_a_new_retrain_can_start(served):
     _newer_version(served)
     model = _model(served)
     first = model_retrain_start(deployed_model=model)
@@ -91,7 +90,7 @@ def test_keep_leaves_the_active_version_and_a_new_retrain_can_start(served):  # 
     assert ModelRetrain.objects.filter(deployed_model=model).count() == 2
 
 
-def test_retrain_refuses_data_that_is_not_newer_or_not_the_models(served, tmp_path):  # noqa: F811
+def test_retrain_refuses_data_that_is_not_newer_or_not_the_models(served, tmp_path):
     model = _model(served)
     other = make_dataset(served.user, tmp_path, classification_csv(seed=3), name="other.csv")
 
@@ -104,7 +103,7 @@ def test_retrain_refuses_data_that_is_not_newer_or_not_the_models(served, tmp_pa
     assert not ModelRetrain.objects.exists()
 
 
-def test_retrain_waiting_for_a_decision_blocks_a_new_one_clearly(served):  # noqa: F811
+def test_retrain_waiting_for_a_decision_blocks_a_new_one_clearly(served):
     _newer_version(served)
     model = _model(served)
     retrain = model_retrain_start(deployed_model=model)
@@ -116,7 +115,7 @@ def test_retrain_waiting_for_a_decision_blocks_a_new_one_clearly(served):  # noq
     assert ModelRetrain.objects.count() == 1
 
 
-def test_retrain_button_starts_once_says_so_and_starts_again_after_keep(client, served):  # noqa: F811
+def test_retrain_button_starts_once_says_so_and_starts_again_after_keep(client, served):
     _newer_version(served)
     client.force_login(served.user)
     url = reverse("csv_processor:model-retrain", args=[served.model.pk])
@@ -136,7 +135,7 @@ def test_retrain_button_starts_once_says_so_and_starts_again_after_keep(client, 
     assert f"Retraining started on dataset version 2 (run #{newest.run_id})." in restarted.content.decode()
 
 
-def test_retrain_button_refuses_data_that_is_not_newer_with_400(client, served):  # noqa: F811
+def test_retrain_button_refuses_data_that_is_not_newer_with_400(client, served):
     client.force_login(served.user)
 
     response = client.post(reverse("csv_processor:model-retrain", args=[served.model.pk]))
@@ -146,7 +145,7 @@ def test_retrain_button_refuses_data_that_is_not_newer_with_400(client, served):
     assert not ModelRetrain.objects.exists()
 
 
-def test_retrain_button_on_another_users_model_is_404(client, served):  # noqa: F811
+def test_retrain_button_on_another_users_model_is_404(client, served):
     client.force_login(served.other)
 
     response = client.post(reverse("csv_processor:model-retrain", args=[served.model.pk]))
@@ -155,7 +154,7 @@ def test_retrain_button_on_another_users_model_is_404(client, served):  # noqa: 
     assert not ModelRetrain.objects.exists()
 
 
-def test_retrain_command_trains_compares_and_promotes(served):  # noqa: F811
+def test_retrain_command_trains_compares_and_promotes(served):
     _newer_version(served)
     out = StringIO()
 
@@ -179,7 +178,7 @@ def test_retrain_command_trains_compares_and_promotes(served):  # noqa: F811
         (["{model}", "--dataset-version", "1"], "Dataset version 1 is not newer"),
     ],
 )
-def test_retrain_command_refuses_bad_arguments_clearly(served, arguments, message):  # noqa: F811
+def test_retrain_command_refuses_bad_arguments_clearly(served, arguments, message):
     _newer_version(served)
     names = {"model": served.model.pk, "other": served.other.username}
 

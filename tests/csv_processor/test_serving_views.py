@@ -12,18 +12,18 @@ from csv_processor.models import BatchPrediction, DeployedModel
 from csv_processor.services.serving.batch import batch_prediction_execute
 from csv_processor.services.serving.deploy import deployed_model_deploy
 from csv_processor.services.serving.runtime import deployed_model_for_serving, serving_model_get
-from tests.csv_processor.test_serving_support import media_root, served  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.served_media]
 
 
 @pytest.fixture
-def owner_client(client, served):  # noqa: F811
+def owner_client(client, served):
     client.force_login(served.user)
     return client
 
 
-def test_model_page_shows_card_endpoint_and_versions(owner_client, served):  # noqa: F811
+def test_model_page_shows_card_endpoint_and_versions(owner_client, served):
     response = owner_client.get(reverse("csv_processor:model-detail", args=[served.model.pk]))
 
     page = response.content.decode()
@@ -34,14 +34,14 @@ def test_model_page_shows_card_endpoint_and_versions(owner_client, served):  # n
     assert "active" in page
 
 
-def test_model_page_of_another_user_is_404(client, served):  # noqa: F811
+def test_model_page_of_another_user_is_404(client, served):
     client.force_login(served.other)
 
     assert client.get(reverse("csv_processor:model-detail", args=[served.model.pk])).status_code == 404
     assert client.get(reverse("csv_processor:model-predict", args=[served.model.pk])).status_code == 404
 
 
-def test_prediction_form_is_built_from_the_training_schema(owner_client, served):  # noqa: F811
+def test_prediction_form_is_built_from_the_training_schema(owner_client, served):
     page = owner_client.get(reverse("csv_processor:model-predict", args=[served.model.pk])).content.decode()
 
     assert 'name="x1"' in page
@@ -53,7 +53,7 @@ def test_prediction_form_is_built_from_the_training_schema(owner_client, served)
     assert 'name="label"' not in page
 
 
-def test_prediction_form_answers_with_probabilities_explanation_and_warnings(owner_client, served):  # noqa: F811
+def test_prediction_form_answers_with_probabilities_explanation_and_warnings(owner_client, served):
     url = reverse("csv_processor:model-predict", args=[served.model.pk])
 
     response = owner_client.post(
@@ -68,7 +68,7 @@ def test_prediction_form_answers_with_probabilities_explanation_and_warnings(own
     assert "far outside the training range" in page
 
 
-def test_prediction_form_refuses_bad_numbers_with_400_and_the_message_by_field(owner_client, served):  # noqa: F811
+def test_prediction_form_refuses_bad_numbers_with_400_and_the_message_by_field(owner_client, served):
     url = reverse("csv_processor:model-predict", args=[served.model.pk])
 
     response = owner_client.post(url, {"x1": "lots", "x2": "0", "colour": "red"})
@@ -82,7 +82,7 @@ def test_prediction_form_refuses_bad_numbers_with_400_and_the_message_by_field(o
     assert "x2: NaN and infinities are not accepted" in partial.content.decode()
 
 
-def test_deploy_from_run_page_then_redeploy_rolls_back_and_reloads_the_cache(owner_client, served):  # noqa: F811
+def test_deploy_from_run_page_then_redeploy_rolls_back_and_reloads_the_cache(owner_client, served):
     run_page = owner_client.get(reverse("csv_processor:run-detail", args=[served.run.pk])).content.decode()
     assert reverse("csv_processor:model-deploy", args=[served.run.pk]) in run_page
 
@@ -103,7 +103,7 @@ def test_deploy_from_run_page_then_redeploy_rolls_back_and_reloads_the_cache(own
     assert second.version_id == model.active_version_id
 
 
-def test_batch_prediction_writes_input_plus_predictions_with_formulas_neutralised(owner_client, served):  # noqa: F811
+def test_batch_prediction_writes_input_plus_predictions_with_formulas_neutralised(owner_client, served):
     rows = pd.DataFrame({"id": [1, 2], "x1": [2.0, -2.0], "x2": [0.1, 0.2], "colour": ["=HYPERLINK(1)", "blue"]})
     upload = SimpleUploadedFile("new.csv", rows.to_csv(index=False).encode())
 
@@ -122,7 +122,7 @@ def test_batch_prediction_writes_input_plus_predictions_with_formulas_neutralise
     assert "Download the predictions" in status.content.decode()
 
 
-def test_batch_download_of_another_user_is_404_and_bad_files_are_refused(client, owner_client, served):  # noqa: F811
+def test_batch_download_of_another_user_is_404_and_bad_files_are_refused(client, owner_client, served):
     missing = SimpleUploadedFile("bad.csv", b"id,x1\n1,2\n")
     binary = SimpleUploadedFile("bad.csv", b"PK\x03\x04zipzip")
     owner_client.post(reverse("csv_processor:batch-create", args=[served.model.pk]), {"file": missing})
@@ -140,16 +140,16 @@ def test_batch_download_of_another_user_is_404_and_bad_files_are_refused(client,
     assert client.get(reverse("csv_processor:batch-detail", args=[batch.pk])).status_code == 404
 
 
-def _second_run(served):  # noqa: F811
+def _second_run(served):
     """Another successful run on the same data and target: a candidate for the model's next version."""
     from csv_processor.services.training.execute import training_run_execute
-    from tests.csv_processor.test_training_support import queue_run
+    from tests.csv_processor.helpers import queue_run
 
     run = queue_run(served.user, served.run.dataset_version, target="label", algorithms=("LogisticRegression",))
     return training_run_execute(run_id=run.pk)
 
 
-def test_model_page_deploys_a_newer_run_as_the_next_version_in_one_click(owner_client, served):  # noqa: F811
+def test_model_page_deploys_a_newer_run_as_the_next_version_in_one_click(owner_client, served):
     newer = _second_run(served)
     page_url = reverse("csv_processor:model-detail", args=[served.model.pk])
     deploy_url = reverse("csv_processor:model-version-deploy", args=[served.model.pk])
@@ -174,7 +174,7 @@ def test_model_page_deploys_a_newer_run_as_the_next_version_in_one_click(owner_c
     assert "Roll back to this" in after
 
 
-def test_run_page_offers_the_users_models_as_targets_for_a_new_version(owner_client, served):  # noqa: F811
+def test_run_page_offers_the_users_models_as_targets_for_a_new_version(owner_client, served):
     newer = _second_run(served)
 
     page = owner_client.get(reverse("csv_processor:run-detail", args=[newer.pk])).content.decode()
@@ -187,7 +187,7 @@ def test_run_page_offers_the_users_models_as_targets_for_a_new_version(owner_cli
     assert served.model.versions.count() == 2
 
 
-def test_next_version_picker_refuses_others_models_and_runs_and_bad_input(client, owner_client, served):  # noqa: F811
+def test_next_version_picker_refuses_others_models_and_runs_and_bad_input(client, owner_client, served):
     deploy_url = reverse("csv_processor:model-version-deploy", args=[served.model.pk])
     client.force_login(served.other)
 

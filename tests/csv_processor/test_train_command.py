@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from csv_processor.models import Dataset, DeployedModel, TrainedModel, TrainingRun
 from csv_processor.services.training import execute as training_execute
-from tests.csv_processor.test_training_support import classification_csv, dataset  # noqa: F401
+from tests.csv_processor.helpers import classification_csv
 
 
 def _train(source, user, *extra: str, out: StringIO | None = None, err: StringIO | None = None) -> dict:
@@ -50,7 +50,7 @@ def test_train_command_imports_a_file_and_trains(user, tmp_path, settings):
     assert summary["deployed"]["endpoint"] == f"/api/models/{deployed.pk}/predict"
 
 
-def test_train_command_deploys_again_as_the_next_version_of_the_same_model(user, dataset, settings, tmp_path):  # noqa: F811
+def test_train_command_deploys_again_as_the_next_version_of_the_same_model(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
 
     first = _train(dataset.pk, user, "--algorithms", "DecisionTree", "--deploy")
@@ -64,7 +64,7 @@ def test_train_command_deploys_again_as_the_next_version_of_the_same_model(user,
     assert runs == [first["run_id"], second["run_id"]]
 
 
-def test_train_command_deploys_nothing_when_the_run_fails(user, dataset, settings, tmp_path, monkeypatch):  # noqa: F811
+def test_train_command_deploys_nothing_when_the_run_fails(user, dataset, settings, tmp_path, monkeypatch):
     from csv_processor.ml.training import Cancelled
 
     def no_time(df, config, *, progress, should_cancel):
@@ -83,7 +83,7 @@ def test_train_command_deploys_nothing_when_the_run_fails(user, dataset, setting
     assert not DeployedModel.objects.exists()
 
 
-def test_train_command_on_dataset_id_with_algorithm(user, dataset, settings, tmp_path):  # noqa: F811
+def test_train_command_on_dataset_id_with_algorithm(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
 
     summary = _train(dataset.pk, user, "--algorithms", "DecisionTree")
@@ -94,7 +94,7 @@ def test_train_command_on_dataset_id_with_algorithm(user, dataset, settings, tmp
     assert not DeployedModel.objects.exists()
 
 
-def test_train_command_refuses_bad_input_clearly(user, other_user, dataset):  # noqa: F811
+def test_train_command_refuses_bad_input_clearly(user, other_user, dataset):
     with pytest.raises(CommandError, match="no dataset"):
         call_command("train", str(dataset.pk), "--target", "label", "--owner", other_user.username)
     with pytest.raises(CommandError, match="identifier"):

@@ -8,11 +8,7 @@ from django.urls import reverse
 
 from csv_processor.models import TrainingRun
 from csv_processor.services.training.execute import training_run_execute
-from tests.csv_processor.test_training_support import (  # noqa: F401
-    dataset,
-    mlflow_store,
-    queue_run,
-)
+from tests.csv_processor.helpers import queue_run
 from tests.csv_processor.test_training_views import _form, _train_url
 
 
@@ -20,7 +16,7 @@ from tests.csv_processor.test_training_views import _form, _train_url
     ("value", "message"),
     [("0", "greater than or equal to 1"), ("501", "less than or equal to 500"), ("many", "Enter a whole number")],
 )
-def test_training_form_refuses_bad_candidate_counts_with_400(user_client, dataset, value, message):  # noqa: F811
+def test_training_form_refuses_bad_candidate_counts_with_400(user_client, dataset, value, message):
     response = user_client.post(_train_url(dataset), _form(max_trials=value))
 
     assert response.status_code == 400
@@ -28,7 +24,7 @@ def test_training_form_refuses_bad_candidate_counts_with_400(user_client, datase
     assert not TrainingRun.objects.exists()
 
 
-def test_training_form_offers_and_stores_the_candidate_count(user_client, dataset):  # noqa: F811
+def test_training_form_offers_and_stores_the_candidate_count(user_client, dataset):
     page = user_client.get(_train_url(dataset)).content.decode()
     response = user_client.post(_train_url(dataset), _form(max_trials="3"))
     empty = user_client.post(_train_url(dataset), _form(idempotency_key="key-2", max_trials=""))
@@ -40,14 +36,14 @@ def test_training_form_offers_and_stores_the_candidate_count(user_client, datase
     assert TrainingRun.objects.get(idempotency_key="key-2").max_trials is None
 
 
-def test_service_refuses_a_candidate_count_out_of_range(user, dataset):  # noqa: F811
+def test_service_refuses_a_candidate_count_out_of_range(user, dataset):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="between 1 and 500"):
         queue_run(user, dataset.current_version, max_trials=501)
 
 
-def test_train_command_trials_runs_exactly_that_many_candidates(user, dataset, mlflow_store):  # noqa: F811
+def test_train_command_trials_runs_exactly_that_many_candidates(user, dataset, mlflow_store):
     out = StringIO()
     call_command(
         "train",
@@ -69,8 +65,8 @@ def test_train_command_trials_runs_exactly_that_many_candidates(user, dataset, m
 def test_repeat_exactly_starts_a_run_with_the_same_settings_and_the_candidates_tried(
     user_client,
     user,
-    dataset,  # noqa: F811
-    mlflow_store,  # noqa: F811
+    dataset,
+    mlflow_store,
 ):
     original = queue_run(user, dataset.current_version, seed=7, test_size=0.25, features=("x1", "colour"))
     original = training_run_execute(run_id=original.pk)
@@ -105,7 +101,7 @@ def test_repeat_exactly_is_404_for_another_user_and_refused_for_an_unfinished_ru
     client,
     user,
     other_user,
-    dataset,  # noqa: F811
+    dataset,
 ):
     run = queue_run(user, dataset.current_version)
     TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.Status.SUCCEEDED, candidates_tried=4)

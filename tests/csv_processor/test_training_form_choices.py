@@ -8,7 +8,6 @@ from django.utils.html import escape
 
 from tests.csv_processor.helpers import make_dataset
 from tests.csv_processor.test_training_setup import _leaky_csv
-from tests.csv_processor.test_training_support import dataset  # noqa: F401
 from tests.stack.journey import form_fields
 
 NO_FEATURES = "No feature columns are left to learn from once the exclusions are applied."
@@ -33,7 +32,7 @@ def _as_sent(fields) -> dict[str, list[str]]:
     return {name: sorted(fields.get(name)) for name in {key for key, _ in fields} if name != "csrfmiddlewaretoken"}
 
 
-def test_refused_start_comes_back_with_every_field_as_sent(user_client, dataset):  # noqa: F811
+def test_refused_start_comes_back_with_every_field_as_sent(user_client, dataset):
     page, _ = _urls(dataset)
     sent = {
         "target": ["label"],
@@ -58,7 +57,7 @@ def test_refused_start_comes_back_with_every_field_as_sent(user_client, dataset)
     assert response.context["setup"].features == ["colour", "x2"]
 
 
-def test_refused_start_without_features_keeps_them_all_unticked_and_says_why(user_client, dataset):  # noqa: F811
+def test_refused_start_without_features_keeps_them_all_unticked_and_says_why(user_client, dataset):
     page, _ = _urls(dataset)
     sent = {"target": "label", "task": "", "test_size": "0.2", "cv_folds": "3", "seed": "0", "budget_seconds": "5"}
 
@@ -71,7 +70,7 @@ def test_refused_start_without_features_keeps_them_all_unticked_and_says_why(use
     assert NO_FEATURES in html
 
 
-def test_features_change_redraws_the_preflight_for_the_ticked_features(user_client, dataset):  # noqa: F811
+def test_features_change_redraws_the_preflight_for_the_ticked_features(user_client, dataset):
     _, url = _urls(dataset)
 
     none = _preflight(user_client, url, target="label").content.decode()
@@ -105,7 +104,7 @@ def test_unticking_a_leaking_feature_clears_its_check(user, user_client, tmp_pat
     assert _leak_messages(without) == []
 
 
-def test_target_change_resets_features_but_task_change_keeps_them(user_client, dataset):  # noqa: F811
+def test_target_change_resets_features_but_task_change_keeps_them(user_client, dataset):
     _, url = _urls(dataset)
 
     target = user_client.get(url, {"target": "x1", "algorithms": ["DecisionTree"]}, HTTP_HX_REQUEST="true")
@@ -120,7 +119,7 @@ def test_target_change_resets_features_but_task_change_keeps_them(user_client, d
     assert 'value="multiclass" selected' in task.content.decode()
 
 
-def test_feature_boxes_refresh_the_preflight_through_htmx(user_client, dataset):  # noqa: F811
+def test_feature_boxes_refresh_the_preflight_through_htmx(user_client, dataset):
     page, url = _urls(dataset)
 
     html = user_client.get(page).content.decode()

@@ -17,8 +17,7 @@ from csv_processor.services.training.execute import training_run_execute
 from csv_processor.services.training.maintenance import training_runs_reap
 from csv_processor.services.training.model_store import ModelFileError, trained_model_load
 from csv_processor.services.training.runs import training_run_create
-from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_training_support import dataset, queue_run, regression_csv  # noqa: F401
+from tests.csv_processor.helpers import make_dataset, queue_run, regression_csv
 
 
 def _rows(header: str, make_row, n: int = 60) -> bytes:
@@ -46,7 +45,7 @@ def test_training_run_create_refuses_data_that_cannot_train(user, tmp_path, body
     assert not TrainingRun.objects.exists()
 
 
-def test_training_run_create_refuses_another_users_dataset(user, other_user, dataset):  # noqa: F811
+def test_training_run_create_refuses_another_users_dataset(user, other_user, dataset):
     with pytest.raises(ValidationError) as caught:
         queue_run(other_user, dataset.current_version)
 
@@ -54,7 +53,7 @@ def test_training_run_create_refuses_another_users_dataset(user, other_user, dat
     assert not TrainingRun.objects.exists()
 
 
-def test_training_run_create_with_same_key_returns_the_first_run(user, dataset):  # noqa: F811
+def test_training_run_create_with_same_key_returns_the_first_run(user, dataset):
     from csv_processor.services.training.runs import TrainingOptions
 
     options = TrainingOptions(target="label", budget_seconds=5)
@@ -82,7 +81,7 @@ def test_training_run_execute_handles_non_finite_values(user, tmp_path, settings
     assert done.split["n_train"] + done.split["n_test"] <= 118
 
 
-def test_training_run_execute_runs_a_claim_once(user, dataset, settings, tmp_path):  # noqa: F811
+def test_training_run_execute_runs_a_claim_once(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
     run = queue_run(user, dataset.current_version)
 
@@ -94,7 +93,7 @@ def test_training_run_execute_runs_a_claim_once(user, dataset, settings, tmp_pat
     assert TrainedModel.objects.count() == 1
 
 
-def test_training_run_execute_of_a_deleted_dataset_does_nothing(user, dataset):  # noqa: F811
+def test_training_run_execute_of_a_deleted_dataset_does_nothing(user, dataset):
     run = queue_run(user, dataset.current_version)
     dataset_delete(dataset=dataset)
 
@@ -105,7 +104,7 @@ def test_training_run_execute_of_a_deleted_dataset_does_nothing(user, dataset): 
     assert not TrainedModel.objects.exists()
 
 
-def test_training_run_cancelled_while_running_ends_cancelled_without_model(user, dataset, monkeypatch):  # noqa: F811
+def test_training_run_cancelled_while_running_ends_cancelled_without_model(user, dataset, monkeypatch):
     run = queue_run(user, dataset.current_version, budget_seconds=30)
     real_train = training_execute.train
 
@@ -125,7 +124,7 @@ def test_training_run_cancelled_while_running_ends_cancelled_without_model(user,
     assert not TrainedModel.objects.exists()
 
 
-def test_training_run_with_too_small_budget_fails_with_reason(user, dataset, monkeypatch):  # noqa: F811
+def test_training_run_with_too_small_budget_fails_with_reason(user, dataset, monkeypatch):
     from csv_processor.ml.training import Cancelled
 
     def no_time(df, config, *, progress, should_cancel):
@@ -140,7 +139,7 @@ def test_training_run_with_too_small_budget_fails_with_reason(user, dataset, mon
     assert "raise the budget" in done.error
 
 
-def test_training_runs_reap_requeues_once_then_fails(user, dataset, settings):  # noqa: F811
+def test_training_runs_reap_requeues_once_then_fails(user, dataset, settings):
     settings.TRAINING_STALE_SECONDS = 60
     run = queue_run(user, dataset.current_version)
     old = timezone.now() - dt.timedelta(seconds=120)
@@ -158,7 +157,7 @@ def test_training_runs_reap_requeues_once_then_fails(user, dataset, settings):  
     assert "twice" in run.error
 
 
-def test_training_runs_reap_honours_a_cancel_that_arrives_while_it_decides(user, dataset, settings, monkeypatch):  # noqa: F811
+def test_training_runs_reap_honours_a_cancel_that_arrives_while_it_decides(user, dataset, settings, monkeypatch):
     settings.TRAINING_STALE_SECONDS = 60
     run = queue_run(user, dataset.current_version)
     old = timezone.now() - dt.timedelta(seconds=120)
@@ -180,7 +179,7 @@ def test_training_runs_reap_honours_a_cancel_that_arrives_while_it_decides(user,
     assert TrainingRun.objects.get(pk=run.pk).status == TrainingRun.Status.CANCELLED
 
 
-def test_training_runs_reap_leaves_live_runs_alone(user, dataset):  # noqa: F811
+def test_training_runs_reap_leaves_live_runs_alone(user, dataset):
     run = queue_run(user, dataset.current_version)
     TrainingRun.objects.filter(pk=run.pk).update(
         status=TrainingRun.Status.RUNNING, heartbeat_at=timezone.now(), attempts=1
@@ -191,7 +190,7 @@ def test_training_runs_reap_leaves_live_runs_alone(user, dataset):  # noqa: F811
     assert run.status == TrainingRun.Status.RUNNING
 
 
-def test_trained_model_load_refuses_a_changed_file(user, dataset, settings, tmp_path):  # noqa: F811
+def test_trained_model_load_refuses_a_changed_file(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
     run = training_run_execute(run_id=queue_run(user, dataset.current_version).pk)
     model = TrainedModel.objects.get(run=run)
@@ -207,7 +206,7 @@ def test_trained_model_load_refuses_a_changed_file(user, dataset, settings, tmp_
     assert "checksum" in str(caught.value)
 
 
-def test_trained_model_load_refuses_files_it_did_not_write(user, dataset):  # noqa: F811
+def test_trained_model_load_refuses_files_it_did_not_write(user, dataset):
     run = queue_run(user, dataset.current_version)
     model = TrainedModel(run=run, file=dataset.current_version.file.name, sha256="0" * 64, size_bytes=1)
 

@@ -7,7 +7,6 @@ import csv_processor.ml.training.table_facts as table_facts
 from csv_processor.selectors.training.facts import version_table_facts
 from csv_processor.selectors.training.setup import training_setup
 from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_training_support import dataset  # noqa: F401
 
 
 def _leaky_csv(rows: int, blank: int) -> bytes:
@@ -21,7 +20,7 @@ def _leaky_csv(rows: int, blank: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_training_setup_reuses_the_version_facts_across_target_changes(dataset):  # noqa: F811
+def test_training_setup_reuses_the_version_facts_across_target_changes(dataset):
     version = dataset.current_version
     facts = version_table_facts(version=version)
 

@@ -7,16 +7,10 @@ from mlflow.tracking import MlflowClient
 
 from csv_processor.models import TrainedModel, TrainingRun
 from csv_processor.services.training.execute import training_run_execute
-from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_training_support import (  # noqa: F401
-    classification_csv,
-    dataset,
-    mlflow_store,
-    queue_run,
-)
+from tests.csv_processor.helpers import make_dataset, queue_run
 
 
-def _train_url(dataset) -> str:  # noqa: F811
+def _train_url(dataset) -> str:
     return reverse("csv_processor:training-new", args=[dataset.pk, dataset.current_version.number])
 
 
@@ -34,7 +28,7 @@ def _form(**overrides) -> dict:
     return data | overrides
 
 
-def test_training_form_suggests_target_and_explains_task(user_client, dataset):  # noqa: F811
+def test_training_form_suggests_target_and_explains_task(user_client, dataset):
     response = user_client.get(_train_url(dataset))
 
     assert response.status_code == 200
@@ -48,7 +42,7 @@ def test_training_form_suggests_target_and_explains_task(user_client, dataset): 
     assert b"Start training" in response.content
 
 
-def test_training_setup_partial_redetects_task_for_new_target(user_client, dataset):  # noqa: F811
+def test_training_setup_partial_redetects_task_for_new_target(user_client, dataset):
     url = reverse("csv_processor:training-setup", args=[dataset.pk, 1])
 
     response = user_client.get(url, {"target": "x1"}, HTTP_HX_REQUEST="true")
@@ -58,7 +52,7 @@ def test_training_setup_partial_redetects_task_for_new_target(user_client, datas
     assert "Regression — the target holds numbers with decimals" in response.content.decode()
 
 
-def test_training_start_view_then_worker_service_then_mlflow(user_client, user, dataset, mlflow_store):  # noqa: F811
+def test_training_start_view_then_worker_service_then_mlflow(user_client, user, dataset, mlflow_store):
     response = user_client.post(_train_url(dataset), _form())
 
     run = TrainingRun.objects.get()
@@ -94,7 +88,7 @@ def test_training_start_view_then_worker_service_then_mlflow(user_client, user, 
     assert b'id="run-plots"' in page.content
 
 
-def test_training_start_double_click_creates_one_run(user_client, dataset):  # noqa: F811
+def test_training_start_double_click_creates_one_run(user_client, dataset):
     first = user_client.post(_train_url(dataset), _form())
     second = user_client.post(_train_url(dataset), _form())
 
@@ -111,7 +105,7 @@ def test_training_start_double_click_creates_one_run(user_client, dataset):  # n
         ({"task": "regression"}, "holds no numbers"),
     ],
 )
-def test_training_start_refuses_bad_settings_with_400(user_client, dataset, overrides, message):  # noqa: F811
+def test_training_start_refuses_bad_settings_with_400(user_client, dataset, overrides, message):
     response = user_client.post(_train_url(dataset), _form(**overrides))
 
     assert response.status_code == 400
@@ -119,7 +113,7 @@ def test_training_start_refuses_bad_settings_with_400(user_client, dataset, over
     assert not TrainingRun.objects.exists()
 
 
-def test_run_page_polls_while_active_and_refreshes_when_done(user_client, user, dataset):  # noqa: F811
+def test_run_page_polls_while_active_and_refreshes_when_done(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
     url = reverse("csv_processor:run-detail", args=[run.pk])
 
@@ -145,7 +139,7 @@ def test_run_page_polls_while_active_and_refreshes_when_done(user_client, user, 
 def test_run_page_tells_mlflow_logging_from_mlflow_unreachable(
     user_client,
     user,
-    dataset,  # noqa: F811
+    dataset,
     tracking,
     error,
     shown,
@@ -162,7 +156,7 @@ def test_run_page_tells_mlflow_logging_from_mlflow_unreachable(
     assert hidden not in page
 
 
-def test_run_cancel_stops_a_queued_run(user_client, user, dataset):  # noqa: F811
+def test_run_cancel_stops_a_queued_run(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
 
     response = user_client.post(reverse("csv_processor:run-cancel", args=[run.pk]))
@@ -173,7 +167,7 @@ def test_run_cancel_stops_a_queued_run(user_client, user, dataset):  # noqa: F81
     assert training_run_execute(run_id=run.pk) is None
 
 
-def test_run_lists_show_the_users_runs(user_client, user, dataset):  # noqa: F811
+def test_run_lists_show_the_users_runs(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
 
     all_runs = user_client.get(reverse("csv_processor:run-list"))
@@ -185,7 +179,7 @@ def test_run_lists_show_the_users_runs(user_client, user, dataset):  # noqa: F81
     assert _train_url(dataset).encode() in detail.content
 
 
-def test_another_users_dataset_and_runs_are_404(client, user, other_user, dataset, tmp_path):  # noqa: F811
+def test_another_users_dataset_and_runs_are_404(client, user, other_user, dataset, tmp_path):
     run = queue_run(user, dataset.current_version)
     client.force_login(other_user)
 
@@ -215,7 +209,7 @@ def test_training_form_blocks_tiny_dataset(user_client, user, tmp_path):
     assert not TrainingRun.objects.exists()
 
 
-def test_numbers_beyond_float32_count_as_missing(user_client, user, tmp_path, mlflow_store):  # noqa: F811
+def test_numbers_beyond_float32_count_as_missing(user_client, user, tmp_path, mlflow_store):
     rows = "".join(f"{'1e39' if i % 7 == 0 else i},{i % 3},{'yes' if i % 2 else 'no'}\n" for i in range(60))
     huge = make_dataset(user, tmp_path, f"big,small,label\n{rows}".encode(), name="huge.csv")
 

@@ -12,7 +12,7 @@ from csv_processor.models import TrainingRun
 from csv_processor.selectors.serving import LiveQuality
 from csv_processor.selectors.training.setup import algorithm_names
 from csv_processor.templatetags.training_words import metric_boxes, metric_label, task_summary
-from tests.csv_processor.test_training_support import dataset, queue_run  # noqa: F401
+from tests.csv_processor.helpers import queue_run
 
 COLUMNS = ["id", "x1", "x2", "colour", "label"]
 
@@ -128,7 +128,7 @@ def test_training_form_without_a_task_leaves_the_check_to_the_service():
     assert form.cleaned_data["algorithms"] == ["Ridge"]
 
 
-def test_training_page_lists_only_algorithms_for_the_detected_task(user_client, dataset):  # noqa: F811
+def test_training_page_lists_only_algorithms_for_the_detected_task(user_client, dataset):
     page = user_client.get(reverse("csv_processor:training-new", args=[dataset.pk, 1])).content.decode()
 
     assert 'value="LogisticRegression"' in page
@@ -138,7 +138,7 @@ def test_training_page_lists_only_algorithms_for_the_detected_task(user_client, 
     assert "As detected (binary classification)" in page
 
 
-def test_setup_partial_swaps_the_algorithms_with_the_task_and_keeps_ticks_that_fit(user_client, dataset):  # noqa: F811
+def test_setup_partial_swaps_the_algorithms_with_the_task_and_keeps_ticks_that_fit(user_client, dataset):
     url = reverse("csv_processor:training-setup", args=[dataset.pk, 1])
 
     page = user_client.get(
@@ -151,7 +151,7 @@ def test_setup_partial_swaps_the_algorithms_with_the_task_and_keeps_ticks_that_f
     assert "Regression — the target holds numbers with decimals" in page
 
 
-def test_training_start_still_refuses_an_algorithm_that_does_not_fit_the_detected_task(user_client, dataset):  # noqa: F811
+def test_training_start_still_refuses_an_algorithm_that_does_not_fit_the_detected_task(user_client, dataset):
     url = reverse("csv_processor:training-new", args=[dataset.pk, 1])
 
     detected = user_client.post(url, _form_data(task="", algorithms=["Ridge"], idempotency_key="a"))
@@ -164,7 +164,7 @@ def test_training_start_still_refuses_an_algorithm_that_does_not_fit_the_detecte
     assert not TrainingRun.objects.exists()
 
 
-def test_run_page_states_task_and_reason_naturally(user_client, user, dataset):  # noqa: F811
+def test_run_page_states_task_and_reason_naturally(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
 
     page = user_client.get(reverse("csv_processor:run-detail", args=[run.pk])).content.decode()
@@ -177,7 +177,7 @@ def test_run_page_states_task_and_reason_naturally(user_client, user, dataset): 
 def test_run_page_names_metrics_gives_their_direction_and_says_when_worse_than_baseline(
     user_client,
     user,
-    dataset,  # noqa: F811
+    dataset,
 ):
     run = queue_run(user, dataset.current_version)
     TrainingRun.objects.filter(pk=run.pk).update(
@@ -198,7 +198,7 @@ def test_run_page_names_metrics_gives_their_direction_and_says_when_worse_than_b
     assert ">balanced_accuracy<" not in page
 
 
-def test_run_page_names_regression_metrics(user_client, user, dataset):  # noqa: F811
+def test_run_page_names_regression_metrics(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
     TrainingRun.objects.filter(pk=run.pk).update(
         status=TrainingRun.Status.SUCCEEDED,
@@ -228,7 +228,7 @@ def test_model_monitoring_names_the_live_metric_plainly():
     assert "test mae" not in html
 
 
-def test_leaderboard_names_a_blends_members_and_their_weights(user_client, user, dataset):  # noqa: F811
+def test_leaderboard_names_a_blends_members_and_their_weights(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
     members = [
         {"algorithm": "HistGradientBoosting", "params": {"learning_rate": 0.1}, "weight": 0.6},

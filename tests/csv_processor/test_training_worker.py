@@ -12,8 +12,7 @@ from django.db import connection
 from csv_processor.models import TrainedModel, TrainingRun
 from csv_processor.services.training.maintenance import training_runs_reap
 from tests.conftest import PROJECT_ROOT, _database_url, wait_for
-from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_training_support import classification_csv, mlflow_store, queue_run  # noqa: F401
+from tests.csv_processor.helpers import classification_csv, make_dataset, queue_run
 
 
 def _second_worker(settings, tmp_path) -> subprocess.Popen:
@@ -39,7 +38,7 @@ def _second_worker(settings, tmp_path) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_worker_killed_mid_training_is_reaped_requeued_and_finished_once(
-    mlflow_store,  # noqa: F811
+    mlflow_store,
     user,
     worker_process,
     settings,

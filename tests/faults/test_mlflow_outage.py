@@ -14,8 +14,7 @@ from mlflow.tracking import MlflowClient
 from csv_processor.models import TrainedModel, TrainingRun
 from csv_processor.tasks import training_tracking_retry_task
 from tests.conftest import _database_url, wait_for
-from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_training_support import classification_csv, queue_run
+from tests.csv_processor.helpers import classification_csv, make_dataset, queue_run
 from tests.faults.conftest import WORKER_COMMAND
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]

@@ -24,8 +24,7 @@ from csv_processor.services.training.maintenance import DIED_FAILED
 from csv_processor.services.training.model_store import trained_model_load
 from csv_processor.tasks import training_run_execute_task
 from tests.conftest import _database_url
-from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_training_support import classification_csv, queue_run
+from tests.csv_processor.helpers import classification_csv, make_dataset, queue_run
 from tests.faults.conftest import FAST_HOUSEKEEPING, WORKER_COMMAND
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]

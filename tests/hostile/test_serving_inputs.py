@@ -11,17 +11,17 @@ from django.urls import reverse
 
 from csv_processor.models import BatchPrediction, Prediction
 from csv_processor.services.serving.batch import batch_prediction_execute
-from tests.csv_processor.test_serving_support import media_root, served  # noqa: F401
 from tests.hostile.bodies import BODIES, HostileBody
 from tests.hostile.checks import Snapshot, assert_clear_message, shown_errors
 from tests.hostile.corpus import CASES, REFUSED
 
-pytestmark = pytest.mark.django_db
+# Every test here uses the module's `served` model and its media folder (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.served_media]
 
 URL_NAMES = {"predict": "predict", "invocations": "invocations", "feedback": "feedback"}
 
 
-def _post(client, served, body: HostileBody, payload: bytes):  # noqa: F811
+def _post(client, served, body: HostileBody, payload: bytes):
     url = reverse(f"csv_processor_api:{URL_NAMES[body.endpoint]}", args=[served.model.pk])
     # CONTENT_TYPE again: the test client drops the header of an empty body, a real client may not.
     return client.post(
@@ -42,7 +42,7 @@ def _messages(data: object) -> list[str]:
     return [data] if isinstance(data, str) else []
 
 
-def _logged_prediction_id(client, served) -> str:  # noqa: F811
+def _logged_prediction_id(client, served) -> str:
     url = reverse("csv_processor_api:predict", args=[served.model.pk])
     body = {"records": [{"x1": 0.5, "x2": 0.1, "colour": "red"}]}
     response = client.post(url, data=body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {served.token}")
@@ -50,7 +50,7 @@ def _logged_prediction_id(client, served) -> str:  # noqa: F811
 
 
 @pytest.mark.parametrize("name", list(BODIES))
-def test_hostile_body(name, client, served, settings):  # noqa: F811
+def test_hostile_body(name, client, served, settings):
     settings.PREDICTION_LOG_SAMPLE = 1.0
     body = BODIES[name]
     payload = body.body
@@ -75,7 +75,7 @@ def test_hostile_body(name, client, served, settings):  # noqa: F811
         assert Prediction.objects.count() > logged
 
 
-def test_feedback_that_cannot_be_stored_leaves_the_prediction_as_it_was(client, served, settings):  # noqa: F811
+def test_feedback_that_cannot_be_stored_leaves_the_prediction_as_it_was(client, served, settings):
     settings.PREDICTION_LOG_SAMPLE = 1.0
     pid = _logged_prediction_id(client, served)
     good = _post(client, served, BODIES["feedback: unknown id is listed, not an error"], _feedback_body(pid, '"yes"'))
@@ -99,13 +99,13 @@ def _feedback_body(pid: str, actual_json: str) -> bytes:
 REFUSED_FILES = [name for name, case in CASES.items() if case.outcome == REFUSED and case.sync_parse_max_bytes is None]
 
 
-def _post_batch(client, served, filename: str, body: bytes):  # noqa: F811
+def _post_batch(client, served, filename: str, body: bytes):
     url = reverse("csv_processor:batch-create", args=[served.model.pk])
     return client.post(url, {"file": SimpleUploadedFile(filename, body, content_type="text/csv")})
 
 
 @pytest.mark.parametrize("name", REFUSED_FILES)
-def test_hostile_batch_file_is_refused_with_a_message(name, client, served, media_root):  # noqa: F811
+def test_hostile_batch_file_is_refused_with_a_message(name, client, served, media_root):
     client.force_login(served.user)
     case = CASES[name]
     before = Snapshot.take(media_root)
@@ -119,7 +119,7 @@ def test_hostile_batch_file_is_refused_with_a_message(name, client, served, medi
     before.assert_unchanged(media_root)
 
 
-def test_batch_without_a_file_says_so(client, served, media_root):  # noqa: F811
+def test_batch_without_a_file_says_so(client, served, media_root):
     client.force_login(served.user)
     before = Snapshot.take(media_root)
 
@@ -130,7 +130,7 @@ def test_batch_without_a_file_says_so(client, served, media_root):  # noqa: F811
     before.assert_unchanged(media_root)
 
 
-def _batch_done(client, served, filename: str, body: bytes) -> BatchPrediction:  # noqa: F811
+def _batch_done(client, served, filename: str, body: bytes) -> BatchPrediction:
     client.force_login(served.user)
     response = _post_batch(client, served, filename, body)
     assert response.status_code == 302, shown_errors(response.content)
@@ -138,7 +138,7 @@ def _batch_done(client, served, filename: str, body: bytes) -> BatchPrediction: 
     return batch_prediction_execute(batch_id=batch.pk)
 
 
-def test_batch_with_formulas_and_markup_predicts_and_downloads_defused(client, served):  # noqa: F811
+def test_batch_with_formulas_and_markup_predicts_and_downloads_defused(client, served):
     body = (
         b"x1,x2,colour,note\n"
         b"1,0.5,red,\"=cmd|' /C calc'!A0\"\n"
@@ -159,7 +159,7 @@ def test_batch_with_formulas_and_markup_predicts_and_downloads_defused(client, s
     assert {row["prediction"] for row in rows} <= {"yes", "no"}
 
 
-def test_batch_missing_the_model_columns_fails_with_the_names(client, served, media_root):  # noqa: F811
+def test_batch_missing_the_model_columns_fails_with_the_names(client, served, media_root):
     batch = _batch_done(client, served, "other.csv", b"a,b\n1,2\n")
 
     assert batch.status == BatchPrediction.Status.FAILED

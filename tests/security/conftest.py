@@ -8,7 +8,7 @@ from django_tasks_db.models import DBTaskResult
 
 from csv_processor.models import CleanModelArtifact, Dataset
 from csv_processor.services.datasets.manage import dataset_delete
-from tests.csv_processor.test_serving_support import UNREACHABLE_MLFLOW
+from tests.csv_processor.helpers import UNREACHABLE_MLFLOW
 from tests.security.estate import estate_build
 
 

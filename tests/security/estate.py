@@ -23,9 +23,7 @@ from csv_processor.services.serving.batch import batch_prediction_create, batch_
 from csv_processor.services.serving.deploy import deployed_model_deploy
 from csv_processor.services.serving.retrain import model_retrain_start
 from csv_processor.services.serving.runtime import prediction_make
-from tests.csv_processor.helpers import make_dataset
-from tests.csv_processor.test_serving_support import train_and_deploy
-from tests.csv_processor.test_training_support import classification_csv, queue_run, regression_csv
+from tests.csv_processor.helpers import classification_csv, make_dataset, queue_run, regression_csv, train_and_deploy
 from tests.factories import UserFactory
 from users.models import ApiToken
 from users.services import api_token_create

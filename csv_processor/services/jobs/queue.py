@@ -3,7 +3,7 @@
 `tasks.py` is an entrypoint that calls the services, so the services never import it (that was an
 import cycle held apart by imports inside functions). They name the task instead; the name is looked
 up in `csv_processor.tasks` when the work is queued, and a test checks that every name exists.
-See docs/decisions/0009-layout.md.
+See docs/decisions/0007-layout.md.
 """
 
 import datetime as dt
