@@ -89,8 +89,9 @@ def _cells(row: str) -> list[str]:
 
 
 def _running(run: TrainingRun, **progress) -> None:
+    # A time-boxed run: the budget left is what the fragment shows.
     TrainingRun.objects.filter(pk=run.pk).update(
-        status=TrainingRun.Status.RUNNING, budget_seconds=60, progress=progress
+        status=TrainingRun.Status.RUNNING, budget_seconds=60, max_trials=None, progress=progress
     )
 
 

@@ -109,7 +109,8 @@ def _wait_training(workers: Workers, slot: int, timeout: float) -> tuple[int, in
 def _top_up(owner, version) -> None:
     """Keep runs waiting, so a restarted worker always has one to train."""
     while TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED).count() < SLOTS:
-        queue_run(owner, version, algorithms=("DecisionTree", "LogisticRegression"))
+        # Time-boxed on purpose: a kill must land while a run trains.
+        queue_run(owner, version, algorithms=("DecisionTree", "LogisticRegression"), budget_seconds=5)
 
 
 def _kill_phase(workers: Workers, owner, version, rng: random.Random) -> list[Kill]:
