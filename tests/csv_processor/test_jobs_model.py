@@ -4,7 +4,7 @@ import pytest
 
 from csv_processor.models import BatchPrediction, CleaningJob, ModelRetrain, TrainingRun, Upload
 from csv_processor.models.jobs import Job
-from tests.csv_processor.helpers import make_dataset
+from tests.factories import DatasetVersionFactory
 
 JOB_MODELS = [Upload, CleaningJob, TrainingRun, BatchPrediction, ModelRetrain]
 
@@ -20,11 +20,14 @@ def test_job_model_statuses_are_its_own_choices(model):
 
 
 @pytest.mark.django_db
-def test_job_claim_takes_a_waiting_row_once_and_honours_the_guard(user, tmp_path, media_root):
-    dataset = make_dataset(user, tmp_path, b"a,b\n1,2\n3,4\n")
-    version = dataset.versions.get()
+def test_job_claim_takes_a_waiting_row_once_and_honours_the_guard():
+    version = DatasetVersionFactory()
     job = CleaningJob.objects.create(
-        dataset=dataset, base_version=version, owner=user, description="test", step={"op": "drop_duplicates"}
+        dataset=version.dataset,
+        base_version=version,
+        owner=version.dataset.owner,
+        description="test",
+        step={"op": "drop_duplicates"},
     )
     assert job.is_in_progress
     assert not CleaningJob.claim(job.pk, guard={"description": "another"})
