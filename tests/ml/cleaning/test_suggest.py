@@ -1,8 +1,5 @@
 """SimpleCleanModel: accuracy on held-out real columns, sensible suggestions on real files, reproducibility."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,9 +14,7 @@ from csv_processor.ml.cleaning.suggest.model import (
     train_clean_model,
 )
 from csv_processor.ml.cleaning.suggest.synth import synthetic_features
-
-DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
-needs_datasets = pytest.mark.skipif(not (DATASETS / "manifest.json").exists(), reason="shared datasets not present")
+from tests.shared_datasets import SHARED_DATASETS, read_csv_options
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +23,7 @@ def model() -> CleanModel:
 
 
 def _read(name: str, **overrides) -> pd.DataFrame:
-    manifest = {e["file"]: e["read_csv"] for e in json.loads((DATASETS / "manifest.json").read_text())}
-    return pd.read_csv(DATASETS / name, **(overrides or manifest[name]))
+    return pd.read_csv(SHARED_DATASETS / name, **(overrides or read_csv_options(name)))
 
 
 def _actions(model: CleanModel, df: pd.DataFrame) -> dict[str, str]:
@@ -94,7 +88,7 @@ def test_suggestions_on_a_small_frame_carry_steps_and_reasons(model):
     assert all(0 < s.confidence <= 1 for s in suggestions.values())
 
 
-@needs_datasets
+@pytest.mark.needs_shared_datasets
 def test_suggestions_on_titanic_make_sense(model):
     df = _read("titanic_train.csv")
     actions = _actions(model, df)
@@ -107,7 +101,7 @@ def test_suggestions_on_titanic_make_sense(model):
             fit_step(df, suggestion.step["op"], suggestion.step["params"])
 
 
-@needs_datasets
+@pytest.mark.needs_shared_datasets
 def test_suggestions_find_formatted_numbers(model):
     apps = _actions(model, _read("googleplaystore.csv"))
     assert apps["Installs"] == "to_number"
@@ -115,7 +109,7 @@ def test_suggestions_find_formatted_numbers(model):
     assert _actions(model, _read("telco_customer_churn.csv"))["TotalCharges"] == "to_number"
 
 
-@needs_datasets
+@pytest.mark.needs_shared_datasets
 def test_suggestions_find_missing_value_codes(model):
     air = _read("airquality_uci_eu_excel.csv", sep=";", decimal=",")
     suggestions = {s.column: s for s in model.suggest(air)}
