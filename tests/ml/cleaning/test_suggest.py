@@ -43,6 +43,7 @@ def test_labelled_set_keeps_held_out_files_apart_and_uses_known_actions():
     assert len(table.query("split == 'held_out'")) >= 100
 
 
+@pytest.mark.slow
 def test_clean_model_is_reproducible_and_round_trips_through_bytes(model):
     features = labelled_features()
     again = train_clean_model(seed=0)

@@ -58,6 +58,7 @@ def test_train_leaderboard_has_one_row_per_algorithm_best_first(iris):
     assert result.class_labels == ["setosa", "versicolor", "virginica"]
 
 
+@pytest.mark.slow
 def test_train_is_deterministic_for_the_same_seed(diabetes):
     config = TrainConfig(
         target="target", task="regression", algorithms=("DecisionTree", "Ridge"), budget_seconds=30, seed=3
