@@ -6,12 +6,15 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MLFLOW_PORT ?= 5000
+# pytest-xdist processes for make test and test-fast (each its own test database); 0 runs in one process.
+PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint contracts pytest superuser migrate bench stack-test e2e faults clean help
+.PHONY: run test test-fast lint contracts pytest superuser migrate bench stack-test e2e faults clean help
 
 help:
 	@echo "make run        start the web app, the task worker and the MLflow UI (Ctrl-C stops all)"
 	@echo "make test       lint, import contracts and the test suite with coverage"
+	@echo "make test-fast  the test suite without the slow tests, no coverage (the edit loop; make test before a commit)"
 	@echo "make superuser  create an admin account"
 	@echo "make bench      run the benchmarks in bench/"
 	@echo "make stack-test the production topology on loopback (needs PostgreSQL, nginx and prometheus)"
@@ -61,10 +64,18 @@ contracts: $(VENV)/.deps-dev
 	$(BIN)/lint-imports
 
 # DATABASE_URL picks the database (SQLite when unset). Test settings need a key but never DEBUG.
-# The stack test starts real servers and has its own target.
+# The stack test starts real servers and has its own target. --dist loadfile keeps each test module in one
+# worker, so a module's expensive fixtures (a trained model) are built once.
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
 pytest: $(VENV)/.deps-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
-		$(BIN)/pytest -m "not stack and not e2e and not faults" --cov --cov-report=term $(PYTEST_ARGS)
+		$(BIN)/pytest -m "not stack and not e2e and not faults" $(PYTEST_PARALLEL) --cov --cov-report=term $(PYTEST_ARGS)
+
+# The edit loop: the slow tests (large files, long trainings) are left out, and so is coverage, which only
+# the whole suite can reach.
+test-fast: $(VENV)/.deps-dev
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
+		$(BIN)/pytest -m "not slow and not stack and not e2e and not faults" $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # nginx, gunicorn (2 workers), the task worker, MLflow and Prometheus on 127.0.0.1, with the repository's
 # configs, against fresh databases on the PostgreSQL at STACK_POSTGRES (see tests/stack/).

@@ -1,4 +1,5 @@
-"""Shared fixtures: media and MLflow stores in tmp_path, users from factories, a dataset and a deployed model."""
+"""Shared fixtures: media and MLflow stores in tmp_path, users from factories, a dataset, a deployed model;
+the shared datasets' gate."""
 
 import os
 import signal
@@ -19,9 +20,32 @@ from tests.csv_processor.helpers import (
     train_and_deploy,
 )
 from tests.factories import UserFactory
+from tests.shared_datasets import ABSENT_REASON, MANIFEST_PATH, SHARED_DATASETS, shared_datasets_present
 from users.services import api_token_create
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test that takes the fixture needs the folder as much as one that carries the marker.
+    for item in items:
+        if "shared_datasets" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.needs_shared_datasets)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The one place that decides about ../shared/datasets: optional on a newcomer's clone, required in CI."""
+    if item.get_closest_marker("needs_shared_datasets") is None or shared_datasets_present():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true requires the shared datasets, and there is no {MANIFEST_PATH}", pytrace=False)
+    pytest.skip(ABSENT_REASON)
+
+
+@pytest.fixture
+def shared_datasets() -> Path:
+    """The folder of real datasets (../shared/datasets); its tests are skipped or failed above when absent."""
+    return SHARED_DATASETS
 
 
 @pytest.fixture(autouse=True)

@@ -481,6 +481,7 @@ def test_gunicorn_conf_starts_with_an_empty_metrics_directory_and_removes_it(mon
     assert conf.worker_class == "gthread"
 
 
+@pytest.mark.slow
 def test_gunicorn_workers_add_up_in_the_multiprocess_directory(tmp_path):
     # Two processes increment the same counter; the view's registry must report the sum, and a dead
     # worker's counts must survive child_exit.

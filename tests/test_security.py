@@ -118,6 +118,7 @@ def _production_env(database_url: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_deploy_checks_pass_with_production_settings(tmp_path):
     env = _production_env(f"sqlite:///{tmp_path / 'check.sqlite3'}")
     result = subprocess.run(

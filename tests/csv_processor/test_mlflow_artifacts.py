@@ -52,6 +52,7 @@ def _assert_png(path: Path) -> None:
     assert pixels.std() > 0.05, f"{path.name} is blank"
 
 
+@pytest.mark.slow
 def test_classification_run_logs_its_charts_as_png_and_the_card_with_its_data(user, tmp_path, mlflow_store):
     steps = [("drop_columns", {"columns": ["id"]}), ("fill_missing", {"column": "x2", "strategy": "median"})]
     run = _tracked(user, tmp_path, pets_csv(), "pets.csv", "kind", steps)
@@ -80,6 +81,7 @@ def test_classification_run_logs_its_charts_as_png_and_the_card_with_its_data(us
     assert text.index(card["summary"]) < text.index(card["data_text"]) < text.index(card["performance"])
 
 
+@pytest.mark.slow
 def test_regression_run_logs_predicted_vs_actual_residuals_and_importance(user, tmp_path, mlflow_store):
     run = _tracked(user, tmp_path, regression_csv(), "flats.csv", "price")
 

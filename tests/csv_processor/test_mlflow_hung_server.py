@@ -103,6 +103,7 @@ def _timed_log(settings, uri: str) -> tuple[BaseException, float]:
     return raised.value, time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_http_limits_reach_mlflow_and_bound_one_attempt_to_30_seconds(monkeypatch, mlflow_store):
     from mlflow.environment_variables import (
         MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR,
@@ -158,6 +159,7 @@ def _trained(user, version, settings) -> TrainingRun:
     return run
 
 
+@pytest.mark.slow
 def test_hung_server_never_uses_up_the_tracking_attempts(user, dataset, settings, short_limits):
     run = _trained(user, dataset.current_version, settings)
     TrainingRun.objects.filter(pk=run.pk).update(tracking_attempts=MAX_TRACKING_ATTEMPTS - 1)
@@ -172,6 +174,7 @@ def test_hung_server_never_uses_up_the_tracking_attempts(user, dataset, settings
     assert "stopped answering" in run.tracking_error
 
 
+@pytest.mark.slow
 def test_server_answering_errors_uses_up_the_tracking_attempts(user, dataset, settings, short_limits):
     run = _trained(user, dataset.current_version, settings)
     assert run.tracking_attempts == 0

@@ -63,6 +63,7 @@ def _log(frame: pd.DataFrame) -> mlflow_utils.TrainingLog:
     )
 
 
+@pytest.mark.slow
 def test_training_log_writes_parent_children_dataset_model_and_registration(mlflow_store):
     frame = _frame()
 

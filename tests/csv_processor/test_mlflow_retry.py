@@ -6,6 +6,7 @@ a partial one is deleted with its child runs before the run is logged again.
 
 import dataclasses
 
+import pytest
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
@@ -59,6 +60,7 @@ def test_retry_after_a_partial_attempt_deletes_it_and_its_children_and_logs_once
     assert [str(v.version) for v in client.search_model_versions(f"name = '{log.registered_model_name}'")] == ["1"]
 
 
+@pytest.mark.slow
 def test_a_run_of_another_database_with_the_same_id_is_not_adopted(mlflow_store):
     log = _identified_log()
     first = mlflow_utils.training_log(log)

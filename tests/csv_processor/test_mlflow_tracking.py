@@ -3,6 +3,7 @@
 import socket
 import time
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from csv_processor.models import TrainingRun
@@ -18,6 +19,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_unreachable_mlflow_leaves_tracking_pending_then_retry_logs_it(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"http://127.0.0.1:{_closed_port()}"
     run = queue_run(user, dataset.current_version)

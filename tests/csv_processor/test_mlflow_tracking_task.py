@@ -1,5 +1,6 @@
 """A worker's training hands the MLflow logging to its own task, which waits behind uploads and other jobs."""
 
+import pytest
 from django_tasks_db.models import DBTaskResult
 from mlflow.tracking import MlflowClient
 
@@ -15,6 +16,7 @@ from csv_processor.tasks import (
 from tests.csv_processor.helpers import queue_run
 
 
+@pytest.mark.slow
 def test_training_task_leaves_tracking_pending_with_a_low_priority_task_that_logs_it(
     user,
     dataset,

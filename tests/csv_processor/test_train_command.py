@@ -28,6 +28,7 @@ def _last_line(out: StringIO) -> dict:
     return json.loads(out.getvalue().strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_train_command_imports_a_file_and_trains(user, tmp_path, settings):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
     path = tmp_path / "clients.csv"
@@ -50,6 +51,7 @@ def test_train_command_imports_a_file_and_trains(user, tmp_path, settings):
     assert summary["deployed"]["endpoint"] == f"/api/models/{deployed.pk}/predict"
 
 
+@pytest.mark.slow
 def test_train_command_deploys_again_as_the_next_version_of_the_same_model(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
 
@@ -83,6 +85,7 @@ def test_train_command_deploys_nothing_when_the_run_fails(user, dataset, setting
     assert not DeployedModel.objects.exists()
 
 
+@pytest.mark.slow
 def test_train_command_on_dataset_id_with_algorithm(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
 

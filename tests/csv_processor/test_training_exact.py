@@ -43,6 +43,7 @@ def test_service_refuses_a_candidate_count_out_of_range(user, dataset):
         queue_run(user, dataset.current_version, max_trials=501)
 
 
+@pytest.mark.slow
 def test_train_command_trials_runs_exactly_that_many_candidates(user, dataset, mlflow_store):
     out = StringIO()
     call_command(
@@ -62,6 +63,7 @@ def test_train_command_trials_runs_exactly_that_many_candidates(user, dataset, m
         call_command("train", str(dataset.pk), "--target", "label", "--owner", user.username, "--trials", "0")
 
 
+@pytest.mark.slow
 def test_repeat_exactly_starts_a_run_with_the_same_settings_and_the_candidates_tried(
     user_client,
     user,

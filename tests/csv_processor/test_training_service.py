@@ -64,6 +64,7 @@ def test_training_run_create_with_same_key_returns_the_first_run(user, dataset):
     assert TrainingRun.objects.count() == 1
 
 
+@pytest.mark.slow
 def test_training_run_execute_handles_non_finite_values(user, tmp_path, settings):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
     body = regression_csv(120).decode().splitlines()
@@ -81,6 +82,7 @@ def test_training_run_execute_handles_non_finite_values(user, tmp_path, settings
     assert done.split["n_train"] + done.split["n_test"] <= 118
 
 
+@pytest.mark.slow
 def test_training_run_execute_runs_a_claim_once(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
     run = queue_run(user, dataset.current_version)
@@ -190,6 +192,7 @@ def test_training_runs_reap_leaves_live_runs_alone(user, dataset):
     assert run.status == TrainingRun.Status.RUNNING
 
 
+@pytest.mark.slow
 def test_trained_model_load_refuses_a_changed_file(user, dataset, settings, tmp_path):
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path}/mlruns.db"
     run = training_run_execute(run_id=queue_run(user, dataset.current_version).pk)

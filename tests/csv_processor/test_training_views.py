@@ -52,6 +52,7 @@ def test_training_setup_partial_redetects_task_for_new_target(user_client, datas
     assert "Regression — the target holds numbers with decimals" in response.content.decode()
 
 
+@pytest.mark.slow
 def test_training_start_view_then_worker_service_then_mlflow(user_client, user, dataset, mlflow_store):
     response = user_client.post(_train_url(dataset), _form())
 
@@ -209,6 +210,7 @@ def test_training_form_blocks_tiny_dataset(user_client, user, tmp_path):
     assert not TrainingRun.objects.exists()
 
 
+@pytest.mark.slow
 def test_numbers_beyond_float32_count_as_missing(user_client, user, tmp_path, mlflow_store):
     rows = "".join(f"{'1e39' if i % 7 == 0 else i},{i % 3},{'yes' if i % 2 else 'no'}\n" for i in range(60))
     huge = make_dataset(user, tmp_path, f"big,small,label\n{rows}".encode(), name="huge.csv")

@@ -3,6 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -26,6 +27,7 @@ def _make_session(*, expired: bool) -> str:
     return store.session_key
 
 
+@pytest.mark.slow
 def test_db_worker_runs_session_cleanup_task(worker_process):
     expired_key = _make_session(expired=True)
     live_key = _make_session(expired=False)
@@ -51,6 +53,7 @@ def test_db_worker_tracks_to_the_tests_mlflow_store_not_the_checkout(worker_proc
     assert environ["MLFLOW_ARTIFACT_ROOT"] == (tmp_path / "mlartifacts").as_uri()
 
 
+@pytest.mark.slow
 def test_db_worker_reports_heartbeat_and_readyz_sees_it(worker_process, client):
     wait_for(lambda: WorkerHeartbeat.objects.exists(), timeout=60)
     assert worker_last_seen_seconds() < 30
@@ -61,6 +64,7 @@ def test_db_worker_reports_heartbeat_and_readyz_sees_it(worker_process, client):
     assert response.json()["checks"]["worker"] == "ok"
 
 
+@pytest.mark.slow
 def test_db_worker_removes_its_heartbeat_on_shutdown(worker_process):
     wait_for(lambda: WorkerHeartbeat.objects.exists(), timeout=60)
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+from tests.shared_datasets import SHARED_DATASETS
+
 PASSWORD = "Journey-Password-2026"
 WORKER_TIMEOUT = 150_000  # ms: a time-boxed search plus scoring and tracking on a shared 2-core machine
 BATCH_ROWS = 25
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.needs_shared_datasets]
 
 
 def _sign_up(page, base: str) -> None:
@@ -156,7 +157,7 @@ def _raw_rows(path: Path, count: int) -> list[dict]:
 
 
 def _call_api(base: str, model_id: int, token: str | None) -> tuple[int, dict]:
-    record = _raw_rows(SHARED / "telco_customer_churn.csv", 2)[0]
+    record = _raw_rows(SHARED_DATASETS / "telco_customer_churn.csv", 2)[0]
     record.update({name: float(record[name]) for name in ("SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges")})
     # The live server's own http URL, built here: no user-supplied scheme reaches urlopen.
     request = urllib.request.Request(  # noqa: S310
@@ -199,7 +200,7 @@ def test_new_user_journey(live_server, worker_process, steps, tmp_path):
     with steps.step("sign up"):
         _sign_up(page, base)
     with steps.step("upload a messy file through the confirm-parse step"):
-        _upload_and_confirm(page, base, SHARED / "telco_customer_churn.csv")
+        _upload_and_confirm(page, base, SHARED_DATASETS / "telco_customer_churn.csv")
         assert "7043 rows" in page.inner_text("main")
     with steps.step("apply the suggested fix"):
         _apply_suggestion(page, "TotalCharges")
@@ -235,7 +236,7 @@ def test_new_user_journey(live_server, worker_process, steps, tmp_path):
         used = page.locator("tr", has_text="journey script").locator("td").nth(3).inner_text()
         assert used.strip() not in {"", "Never"}, used
     with steps.step("run a batch prediction and download it"):
-        raw = _raw_rows(SHARED / "telco_customer_churn.csv", BATCH_ROWS)
+        raw = _raw_rows(SHARED_DATASETS / "telco_customer_churn.csv", BATCH_ROWS)
         rows = _batch_predict(page, base, model_id, _write_csv(raw, tmp_path / "new_customers.csv"))
         assert len(rows) == BATCH_ROWS
         assert [row["customerID"] for row in rows] == [row["customerID"] for row in raw]

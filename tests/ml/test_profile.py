@@ -2,7 +2,6 @@
 
 import json
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,9 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from csv_processor.ml.profiling.profile import ColumnProfile, count_duplicate_rows, profile_frame
 from csv_processor.ml.types import infer_column_types
-
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-MANIFEST = json.loads((DATASETS / "manifest.json").read_text()) if DATASETS.exists() else []
+from tests.shared_datasets import SHARED_DATASETS, manifest_params, read_csv_options
 
 
 def column(df: pd.DataFrame, name: str, **options) -> ColumnProfile:
@@ -206,15 +203,14 @@ def test_memory_bytes_is_pandas_deep_memory_usage():
 
 @cache
 def read_dataset(file: str) -> pd.DataFrame:
-    entry = next(e for e in MANIFEST if e["file"] == file)
-    return pd.read_csv(DATASETS / file, **entry["read_csv"])
+    return pd.read_csv(SHARED_DATASETS / file, **read_csv_options(file))
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MANIFEST, reason=f"real datasets not found in {DATASETS}")
-@pytest.mark.parametrize("file", [e["file"] for e in MANIFEST])
-def test_real_dataset_profile_is_strict_json_and_matches_pandas(file):
-    frame = read_dataset(file)
+@pytest.mark.needs_shared_datasets
+@pytest.mark.parametrize("entry", manifest_params())
+def test_real_dataset_profile_is_strict_json_and_matches_pandas(entry):
+    frame = read_dataset(entry["file"])
     data = strict_json(profile_frame(frame))
     assert data["rows"] == len(frame)
     assert data["duplicate_rows"] == int(frame.duplicated().sum())

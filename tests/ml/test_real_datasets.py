@@ -7,7 +7,6 @@ empty header cells.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ import pytest
 
 from csv_processor.ml.csv.reader import ParseOptions, csv_to_parquet, read_csv_sniffed
 from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
+from tests.shared_datasets import SHARED_DATASETS, manifest_params
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+pytestmark = pytest.mark.needs_shared_datasets
 SLOW_BYTES = 20 * 1024 * 1024
 
 # Choices only a person can make, entered in the confirm-parse step. Which spelling means "missing" is
@@ -31,24 +31,14 @@ CONFIRMED_BY_USER: dict[str, dict[str, Any]] = {
 }
 
 
-def _manifest() -> list[dict[str, Any]]:
-    path = DATASETS / "manifest.json"
-    if not path.is_file():
-        pytest.fail(f"Real datasets not found at {DATASETS}: the shared datasets folder must sit next to the project.")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def _params() -> list[Any]:
-    entries = _manifest() if (DATASETS / "manifest.json").is_file() else [{"file": "MISSING", "read_csv": {}}]
-    return [
-        pytest.param(entry, id=entry["file"], marks=[pytest.mark.slow] if _is_big(entry["file"]) else [])
-        for entry in entries
-    ]
+    return manifest_params(
+        lambda entry: pytest.param(entry, id=entry["file"], marks=[pytest.mark.slow] if _is_big(entry["file"]) else [])
+    )
 
 
 def _is_big(name: str) -> bool:
-    path = DATASETS / name
-    return path.is_file() and path.stat().st_size > SLOW_BYTES
+    return (SHARED_DATASETS / name).stat().st_size > SLOW_BYTES
 
 
 def _expected_options(read_csv: dict[str, Any]) -> dict[str, Any]:
@@ -77,8 +67,7 @@ def _reference(path: Path, read_csv: dict[str, Any]) -> pd.DataFrame:
 
 @pytest.mark.parametrize("entry", _params())
 def test_real_dataset_reads_like_documented_pandas_parse(entry: dict[str, Any], tmp_path: Path) -> None:
-    _manifest()
-    path = DATASETS / entry["file"]
+    path = SHARED_DATASETS / entry["file"]
     with path.open("rb") as fh:
         assert refuse_reason(fh.read(8192)) is None
 
@@ -100,8 +89,7 @@ def test_real_dataset_reads_like_documented_pandas_parse(entry: dict[str, Any], 
 
 @pytest.mark.parametrize("entry", _params())
 def test_real_dataset_preview_matches_first_rows(entry: dict[str, Any]) -> None:
-    _manifest()
-    path = DATASETS / entry["file"]
+    path = SHARED_DATASETS / entry["file"]
     options = replace(detect_parse_options(path), **CONFIRMED_BY_USER.get(entry["file"], {}))
     preview = read_csv_sniffed(path, options, nrows=50)
     expected = _reference(path, {**entry["read_csv"], "nrows": 50})

@@ -1,24 +1,20 @@
 """infer_column_types on the shared real datasets, read with the manifest's pandas.read_csv options."""
 
-import json
 from functools import cache
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from csv_processor.ml.types import KINDS, infer_column_types
+from tests.shared_datasets import SHARED_DATASETS, manifest_params, read_csv_options
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-MANIFEST = json.loads((DATASETS / "manifest.json").read_text()) if DATASETS.exists() else []
-pytestmark = pytest.mark.skipif(not MANIFEST, reason=f"real datasets not found in {DATASETS}")
+pytestmark = pytest.mark.needs_shared_datasets
 
 
 @cache
 def read_dataset(file: str) -> pd.DataFrame:
     """The file as the manifest says to read it (plain pandas: the project's reader is tested elsewhere)."""
-    entry = next(e for e in MANIFEST if e["file"] == file)
-    return pd.read_csv(DATASETS / file, **entry["read_csv"])
+    return pd.read_csv(SHARED_DATASETS / file, **read_csv_options(file))
 
 
 @cache
@@ -99,9 +95,9 @@ def test_real_air_quality_dates_are_day_first():
     assert date.suggestion == "Looks like dates (dd/mm/yyyy): convert to datetime"
 
 
-@pytest.mark.parametrize("file", [e["file"] for e in MANIFEST])
-def test_real_dataset_types_are_complete_and_consistent(file):
-    frame = read_dataset(file)
+@pytest.mark.parametrize("entry", manifest_params())
+def test_real_dataset_types_are_complete_and_consistent(entry):
+    frame = read_dataset(entry["file"])
     types = infer_column_types(frame)
     assert [c.name for c in types] == [str(c) for c in frame.columns]
     for column, (_, series) in zip(types, frame.items(), strict=True):

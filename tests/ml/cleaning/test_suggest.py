@@ -1,8 +1,5 @@
 """SimpleCleanModel: accuracy on held-out real columns, sensible suggestions on real files, reproducibility."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,9 +14,7 @@ from csv_processor.ml.cleaning.suggest.model import (
     train_suggestion_model,
 )
 from csv_processor.ml.cleaning.suggest.synth import synthetic_features
-
-DATASETS = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
-needs_datasets = pytest.mark.skipif(not (DATASETS / "manifest.json").exists(), reason="shared datasets not present")
+from tests.shared_datasets import SHARED_DATASETS, read_csv_options
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +23,7 @@ def model() -> SuggestionModel:
 
 
 def _read(name: str, **overrides) -> pd.DataFrame:
-    manifest = {e["file"]: e["read_csv"] for e in json.loads((DATASETS / "manifest.json").read_text())}
-    return pd.read_csv(DATASETS / name, **(overrides or manifest[name]))
+    return pd.read_csv(SHARED_DATASETS / name, **(overrides or read_csv_options(name)))
 
 
 def _actions(model: SuggestionModel, df: pd.DataFrame) -> dict[str, str]:
@@ -49,6 +43,7 @@ def test_labelled_set_keeps_held_out_files_apart_and_uses_known_actions():
     assert len(table.query("split == 'held_out'")) >= 100
 
 
+@pytest.mark.slow
 def test_clean_model_is_reproducible_and_round_trips_through_bytes(model):
     features = labelled_features()
     again = train_suggestion_model(seed=0)
@@ -94,7 +89,7 @@ def test_suggestions_on_a_small_frame_carry_steps_and_reasons(model):
     assert all(0 < s.confidence <= 1 for s in suggestions.values())
 
 
-@needs_datasets
+@pytest.mark.needs_shared_datasets
 def test_suggestions_on_titanic_make_sense(model):
     df = _read("titanic_train.csv")
     actions = _actions(model, df)
@@ -107,7 +102,7 @@ def test_suggestions_on_titanic_make_sense(model):
             fit_step(df, suggestion.step["op"], suggestion.step["params"])
 
 
-@needs_datasets
+@pytest.mark.needs_shared_datasets
 def test_suggestions_find_formatted_numbers(model):
     apps = _actions(model, _read("googleplaystore.csv"))
     assert apps["Installs"] == "to_number"
@@ -115,7 +110,7 @@ def test_suggestions_find_formatted_numbers(model):
     assert _actions(model, _read("telco_customer_churn.csv"))["TotalCharges"] == "to_number"
 
 
-@needs_datasets
+@pytest.mark.needs_shared_datasets
 def test_suggestions_find_missing_value_codes(model):
     air = _read("airquality_uci_eu_excel.csv", sep=";", decimal=",")
     suggestions = {s.column: s for s in model.suggest(air)}

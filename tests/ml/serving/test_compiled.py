@@ -52,6 +52,7 @@ def spec_for(frame: pd.DataFrame, task: str, classes: list):
 CASES = [(task, name) for task in ("binary", "multiclass", "regression") for name in ALGORITHMS[task]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("task", "algorithm"), CASES)
 def test_compiled_pipeline_answers_as_the_pipeline(task, algorithm):
     X, y = table(task)
@@ -98,6 +99,7 @@ def test_a_compiled_pipeline_that_drifted_from_its_pipeline_is_caught():
     assert not agrees_with_pipeline(compiled, pipeline, records_frame(spec, probe_records(spec)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["multiclass", "regression"])
 def test_a_blend_of_pipelines_is_compiled_member_by_member(task):
     from sklearn.pipeline import Pipeline

@@ -58,6 +58,7 @@ def test_train_leaderboard_has_one_row_per_algorithm_best_first(iris):
     assert result.class_labels == ["setosa", "versicolor", "virginica"]
 
 
+@pytest.mark.slow
 def test_train_is_deterministic_for_the_same_seed(diabetes):
     config = TrainConfig(
         target="target", task="regression", algorithms=("DecisionTree", "Ridge"), budget_seconds=30, seed=3
@@ -131,8 +132,8 @@ def test_train_on_raw_text_rows_with_a_recipe_and_predicts_raw_rows():
 
 
 @pytest.mark.slow
-def test_train_titanic_beats_the_baseline_and_reads_the_raw_file():
-    titanic = pd.read_csv("../shared/datasets/titanic_train.csv")
+def test_train_titanic_beats_the_baseline_and_reads_the_raw_file(shared_datasets):
+    titanic = pd.read_csv(shared_datasets / "titanic_train.csv")
     result = train(titanic, TrainConfig(target="Survived", task="binary", budget_seconds=8))
     assert "PassengerId" not in result.features
     assert "Name" not in result.features
@@ -141,8 +142,8 @@ def test_train_titanic_beats_the_baseline_and_reads_the_raw_file():
 
 
 @pytest.mark.slow
-def test_train_telco_reads_total_charges_written_as_text():
-    telco = pd.read_csv("../shared/datasets/telco_customer_churn.csv")
+def test_train_telco_reads_total_charges_written_as_text(shared_datasets):
+    telco = pd.read_csv(shared_datasets / "telco_customer_churn.csv")
     result = train(
         telco, TrainConfig(target="Churn", task="binary", budget_seconds=8, algorithms=("LogisticRegression",))
     )

@@ -24,6 +24,7 @@ def _trials(result) -> list[tuple]:
     return [(t.algorithm, sorted(t.params.items()), t.cv_mean, t.cv_std) for t in result.trials]
 
 
+@pytest.mark.slow
 def test_train_with_max_trials_gives_the_same_leaderboard_on_a_slow_clock_and_a_tiny_budget(iris, monkeypatch):
     config = TrainConfig(target="target", task="multiclass", seed=4, budget_seconds=60, max_trials=7)
     normal = train(iris, config)

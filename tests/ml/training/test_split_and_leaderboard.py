@@ -46,6 +46,7 @@ def test_train_records_a_stratified_split_for_classification():
     assert held_out.to_dict() == {"setosa": 10, "versicolor": 10, "virginica": 4}
 
 
+@pytest.mark.slow
 def test_leaderboard_rows_carry_cv_mean_spread_fit_and_predict_times():
     frame = load_iris(as_frame=True).frame
     config = TrainConfig(

@@ -84,6 +84,7 @@ def test_train_fits_the_default_histgradientboosting_first():
     assert (result.trials[0].algorithm, result.trials[0].params) == ("HistGradientBoosting", {})
 
 
+@pytest.mark.slow
 def test_train_with_log_target_and_blends_is_deterministic():
     config = TrainConfig(
         target="price", task="regression", algorithms=("DecisionTree", "Ridge"), budget_seconds=120, seed=2
