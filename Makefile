@@ -58,6 +58,7 @@ superuser: migrate
 lint: $(VENV)/.deps-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/djlint templates --lint
 	$(BIN)/bandit -q -c pyproject.toml -r csv_analyzer users csv_processor --severity-level medium 2> >(grep -v "nosec encountered" >&2)
 
 contracts: $(VENV)/.deps-dev

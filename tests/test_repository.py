@@ -590,3 +590,29 @@ def test_ci_workflow_runs_make_test_on_sqlite_and_postgresql():
     assert {"push", "pull_request"} <= set(triggers)
     assert len(make_test_steps) == 2
     assert ["DATABASE_URL" in (step.get("env") or {}) for step in make_test_steps] == [False, True]
+
+
+def _precommit_hooks() -> list[dict]:
+    return [hook for repo in _yaml(".pre-commit-config.yaml")["repos"] for hook in repo["hooks"]]
+
+
+def test_precommit_hooks_run_what_make_test_runs():
+    makefile = _read("Makefile")
+    recipes = {line.strip() for line in makefile.splitlines() if line.startswith("\t")}
+    checks = [hook for hook in _precommit_hooks() if "commit-msg" not in hook.get("stages", [])]
+    assert {hook["id"] for hook in checks} == {"ruff", "ruff-format", "lint-imports", "djlint"}
+    for hook in checks:
+        command = hook["entry"].replace(".venv/bin/", "$(BIN)/")
+        # A hook given file names runs the same check as make test's run over the whole tree (".").
+        assert command in recipes or f"{command} ." in recipes, f"make test does not run {hook['entry']!r}"
+
+
+@pytest.mark.parametrize(("subject", "ok"), [("Short subject", True), ("x" * 72, True), ("x" * 73, False)])
+def test_commit_subject_hook_allows_at_most_72_characters(tmp_path, subject, ok):
+    (hook,) = [hook for hook in _precommit_hooks() if hook["id"] == "commit-subject"]
+    message = tmp_path / "COMMIT_EDITMSG"
+    message.write_text(f"{subject}\n\nThe detail, as long as it needs to be.\n")
+    program = hook["entry"].split(" -c ", 1)[1].strip().strip('"')
+    result = subprocess.run([sys.executable, "-c", program, str(message)], capture_output=True, text=True, check=False)
+    assert (result.returncode == 0) is ok, result.stderr
+    assert ok or "73 characters" in result.stderr
