@@ -62,10 +62,15 @@ TASK_DURATION = Histogram(
     "csva_task_duration_seconds", "Run time of background tasks, by task.", ["task"], buckets=JOB_BUCKETS
 )
 TRAINING_RUNS = Counter(
-    "csva_training_runs", "Training runs finished, by task type, algorithm and status.", ["task", "algorithm", "status"]
+    "csva_training_runs",
+    "Training runs finished, by problem type, algorithm and status.",
+    ["problem_type", "algorithm", "status"],
 )
 TRAINING_DURATION = Histogram(
-    "csva_training_duration_seconds", "Wall time of finished training runs, by task.", ["task"], buckets=JOB_BUCKETS
+    "csva_training_duration_seconds",
+    "Wall time of finished training runs, by problem type.",
+    ["problem_type"],
+    buckets=JOB_BUCKETS,
 )
 PREDICTIONS = Counter(
     "csva_predictions", "Prediction requests by deployed model and channel (form, api, batch).", ["model_id", "channel"]
@@ -152,17 +157,17 @@ def on_task_finished(sender: type, task_result: Any, **kwargs: Any) -> None:
 # --- Training and serving: called by their services ------------------------------------------------------
 
 
-def training_run_finished(*, task: str, algorithm: str, status: str, seconds: float | None) -> None:
+def training_run_finished(*, problem_type: str, algorithm: str, status: str, seconds: float | None) -> None:
     """Call once when a run reaches a final status, whoever ended it (worker, reaper, cancel).
 
-    `task` is "classification" or "regression", `algorithm` the chosen candidate's registered name (e.g.
+    `problem_type` is "classification" or "regression", `algorithm` the chosen candidate's registered name (e.g.
     "random_forest"; "auto" when no candidate finished), `status` one of succeeded/failed/cancelled,
     `seconds` its wall time, or None for a run that never started (it is then not timed).
     """
-    task_label = bounded(task)
-    TRAINING_RUNS.labels(task_label, bounded(algorithm), bounded(status, RUN_STATUSES)).inc()
+    label = bounded(problem_type)
+    TRAINING_RUNS.labels(label, bounded(algorithm), bounded(status, RUN_STATUSES)).inc()
     if seconds is not None:
-        TRAINING_DURATION.labels(task_label).observe(max(seconds, 0.0))
+        TRAINING_DURATION.labels(label).observe(max(seconds, 0.0))
 
 
 def training_runs_initialize(*, algorithms: dict[str, list[str]]) -> None:
@@ -170,13 +175,13 @@ def training_runs_initialize(*, algorithms: dict[str, list[str]]) -> None:
 
     Prometheus' increase() cannot see a series step from absent to 1, so without this the training-failure
     alert misses the first failed run (and the first success of each algorithm) after every worker start.
-    `algorithms` maps a task ("classification", "regression") to its algorithms' registered names.
+    `algorithms` maps a problem type ("classification", "regression") to its algorithms' registered names.
     """
-    for task, names in algorithms.items():
+    for problem_type, names in algorithms.items():
         for status in RUN_STATUSES:
-            TRAINING_RUNS.labels(bounded(task), "auto", status)
+            TRAINING_RUNS.labels(bounded(problem_type), "auto", status)
         for name in names:
-            TRAINING_RUNS.labels(bounded(task), bounded(name), "succeeded")
+            TRAINING_RUNS.labels(bounded(problem_type), bounded(name), "succeeded")
 
 
 def prediction_recorded(*, model_id: int, channel: str, seconds: float, rows: int = 1) -> None:

@@ -186,10 +186,12 @@ def test_finished_tasks_are_counted_by_name_and_status_and_timed():
 
 
 def test_training_and_prediction_calls_use_bounded_labels():
-    metrics.training_run_finished(task="classification", algorithm="Random Forest!", status="succeeded", seconds=12)
+    metrics.training_run_finished(
+        problem_type="classification", algorithm="Random Forest!", status="succeeded", seconds=12
+    )
     metrics.prediction_recorded(model_id=7, channel="email", seconds=0.02, rows=5)
 
-    assert sample("csva_training_runs_total", task="classification", algorithm="other", status="succeeded") >= 1
+    assert sample("csva_training_runs_total", problem_type="classification", algorithm="other", status="succeeded") >= 1
     assert sample("csva_prediction_rows_total", model_id="7", channel="other") >= 5
     assert sample("csva_prediction_latency_seconds_count", channel="other") >= 1
 
@@ -200,7 +202,7 @@ def test_a_training_run_that_fails_is_counted_as_failed(user, tmp_path):
     dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
     run = queue_run(user, dataset.current_version)
     file_path(dataset.current_version.file.name).unlink()
-    labels = {"task": "classification", "algorithm": "auto", "status": "failed"}
+    labels = {"problem_type": "classification", "algorithm": "auto", "status": "failed"}
     before = sample("csva_training_runs_total", **labels)
 
     finished = training_run_execute(run_id=run.pk)
@@ -218,7 +220,7 @@ def _running_with_a_dead_worker(run, *, attempts: int, seconds_ago: int = 600) -
     )
 
 
-RUNS_AUTO = {"task": "classification", "algorithm": "auto"}
+RUNS_AUTO = {"problem_type": "classification", "algorithm": "auto"}
 
 
 @pytest.mark.django_db
@@ -227,7 +229,7 @@ def test_a_run_whose_worker_died_twice_is_counted_as_failed_once(user, tmp_path,
     dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
     run = queue_run(user, dataset.current_version)
     before = {status: sample("csva_training_runs_total", **RUNS_AUTO, status=status) for status in metrics.RUN_STATUSES}
-    seconds_before = sample("csva_training_duration_seconds_sum", task="classification")
+    seconds_before = sample("csva_training_duration_seconds_sum", problem_type="classification")
 
     _running_with_a_dead_worker(run, attempts=1)
     assert training_runs_reap() == [run.pk]  # queued again: not finished, not counted
@@ -241,7 +243,7 @@ def test_a_run_whose_worker_died_twice_is_counted_as_failed_once(user, tmp_path,
     assert requeued == before
     after = {status: sample("csva_training_runs_total", **RUNS_AUTO, status=status) for status in before}
     assert after == before | {"failed": before["failed"] + 1}
-    assert sample("csva_training_duration_seconds_sum", task="classification") == pytest.approx(
+    assert sample("csva_training_duration_seconds_sum", problem_type="classification") == pytest.approx(
         seconds_before + 600, abs=5
     )
 
@@ -289,14 +291,14 @@ def test_cancelling_a_queued_run_counts_it_without_a_duration(user, tmp_path):
     dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
     run = queue_run(user, dataset.current_version)
     before = sample("csva_training_runs_total", **RUNS_AUTO, status="cancelled")
-    timed_before = sample("csva_training_duration_seconds_count", task="classification")
+    timed_before = sample("csva_training_duration_seconds_count", problem_type="classification")
 
     training_run_cancel(run=run)
     with pytest.raises(ValidationError):
         training_run_cancel(run=run)
 
     assert sample("csva_training_runs_total", **RUNS_AUTO, status="cancelled") == before + 1
-    assert sample("csva_training_duration_seconds_count", task="classification") == timed_before
+    assert sample("csva_training_duration_seconds_count", problem_type="classification") == timed_before
 
 
 @pytest.mark.django_db
@@ -317,19 +319,23 @@ def test_training_series_start_at_zero_so_the_first_run_is_an_increase():
 
     assert (
         REGISTRY.get_sample_value(
-            "csva_training_runs_total", {"task": "regression", "algorithm": "nevertrainedhere", "status": "succeeded"}
+            "csva_training_runs_total",
+            {"problem_type": "regression", "algorithm": "nevertrainedhere", "status": "succeeded"},
         )
         == 0
     )
-    for task, names in (
+    for problem_type, names in (
         ("classification", algorithm_names()["binary"]),
         ("regression", algorithm_names()["regression"]),
     ):
         for status in metrics.RUN_STATUSES:
-            assert sample_exists("csva_training_runs_total", task=task, algorithm="auto", status=status)
+            assert sample_exists("csva_training_runs_total", problem_type=problem_type, algorithm="auto", status=status)
         for name in names:
             assert sample_exists(
-                "csva_training_runs_total", task=task, algorithm=metrics.bounded(name), status="succeeded"
+                "csva_training_runs_total",
+                problem_type=problem_type,
+                algorithm=metrics.bounded(name),
+                status="succeeded",
             )
 
 

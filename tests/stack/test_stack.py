@@ -97,7 +97,7 @@ def test_metrics_are_never_served_through_nginx_and_want_the_token_directly(stac
     assert "csva_workers_alive 1.0" in with_token.text
     assert 'csva_tasks_finished_total{status="successful",task="upload_ingest_task"} 3.0' in worker.text
     # Started at 0, so the first failure is an increase the training-failure alert can see.
-    assert 'csva_training_runs_total{algorithm="auto",status="failed",task="classification"} 0.0' in worker.text
+    assert 'csva_training_runs_total{algorithm="auto",problem_type="classification",status="failed"} 0.0' in worker.text
 
 
 def test_nginx_serves_static_files_itself(stack):

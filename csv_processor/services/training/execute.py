@@ -144,8 +144,10 @@ def training_run_counted(*, run: TrainingRun) -> TrainingRun:
     started, finished = run.started_at, run.finished_at
     # A run cancelled before any worker took it has no wall time: leave it out of the duration histogram.
     seconds = (finished - started).total_seconds() if finished and started else None
-    task = "regression" if run.task == TrainingRun.Task.REGRESSION else "classification"
-    metrics.training_run_finished(task=task, algorithm=run.best_algorithm or "auto", status=run.status, seconds=seconds)
+    problem_type = "regression" if run.task == TrainingRun.Task.REGRESSION else "classification"
+    metrics.training_run_finished(
+        problem_type=problem_type, algorithm=run.best_algorithm or "auto", status=run.status, seconds=seconds
+    )
     return run
 
 
