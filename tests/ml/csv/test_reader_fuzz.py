@@ -1,4 +1,4 @@
-"""Property tests of the upload path's pure parts on hostile input, beyond tests/ml/test_csv_reader.py
+"""Property tests of the upload path's pure parts on hostile input, beyond tests/ml/csv/test_reader.py
 (which fuzzes the reader with fixed options): here the options are the sniffer's own guess or arbitrary,
 and the bytes are CSV-shaped text in any encoding with damage spliced in.
 

@@ -18,7 +18,7 @@ from csv_processor.ml.csv import pandas_chunks as csv_pandas_chunks
 from csv_processor.ml.csv import reader as csv_reader
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, csv_to_parquet, read_csv_sniffed
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "csv"
+DATA = Path(__file__).resolve().parents[2] / "data" / "csv"
 
 
 def _write(tmp_path: Path, content: bytes | str, name: str = "upload.csv") -> Path:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from csv_processor.ml.csv.reader import ParseOptions, read_csv_sniffed
 from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "csv"
+DATA = Path(__file__).resolve().parents[2] / "data" / "csv"
 CSV_TEXT = "name,city,amount\nZoë,Zürich,1.5\nAda,London,2\n"
 
 
