@@ -1,0 +1,2 @@
+"""Reading CSV files: sniffing the dialect and encoding, the parse engines, Parquet output, pages and safe
+CSV export."""

@@ -1,0 +1,1 @@
+"""A version's profile: per-column statistics, charts' data and correlations."""

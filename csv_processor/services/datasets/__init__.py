@@ -1,0 +1,1 @@
+"""Uploads, their parse into versions, imports, samples, and renaming or deleting datasets."""

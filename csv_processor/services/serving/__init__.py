@@ -1,0 +1,1 @@
+"""Deployed models: deploying, access by token, the rate limit, predictions, batches, drift, retraining."""
