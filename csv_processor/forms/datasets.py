@@ -49,7 +49,7 @@ class ParseOptionsForm(forms.Form):
         label="Also treat as missing",
         required=False,
         max_length=500,
-        help_text='Comma-separated values that mean "missing", such as ?, -200 or unknown.',
+        help_text='Comma-separated values that mean "missing", such as ?, -999, n/a or unknown.',
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

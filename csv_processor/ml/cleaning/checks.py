@@ -123,7 +123,8 @@ def leakage_checks(df: pd.DataFrame, target: str, *, rows: int | None = None) ->
         elif classify and y.nunique() == 2 and score >= LEAK_AUC:
             text = (
                 f'"{name}" alone predicts "{target}" with AUC {score:.2f}{note}: check that it is known before the '
-                "outcome (a call's duration, for one, is not)."
+                "outcome (a value recorded only once the outcome is known, such as a closing date or a final "
+                "status, is not)."
             )
             checks.append(Check("possible_leakage", "warning", text, (name,)))
     return checks

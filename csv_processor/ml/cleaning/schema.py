@@ -103,7 +103,7 @@ OPS: dict[str, OpSpec] = {
             False,
             (
                 _COL,
-                Param("values", "scalars", help="values to replace, e.g. -200, 999, ?, unknown"),
+                Param("values", "scalars", help="values to replace, e.g. -999, ?, n/a, unknown"),
                 Param("new_value", "scalar", required=False, help="null (the default) means missing"),
             ),
         ),

@@ -76,7 +76,7 @@ def _coerce_na_values(raw: Any) -> tuple[str, ...]:
     out = []
     for item in raw:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
-            raise ValueError("Each missing-value marker must be a text such as ? or -200.")
+            raise ValueError("Each missing-value marker must be a text such as ? or -999.")
         out.append(str(item))
     return tuple(out)
 

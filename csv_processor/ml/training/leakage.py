@@ -1,7 +1,7 @@
 """Leakage suspects: single features that give the target away almost perfectly.
 
-A feature that alone predicts the target nearly perfectly is usually recorded after the fact (bank
-`duration`, a "churn date") or is the target in disguise. Cheap univariate checks on a seeded sample:
+A feature that alone predicts the target nearly perfectly is usually recorded after the fact (a
+closing date, a final status) or is the target in disguise. Cheap univariate checks on a seeded sample:
 * numbers vs a binary target: ROC AUC of the raw values >= 0.99 (either direction);
 * numbers vs a numeric target: |Pearson r| >= 0.99;
 * few-valued columns vs classes: each value maps to one class for >= 99% of rows, while guessing the
