@@ -25,6 +25,13 @@ class AuthenticatedHttpRequest(HttpRequest):
     user: User
 
 
+class AuthenticatedRequest(Request):
+    """The request a REST API view receives: its IsAuthenticated permission (the default) lets through
+    only a signed-in user. For annotations only."""
+
+    user: User
+
+
 def api_token_parse(header: bytes, *, token: bool = True, basic: bool = False) -> str | None:
     """The raw API token of `Token <value>` (with `token`) or of Basic auth with the token as the password
     (with `basic`); None when the header is absent or of another scheme, so another method may try.
