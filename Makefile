@@ -7,11 +7,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MLFLOW_PORT ?= 5000
 
-.PHONY: run test lint contracts pytest superuser migrate bench stack-test e2e faults clean help
+.PHONY: run test lint contracts types pytest superuser migrate bench stack-test e2e faults clean help
 
 help:
 	@echo "make run        start the web app, the task worker and the MLflow UI (Ctrl-C stops all)"
-	@echo "make test       lint, import contracts and the test suite with coverage"
+	@echo "make test       lint, import contracts, type checks and the test suite with coverage"
 	@echo "make superuser  create an admin account"
 	@echo "make bench      run the benchmarks in bench/"
 	@echo "make stack-test the production topology on loopback (needs PostgreSQL, nginx and prometheus)"
@@ -60,6 +60,10 @@ lint: $(VENV)/.deps-dev
 contracts: $(VENV)/.deps-dev
 	$(BIN)/lint-imports
 
+# mypy with django-stubs over the packages [tool.mypy] lists; its Django plugin loads the settings.
+types: $(VENV)/.deps-dev
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} $(BIN)/mypy
+
 # DATABASE_URL picks the database (SQLite when unset). Test settings need a key but never DEBUG.
 # The stack test starts real servers and has its own target.
 pytest: $(VENV)/.deps-dev
@@ -84,7 +88,7 @@ faults: $(VENV)/.deps-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
 		$(BIN)/pytest -m faults tests/faults -p no:cacheprovider $(PYTEST_ARGS)
 
-test: lint contracts pytest
+test: lint contracts types pytest
 
 # The benchmarks' own extras (FLAML, locust) are installed here only, never with the app.
 $(VENV)/.deps-bench: bench/requirements.txt $(VENV)/.deps-dev
