@@ -8,6 +8,7 @@ the responses in the OpenAPI schema.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
@@ -48,7 +49,7 @@ class BasicTokenScheme(OpenApiAuthenticationExtension):
     target_class = "csv_processor.api.http.TokenBasicAuthentication"
     name = "basicToken"
 
-    def get_security_definition(self, auto_schema: object) -> dict:
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict:
         return {"type": "http", "scheme": "basic", "description": "Any user name; the API token as the password."}
 
 

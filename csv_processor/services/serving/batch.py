@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
@@ -141,7 +142,7 @@ def _aligned(frame: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _answers(pipeline: object, chunk: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
+def _answers(pipeline: Pipeline, chunk: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
     predicted = predict_frame(pipeline, chunk, task=spec.task)
     out = pd.DataFrame({"prediction": predicted.labels}, index=chunk.index)
     if predicted.probabilities is not None:
