@@ -9,11 +9,11 @@ MLFLOW_PORT ?= 5000
 # pytest-xdist processes for make test and test-fast (each its own test database); 0 runs in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-fast lint contracts pytest superuser migrate bench stack-test e2e faults clean help
+.PHONY: run test test-fast lint contracts types pytest superuser migrate bench stack-test e2e faults clean help
 
 help:
 	@echo "make run        start the web app, the task worker and the MLflow UI (Ctrl-C stops all)"
-	@echo "make test       lint, import contracts and the test suite with coverage"
+	@echo "make test       lint, import contracts, type checks and the test suite with coverage"
 	@echo "make test-fast  the test suite without the slow tests, no coverage (the edit loop; make test before a commit)"
 	@echo "make superuser  create an admin account"
 	@echo "make bench      run the benchmarks in bench/"
@@ -64,6 +64,10 @@ lint: $(VENV)/.deps-dev
 contracts: $(VENV)/.deps-dev
 	$(BIN)/lint-imports
 
+# mypy with django-stubs over the packages [tool.mypy] lists; its Django plugin loads the settings.
+types: $(VENV)/.deps-dev
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} $(BIN)/mypy
+
 # DATABASE_URL picks the database (SQLite when unset). Test settings need a key but never DEBUG.
 # The stack test starts real servers and has its own target. --dist loadfile keeps each test module in one
 # worker, so a module's expensive fixtures (a trained model) are built once.
@@ -96,7 +100,7 @@ faults: $(VENV)/.deps-dev
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-test-key-not-for-production} DJANGO_DEBUG=false \
 		$(BIN)/pytest -m faults tests/faults -p no:cacheprovider $(PYTEST_ARGS)
 
-test: lint contracts pytest
+test: lint contracts types pytest
 
 # The benchmarks' own extras (FLAML, locust) are installed here only, never with the app.
 $(VENV)/.deps-bench: bench/requirements.txt $(VENV)/.deps-dev

@@ -2,9 +2,11 @@
 
 import logging
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +23,16 @@ def file_path(name: str) -> Path:
     return path
 
 
-def files_delete(names: list[str]) -> None:
-    """Delete stored files, ignoring ones already gone (deletes may be replayed)."""
+def stored_file_path(file: FieldFile) -> Path:
+    """The local path of a model's stored file (a FileField's value)."""
+    if file.name is None:
+        # A row read from the database always has a name (blank is ""); only one built in memory lacks it.
+        raise ValueError("The row has no stored file.")
+    return file_path(file.name)
+
+
+def files_delete(names: Iterable[str | None]) -> None:
+    """Delete stored files, ignoring blank names and files already gone (deletes may be replayed)."""
     for name in names:
         if not name:
             continue

@@ -7,6 +7,7 @@ API's Basic variant (csv_processor/api/http.py) and the fast prediction dispatch
 import base64
 import binascii
 
+from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -15,6 +16,20 @@ from users.models import User
 from users.services import api_token_authenticate
 
 KEYWORD = "Token"
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request an HTML view receives: LoginRequiredMiddleware lets through only signed-in users to every
+    view not marked `login_not_required`, so its user is a User, never AnonymousUser. For annotations only."""
+
+    user: User
+
+
+class AuthenticatedRequest(Request):
+    """The request a REST API view receives: its IsAuthenticated permission (the default) lets through
+    only a signed-in user. For annotations only."""
+
+    user: User
 
 
 def api_token_parse(header: bytes, *, token: bool = True, basic: bool = False) -> str | None:

@@ -46,7 +46,7 @@ class ProfileForm(forms.Form):
 class ApiTokenCreateForm(forms.Form):
     name = forms.CharField(
         label="Token name",
-        max_length=ApiToken._meta.get_field("name").max_length,
+        max_length=ApiToken.NAME_MAX_LENGTH,
         help_text="What the token is for, e.g. “laptop script”. Unique among your active tokens.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )

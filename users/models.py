@@ -27,9 +27,10 @@ class ApiToken(models.Model):
     """A personal API token; only its SHA-256 hash is stored, the value is shown once at creation."""
 
     PREFIX_LENGTH = 8
+    NAME_MAX_LENGTH = 100
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
     prefix = models.CharField(
         max_length=PREFIX_LENGTH, help_text="First characters of the token, to tell tokens apart."
     )

@@ -1,13 +1,14 @@
 """OpenAPI description of our personal-token authentication, for drf-spectacular."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "users.authentication.ApiTokenAuthentication"
     name = "ApiToken"
 
-    def get_security_definition(self, auto_schema: object) -> dict:
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict:
         return {
             "type": "apiKey",
             "in": "header",

@@ -8,7 +8,10 @@ from users.models import ApiToken, User
 
 def user_email_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
     """Whether another account uses this address, ignoring case as the database constraint does."""
-    return User.objects.filter(email__iexact=email).exclude(pk=exclude_user_id).exists()
+    users = User.objects.filter(email__iexact=email)
+    if exclude_user_id is not None:
+        users = users.exclude(pk=exclude_user_id)
+    return users.exists()
 
 
 def user_username_taken(*, username: str) -> bool:

@@ -84,7 +84,7 @@ def _generate_token() -> str:
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its raw value, which is never stored and cannot be shown again."""
     name = name.strip()
-    max_length = ApiToken._meta.get_field("name").max_length
+    max_length = ApiToken.NAME_MAX_LENGTH
     if not name or len(name) > max_length:
         # Callers other than the form (shell, future API) must not reach the database with a bad name.
         raise ValidationError({"name": f"Give the token a name of 1 to {max_length} characters."})

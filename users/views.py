@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from users import selectors, services
+from users.authentication import AuthenticatedHttpRequest
 from users.forms import ApiTokenCreateForm, ProfileForm, SignupForm
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "users/signup.html", {"form": form})
 
 
-def _profile_page(request: HttpRequest, *, profile_form: ProfileForm, token_form: ApiTokenCreateForm) -> HttpResponse:
+def _profile_page(
+    request: AuthenticatedHttpRequest, *, profile_form: ProfileForm, token_form: ApiTokenCreateForm
+) -> HttpResponse:
     context = {
         "profile_form": profile_form,
         "token_form": token_form,
@@ -53,7 +56,7 @@ def _profile_page(request: HttpRequest, *, profile_form: ProfileForm, token_form
 
 
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, initial={"email": request.user.email})
     if request.method == "POST" and form.is_valid():
         try:
@@ -68,7 +71,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def api_token_create(request: HttpRequest) -> HttpResponse:
+def api_token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -83,7 +86,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def api_token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     if request.method == "POST":
         token = services.api_token_revoke(user=request.user, token_id=token_id)
         messages.success(request, f"Token “{token.name}” was revoked.")

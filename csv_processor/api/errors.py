@@ -73,7 +73,10 @@ class MLflowErrorSerializer(ErrorBodySerializer):
 
     error_code = serializers.ChoiceField(choices=_choices(MLFLOW_CODES))
     message = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    # A declared field named like the Serializer property `errors`; DRF keeps them apart.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
 
     class Meta:
         ref_name = "MLflowError"

@@ -3,6 +3,7 @@ auth so MLflow's own clients (which cannot set headers) can call."""
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def _read_limited(stream: Any, parser_context: dict | None) -> bytes:
+def _read_limited(stream: Any, parser_context: Mapping[str, Any] | None) -> bytes:
     limit = settings.PREDICT_MAX_BYTES
     request = (parser_context or {}).get("request")
     declared = request.META.get("CONTENT_LENGTH") if request is not None else None
@@ -56,7 +57,7 @@ class LimitedJSONParser(BaseParser):
     media_type = "application/json"
     constant = staticmethod(_reject_constant)
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         body = _read_limited(stream, parser_context)
         try:
             data = json.loads(body.decode("utf-8"), parse_constant=self.constant)
@@ -112,7 +113,10 @@ class CSVBodyParser(BaseParser):
 
     media_type = "text/csv"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> bytes:
+    # DRF lets a parser return any value; the stubs allow only a mapping or DataAndFiles.
+    def parse(  # type: ignore[override]
+        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> bytes:
         return _read_limited(stream, parser_context)
 
 

@@ -34,7 +34,8 @@ class DeployedModelListSerializer(serializers.ModelSerializer):
 class InputFieldSerializer(serializers.Serializer):
     name = serializers.CharField()
     role = serializers.CharField(help_text="numeric, categorical, datetime, text or passthrough (optional, unused).")
-    required = serializers.BooleanField()
+    # A declared field that shares its name with the Field attribute `required`; DRF keeps them apart.
+    required = serializers.BooleanField()  # type: ignore[assignment]
     minimum = serializers.FloatField(allow_null=True)
     maximum = serializers.FloatField(allow_null=True)
     median = serializers.FloatField(allow_null=True)

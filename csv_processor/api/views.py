@@ -6,12 +6,12 @@ the responses in the OpenAPI schema.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -42,14 +42,14 @@ from csv_processor.services.serving.runtime import (
     deployed_model_for_serving,
     prediction_make,
 )
-from users.authentication import ApiTokenAuthentication
+from users.authentication import ApiTokenAuthentication, AuthenticatedHttpRequest, AuthenticatedRequest
 
 
 class BasicTokenScheme(OpenApiAuthenticationExtension):
     target_class = "csv_processor.api.http.TokenBasicAuthentication"
     name = "basicToken"
 
-    def get_security_definition(self, auto_schema: object) -> dict:
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict:
         return {"type": "http", "scheme": "basic", "description": "Any user name; the API token as the password."}
 
 
@@ -63,7 +63,7 @@ class ModelListApi(APIView):
     @extend_schema(
         responses={200: DeployedModelListSerializer(many=True), **error_responses(401)}, parameters=[WWW_AUTHENTICATE]
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(DeployedModelListSerializer(deployed_model_list(user=request.user), many=True).data)
 
 
@@ -71,7 +71,7 @@ class ModelDetailApi(APIView):
     @extend_schema(
         responses={200: DeployedModelDetailSerializer, **error_responses(401, 404)}, parameters=[WWW_AUTHENTICATE]
     )
-    def get(self, request: Request, model_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, model_id: int) -> Response:
         model = deployed_model_get_for_user(user=request.user, model_id=model_id)
         return Response(DeployedModelDetailSerializer(deployed_model_detail(deployed_model=model)).data)
 
@@ -97,7 +97,7 @@ class PredictionCreateApi(PredictionApiView):
         },
         parameters=[WWW_AUTHENTICATE, RETRY_AFTER],
     )
-    def post(self, request: HttpRequest, model_id: int) -> HttpResponse:
+    def post(self, request: AuthenticatedHttpRequest, model_id: int) -> HttpResponse:
         data = self.data()
         if not isinstance(data, dict) or not isinstance(data.get("records"), list):
             # Only the envelope is checked here; the records are checked against the model's schema.
@@ -151,7 +151,7 @@ class ModelInvocationsApi(PredictionApiView):
         },
         parameters=[WWW_AUTHENTICATE, RETRY_AFTER],
     )
-    def post(self, request: HttpRequest, model_id: int) -> HttpResponse:
+    def post(self, request: AuthenticatedHttpRequest, model_id: int) -> HttpResponse:
         data = self.data()
         try:
             scoring = scoring_input_read(content_type=request.META.get("CONTENT_TYPE", ""), data=data)
@@ -187,7 +187,7 @@ class ModelPingApi(APIView):
     authentication_classes = ModelInvocationsApi.authentication_classes
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **error_responses(401, 404)}, parameters=[WWW_AUTHENTICATE])
-    def get(self, request: Request, model_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, model_id: int) -> Response:
         deployed_model_for_serving(user=request.user, model_id=model_id)
         return Response({"status": "ok"})
 
@@ -208,7 +208,8 @@ class FeedbackCreateApi(APIView):
         class Meta:
             ref_name = "FeedbackInput"
 
-        feedback = OutcomeSerializer(many=True, allow_empty=False, max_length=1000)
+        # many=True hands max_length to the ListSerializer, which the stubs do not model.
+        feedback = OutcomeSerializer(many=True, allow_empty=False, max_length=1000)  # type: ignore[call-arg]
 
     class OutputSerializer(serializers.Serializer):
         updated = serializers.IntegerField()
@@ -226,7 +227,7 @@ class FeedbackCreateApi(APIView):
         },
         parameters=[WWW_AUTHENTICATE],
     )
-    def post(self, request: Request, model_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, model_id: int) -> Response:
         model = deployed_model_get_for_user(user=request.user, model_id=model_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ def json_value(value: Any) -> JsonValue:
     markers (NaT, NA) None (PostgreSQL refuses NaN in JSON), dates and timestamps ISO text, keys text,
     and anything else its text."""
     if isinstance(value, dict):
-        return {str(key): json_value(item) for key, item in value.items()}
+        return json_object(value)
     if isinstance(value, list | tuple | np.ndarray):
         return [json_value(item) for item in value]
     if isinstance(value, np.generic):
@@ -29,6 +30,11 @@ def json_value(value: Any) -> JsonValue:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     return None if _missing(value) else str(value)
+
+
+def json_object(value: Mapping[Any, Any]) -> dict[str, JsonValue]:
+    """`json_value` of a mapping, typed as the JSON object it becomes."""
+    return {str(key): json_value(item) for key, item in value.items()}
 
 
 def _missing(value: Any) -> bool:

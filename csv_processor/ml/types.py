@@ -77,17 +77,34 @@ def infer_column_types(df: pd.DataFrame) -> list[ColumnType]:
 
 def infer_column_type(series: pd.Series, *, counts: pd.Series | None = None) -> ColumnType:
     """The type of one column. Pass `counts` (value counts of its non-missing values) if you have them."""
-    base = {"name": str(series.name), "dtype": str(series.dtype), "missing": int(series.isna().sum())}
-    plain = {"numeric_candidate": False, "datetime_candidate": False, "suggestion": None}
     if ptypes.is_bool_dtype(series.dtype):
-        return ColumnType(kind="boolean", **base, **plain)
+        return _column_type(series, kind="boolean")
     if ptypes.is_datetime64_any_dtype(series.dtype):
-        return ColumnType(kind="datetime", **base, **plain)
+        return _column_type(series, kind="datetime")
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return ColumnType(kind="categorical", **base, **plain)
+        return _column_type(series, kind="categorical")
     if ptypes.is_numeric_dtype(series.dtype) and not ptypes.is_complex_dtype(series.dtype):
-        return ColumnType(kind=_numeric_kind(series), **base, **plain)
-    return ColumnType(**base, **_text_fields(series, counts))
+        return _column_type(series, kind=_numeric_kind(series))
+    return _column_type(series, **_text_fields(series, counts))
+
+
+def _column_type(
+    series: pd.Series,
+    *,
+    kind: str,
+    numeric_candidate: bool = False,
+    datetime_candidate: bool = False,
+    suggestion: str | None = None,
+) -> ColumnType:
+    return ColumnType(
+        name=str(series.name),
+        kind=kind,
+        dtype=str(series.dtype),
+        missing=int(series.isna().sum()),
+        numeric_candidate=numeric_candidate,
+        datetime_candidate=datetime_candidate,
+        suggestion=suggestion,
+    )
 
 
 def _numeric_kind(series: pd.Series) -> str:

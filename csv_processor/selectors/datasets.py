@@ -15,7 +15,8 @@ from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sn
 from csv_processor.ml.csv.tables import iter_csv_chunks, read_page
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion, Upload, WorkerHeartbeat
-from csv_processor.storage import file_path
+from csv_processor.storage import stored_file_path
+from users.models import User
 
 PAGE_ROWS = 50
 CELL_CHARS = 200
@@ -64,24 +65,24 @@ def worker_last_seen_seconds() -> float | None:
     return (timezone.now() - last_seen).total_seconds()
 
 
-def user_storage_used(*, user: object) -> int:
+def user_storage_used(*, user: User) -> int:
     uploads = Upload.objects.filter(owner=user).aggregate(total=Sum("size_bytes"))["total"] or 0
     versions = DatasetVersion.objects.filter(dataset__owner=user).aggregate(total=Sum("size_bytes"))["total"] or 0
     return uploads + versions
 
 
-def dataset_list(*, user: object) -> QuerySet[Dataset]:
+def dataset_list(*, user: User) -> QuerySet[Dataset]:
     return Dataset.objects.filter(owner=user).select_related("current_version")
 
 
-def dataset_get_for_user(*, user: object, dataset_id: int) -> Dataset:
+def dataset_get_for_user(*, user: User, dataset_id: int) -> Dataset:
     dataset = Dataset.objects.filter(owner=user, pk=dataset_id).select_related("current_version").first()
     if dataset is None:
         raise Http404("No such dataset.")
     return dataset
 
 
-def dataset_version_get_for_user(*, user: object, dataset_id: int, number: int | None = None) -> DatasetVersion:
+def dataset_version_get_for_user(*, user: User, dataset_id: int, number: int | None = None) -> DatasetVersion:
     dataset = dataset_get_for_user(user=user, dataset_id=dataset_id)
     if number is None:
         if dataset.current_version is None:
@@ -93,7 +94,7 @@ def dataset_version_get_for_user(*, user: object, dataset_id: int, number: int |
     return version
 
 
-def upload_get_for_user(*, user: object, upload_id: int) -> Upload:
+def upload_get_for_user(*, user: User, upload_id: int) -> Upload:
     upload = Upload.objects.filter(owner=user, pk=upload_id).first()
     if upload is None:
         raise Http404("No such upload.")
@@ -119,7 +120,7 @@ def upload_preview(*, upload: Upload, options: dict | None = None, rows: int = 2
     """The first rows as parsed with the given (or stored) options, or the problem in plain words."""
     try:
         parsed = ParseOptions.from_dict(options if options is not None else upload.parse_options)
-        frame = read_csv_sniffed(file_path(upload.file.name), parsed, nrows=rows)
+        frame = read_csv_sniffed(stored_file_path(upload.file), parsed, nrows=rows)
     except (CsvParseError, ValueError, TypeError) as exc:
         return TableView(columns=[], rows=[], total_rows=0, offset=0, error=str(exc))
     columns = [
@@ -132,7 +133,7 @@ def upload_preview(*, upload: Upload, options: dict | None = None, rows: int = 2
 def dataset_version_frame(*, version: DatasetVersion, columns: list[str] | None = None) -> pd.DataFrame:
     """The version's own rows as the user sees them (only `columns`, read alone from the Parquet file,
     when given): the one place a whole version is read."""
-    return pd.read_parquet(file_path(version.file.name), columns=list(columns) if columns is not None else None)
+    return pd.read_parquet(stored_file_path(version.file), columns=list(columns) if columns is not None else None)
 
 
 def dataset_version_page(
@@ -147,10 +148,12 @@ def dataset_version_page(
     """One page of a version, read from its Parquet file without loading the rest."""
     names = [column["name"] for column in version.schema]
     sort = sort if sort in names else None
-    contains = (filter_column, filter_text) if filter_column in names and filter_text else None
+    contains = (
+        (filter_column, filter_text) if filter_column is not None and filter_column in names and filter_text else None
+    )
     offset = (max(page, 1) - 1) * PAGE_ROWS
     result = read_page(
-        file_path(version.file.name),
+        stored_file_path(version.file),
         offset=offset,
         limit=PAGE_ROWS,
         sort_by=sort,
@@ -167,7 +170,7 @@ def dataset_version_page(
 
 
 def dataset_version_csv_chunks(*, version: DatasetVersion) -> Iterator[str]:
-    return iter_csv_chunks(file_path(version.file.name))
+    return iter_csv_chunks(stored_file_path(version.file))
 
 
 def dataset_version_download_name(*, version: DatasetVersion, suffix: str) -> str:
@@ -217,7 +220,7 @@ def dataset_suggestions(*, dataset: Dataset, version: DatasetVersion) -> list[di
     return sorted(items, key=lambda s: (s["optional"], -s["confidence"]))
 
 
-def cleaning_job_get_for_user(*, user: object, job_id: int) -> CleaningJob:
+def cleaning_job_get_for_user(*, user: User, job_id: int) -> CleaningJob:
     job = CleaningJob.objects.filter(owner=user, pk=job_id).select_related("dataset").first()
     if job is None:
         raise Http404("No such cleaning job.")

@@ -6,7 +6,7 @@ the selector pattern so they can move there unchanged.
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -15,11 +15,12 @@ from csv_processor.ml.serving import build_input_spec
 from csv_processor.ml.serving.drift import MIN_LIVE_ROWS
 from csv_processor.models import BatchPrediction, DeployedModel, ModelRetrain, ModelVersion, Prediction, TrainingRun
 from csv_processor.selectors.training.runs import training_run_card
+from users.models import User
 
 MAIN_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "mae"}
 
 
-def deployed_model_get_for_user(*, user: object, model_id: int) -> DeployedModel:
+def deployed_model_get_for_user(*, user: User, model_id: int) -> DeployedModel:
     model = (
         DeployedModel.objects.filter(owner=user, pk=model_id)
         .select_related("dataset", "active_version__run__trained_model")
@@ -30,7 +31,7 @@ def deployed_model_get_for_user(*, user: object, model_id: int) -> DeployedModel
     return model
 
 
-def deployed_model_list(*, user: object) -> QuerySet[DeployedModel]:
+def deployed_model_list(*, user: User) -> QuerySet[DeployedModel]:
     return DeployedModel.objects.filter(owner=user).select_related("dataset", "active_version")
 
 
@@ -54,12 +55,12 @@ def deployable_run_list(*, deployed_model: DeployedModel, limit: int = 20) -> li
     return list(runs.order_by("-pk")[:limit])
 
 
-def deploy_target_list(*, user: object, run: TrainingRun) -> QuerySet[DeployedModel]:
+def deploy_target_list(*, user: User, run: TrainingRun) -> QuerySet[DeployedModel]:
     """The user's deployed models a run could become the next version of (same target and task)."""
     return DeployedModel.objects.filter(owner=user, target=run.target, task=run.task).select_related("active_version")
 
 
-def deploy_target_for_run(*, user: object, run: TrainingRun) -> DeployedModel | None:
+def deploy_target_for_run(*, user: User, run: TrainingRun) -> DeployedModel | None:
     """The user's newest deployed model of the run's dataset predicting the same target the same way: the
     one `train --deploy` adds a version to (None: deploy as a new model)."""
     models = deploy_target_list(user=user, run=run).filter(dataset_id=run.dataset_version.dataset_id)
@@ -73,14 +74,14 @@ def model_version_get(*, deployed_model: DeployedModel, number: int) -> ModelVer
     return version
 
 
-def batch_prediction_get_for_user(*, user: object, batch_id: int) -> BatchPrediction:
+def batch_prediction_get_for_user(*, user: User, batch_id: int) -> BatchPrediction:
     batch = BatchPrediction.objects.filter(owner=user, pk=batch_id).select_related("deployed_model").first()
     if batch is None:
         raise Http404("No such batch prediction.")
     return batch
 
 
-def model_retrain_get_for_user(*, user: object, retrain_id: int) -> ModelRetrain:
+def model_retrain_get_for_user(*, user: User, retrain_id: int) -> ModelRetrain:
     retrain = (
         ModelRetrain.objects.filter(deployed_model__owner=user, pk=retrain_id)
         .select_related("deployed_model", "run", "base_version")
@@ -231,7 +232,8 @@ def deployed_model_live_quality(*, deployed_model: DeployedModel) -> LiveQuality
     return LiveQuality("accuracy", value, len(hits), test_metrics.get("accuracy"), version.number)
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[str | float]:
+    """Whether a JSON value (a reported outcome) reads as a finite number."""
     try:
         return math.isfinite(float(value))
     except (TypeError, ValueError):

@@ -24,6 +24,7 @@ from csv_processor.services.datasets.imports import dataset_import_file
 from csv_processor.services.serving.deploy import deployed_model_deploy
 from csv_processor.services.training.execute import training_run_execute
 from csv_processor.services.training.runs import TrainingOptions, training_run_create
+from users.models import User
 
 
 class Command(BaseCommand):
@@ -80,7 +81,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Trained, but not deployed: {' '.join(exc.messages)}") from exc
         self.stdout.write(json.dumps(summary))
 
-    def _dataset(self, owner: object, source: str) -> Dataset:
+    def _dataset(self, owner: User, source: str) -> Dataset:
         path = Path(source)
         if path.is_file():
             try:
@@ -122,7 +123,7 @@ def _options(options: dict) -> TrainingOptions:
     )
 
 
-def _deploy(owner: object, run: TrainingRun) -> DeployedModel:
+def _deploy(owner: User, run: TrainingRun) -> DeployedModel:
     target = deploy_target_for_run(user=owner, run=run)
     return deployed_model_deploy(owner=owner, run=run, deployed_model=target)
 

@@ -1,5 +1,7 @@
 """Row conditions for "delete rows where ...": the value is checked against the column's type first."""
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
@@ -66,6 +68,9 @@ def as_bool(value: object, series: pd.Series) -> bool:
 
 
 def as_timestamp(value: object, series: pd.Series) -> pd.Timestamp:
+    # pd.Timestamp refuses (TypeError) anything else, and None it reads as NaT: both are refused below.
+    if not isinstance(value, str | int | float | dt.date):
+        raise CleaningError(f'{value!r} is not a date, but "{series.name}" holds dates.')
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:

@@ -64,9 +64,9 @@ def replace_in(series: pd.Series, values: list, new_value: object) -> pd.Series:
     Numbers match numerically (-200 matches -200.0); text matches exactly, so trim whitespace first.
     """
     if is_numeric(series):
-        targets = [to_number_or_error(v, series, "The value to replace") for v in values]
-        new = np.nan if new_value is None else to_number_or_error(new_value, series, "The new value")
-        return series.mask(series.isin(targets), new)
+        numbers = [to_number_or_error(v, series, "The value to replace") for v in values]
+        new_number = np.nan if new_value is None else to_number_or_error(new_value, series, "The new value")
+        return series.mask(series.isin(numbers), new_number)
     if not is_text(series):
         raise CleaningError(
             f'Replacing values works on numbers and text, but "{series.name}" holds {kind_name(series)}.'

@@ -85,6 +85,7 @@ def _fit_fill(df: pd.DataFrame, params: dict) -> dict:
         return params
     if strategy == "ffill" or "value" in params:
         return params
+    value: object
     if strategy in ("mean", "median"):
         require_numeric(series, f"fill with the {strategy}")
         value = series.mean() if strategy == "mean" else series.median()

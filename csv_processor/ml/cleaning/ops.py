@@ -5,6 +5,7 @@ Row filters (training-only steps) are written as a keep-mask so the preview can 
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -141,7 +142,7 @@ def _fill(df: pd.DataFrame, p: dict) -> pd.DataFrame:
     series = column(df, p["column"])
     if p["strategy"] == "ffill":
         return _with_column(df, p["column"], series.ffill())
-    value = fill_value(series, p["value"])
+    value: Any = fill_value(series, p["value"])
     if isinstance(series.dtype, pd.CategoricalDtype) and value not in series.cat.categories:
         series = series.cat.add_categories([value])
     return _with_column(df, p["column"], series.fillna(value))
@@ -152,7 +153,8 @@ def _replace(df: pd.DataFrame, p: dict) -> pd.DataFrame:
     return _with_column(df, p["column"], replace_in(series, p["values"], p.get("new_value")))
 
 
-def _text_op(df: pd.DataFrame, name: str, action: str, fn: Callable[[pd.Series], pd.Series]) -> pd.DataFrame:
+def _text_op(df: pd.DataFrame, name: str, action: str, fn: Callable[[Any], pd.Series]) -> pd.DataFrame:
+    """`fn` gets the column's `.str` accessor."""
     series = column(df, name)
     require_text(series, action)
     changed = fn(series.str)

@@ -56,9 +56,10 @@ def apply_recipe(df: pd.DataFrame, recipe: Recipe, *, training: bool = False) ->
         if not training:
             if step.training_only:
                 continue
-            step = _present_part(out, step)
-            if step is None:
+            present = _present_part(out, step)
+            if present is None:
                 continue
+            step = present
         out = apply_step(out, step)
     return out if out is not df else df.copy(deep=False)
 

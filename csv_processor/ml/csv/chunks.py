@@ -60,6 +60,10 @@ class ProgressReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int = -1, /) -> bytes:
+        # A blocking file: RawIOBase.read gives None only for a non-blocking one, so this is always bytes.
+        return super().read(size) or b""
+
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         count = self._fh.readinto(buffer)  # type: ignore[attr-defined]
         self._progress(self._fh.tell())

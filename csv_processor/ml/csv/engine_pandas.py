@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
+from csv_processor.ml.csv.chunks import ProgressReader
 from csv_processor.ml.csv.layout import Layout
 from csv_processor.ml.csv.options import CsvParseError, ParseOptions
 from csv_processor.ml.csv.structure import iter_records, ragged_error
@@ -29,7 +30,9 @@ def check_records(path: Path, options: ParseOptions, layout: Layout, *, limit: i
             raise ragged_error(record, len(layout.names), options.has_header)
 
 
-def pandas_read(source: BinaryIO, options: ParseOptions, layout: Layout, *, nrows: int | None = None) -> pd.DataFrame:
+def pandas_read(
+    source: BinaryIO | ProgressReader, options: ParseOptions, layout: Layout, *, nrows: int | None = None
+) -> pd.DataFrame:
     """Parse from ``source`` positioned at ``layout.data_offset``; rows must already be checked."""
     try:
         return pd.read_csv(source, **read_csv_kwargs(options, layout), nrows=nrows)

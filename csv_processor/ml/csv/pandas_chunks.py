@@ -84,7 +84,7 @@ def _chunk_kind(series: pd.Series) -> str:
         return "int"
     if ptypes.is_float_dtype(dtype):
         return "float"
-    if ptypes.is_object_dtype(dtype) and series.dropna().map(type).eq(bool).all():
+    if ptypes.is_object_dtype(dtype) and series.dropna().map(type).isin([bool]).all():
         return "bool_na"  # pandas' booleans with gaps
     return "text"
 

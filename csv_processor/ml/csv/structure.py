@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -147,7 +147,7 @@ class Record:
 class _LineFeeder:
     """Yields decoded physical lines to ``csv.reader`` while tracking line numbers and byte offsets."""
 
-    def __init__(self, fh: BinaryIO, encoding: str, offset: int, line: int) -> None:
+    def __init__(self, fh: io.BufferedReader, encoding: str, offset: int, line: int) -> None:
         self.fh = fh
         self.encoding = "utf-8" if encoding == "utf-8-sig" and offset else encoding
         self.offset = offset

@@ -54,7 +54,8 @@ def read_page(
 
 def _slice_row_groups(parquet: pq.ParquetFile, offset: int, limit: int) -> pd.DataFrame:
     """Read only the row groups that hold the wanted rows."""
-    groups, start_of_first, position = [], 0, 0
+    groups: list[int] = []
+    start_of_first, position = 0, 0
     for index in range(parquet.metadata.num_row_groups):
         size = parquet.metadata.row_group(index).num_rows
         if position + size > offset and position < offset + limit:

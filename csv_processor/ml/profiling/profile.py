@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from csv_processor.ml.json_values import json_value
+from csv_processor.ml.json_values import json_object
 from csv_processor.ml.numbers import factorize_text, parse_numbers
 from csv_processor.ml.types import ColumnType, detect_datetime_format, infer_column_type, parse_datetimes
 
@@ -56,7 +56,7 @@ class ColumnProfile:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["top_values"] = [{"value": v, "count": c} for v, c in self.top_values]
-        return json_value(data)
+        return json_object(data)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class DatasetProfile:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "columns"}
         data["columns"] = [c.to_dict() for c in self.columns]
-        return json_value(data)
+        return json_object(data)
 
 
 def profile_frame(
@@ -105,7 +105,6 @@ def profile_column(
 ) -> tuple[ColumnType, ColumnProfile]:
     """The column's type (inferred when None) and its profile."""
     missing = int(series.isna().sum())
-    base = {"name": str(series.name), "dtype": str(series.dtype), "count": len(series) - missing, "missing": missing}
     dtype = series.dtype
     if ptypes.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         column_type = column_type or infer_column_type(series)
@@ -123,7 +122,15 @@ def profile_column(
         distinct = pd.Series(pd.array(texts, dtype="str"))
         column_type = column_type or infer_column_type(series, counts=pd.Series(counts, index=distinct))
         stats = _text_stats(distinct, counts, column_type.kind, top_n=top_n, bins=bins)
-    return column_type, ColumnProfile(kind=column_type.kind, **base, **stats)
+    profile = ColumnProfile(
+        name=str(series.name),
+        kind=column_type.kind,
+        dtype=str(dtype),
+        count=len(series) - missing,
+        missing=missing,
+        **stats,
+    )
+    return column_type, profile
 
 
 def _plain_numbers(series: pd.Series) -> np.ndarray:

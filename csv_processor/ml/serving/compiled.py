@@ -135,11 +135,16 @@ class CompiledBlend(_Compiled):
 
     def predict(self, columns: Columns) -> np.ndarray:
         columns = _apply(self.before, columns)
-        return sum(w * member.predict(columns) for w, member in zip(self.weights, self.members, strict=True))
+        # asarray: the sum of no arrays would be 0, but a blend has members.
+        return np.asarray(
+            sum(w * member.predict(columns) for w, member in zip(self.weights, self.members, strict=True))
+        )
 
     def predict_proba(self, columns: Columns) -> np.ndarray:
         columns = _apply(self.before, columns)
-        return sum(w * member.predict_proba(columns) for w, member in zip(self.weights, self.members, strict=True))
+        return np.asarray(
+            sum(w * member.predict_proba(columns) for w, member in zip(self.weights, self.members, strict=True))
+        )
 
 
 def compile_pipeline(pipeline: Any, *, task: str) -> CompiledPipeline | CompiledBlend | None:
@@ -149,8 +154,9 @@ def compile_pipeline(pipeline: Any, *, task: str) -> CompiledPipeline | Compiled
         return None
     steps = [step for _, step in pipeline.steps if step not in (None, "passthrough")]
     if steps and isinstance(steps[-1], Blend):
-        members = [compile_pipeline(member, task=task) for member in steps[-1].fitted_]
-        if not members or not all(isinstance(member, CompiledPipeline) for member in members):
+        compiled = [compile_pipeline(member, task=task) for member in steps[-1].fitted_]
+        members = [member for member in compiled if isinstance(member, CompiledPipeline)]
+        if not members or len(members) != len(compiled):
             return None
         return CompiledBlend(tuple(steps[:-1]), tuple(members), tuple(steps[-1].weights), task)
     if len(steps) < 2:

@@ -75,6 +75,8 @@ class Linear:
         return X @ self.coef_t + self.intercept
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        if self.classes_ is None:
+            raise TypeError("A regression has no class probabilities.")
         scores = X @ self.coef_t + self.intercept
         if len(self.classes_) <= 2:
             positive = expit(scores.reshape(-1))

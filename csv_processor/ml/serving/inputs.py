@@ -280,5 +280,5 @@ def _column(spec_field: FieldSpec, values: list) -> Any:
             parsed = parsed.dt.tz_localize(tz)
         return parsed
     if spec_field.dtype in ("str", "string") and all(v is None or isinstance(v, str) for v in values):
-        return pd.array(values, dtype=spec_field.dtype)
+        return pd.array(values, dtype="str" if spec_field.dtype == "str" else "string")
     return np.array(values, dtype=object)

@@ -45,5 +45,7 @@ def class_scores(pipeline: Pipeline, frame: pd.DataFrame, *, task: str, classes:
         if task == "regression":
             return np.asarray(pipeline.predict(frame), dtype="float64")
         proba = pipeline.predict_proba(frame)
+    if classes is None:
+        raise TypeError("A classifier's scores need the class of each row.")
     index = {c: i for i, c in enumerate(pipeline.classes_.tolist())}
     return proba[np.arange(len(frame)), [index[c] for c in classes]]

@@ -87,7 +87,8 @@ def scoring_csv(body: bytes) -> ScoringInput:
     try:
         text = body.decode("utf-8")
         problem = _shape_problem(text)
-        frame = None if problem else pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=True)
+        if not problem:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=True)
     except (UnicodeDecodeError, ValueError, csv.Error, pd.errors.ParserError) as exc:
         raise ProtocolError(
             "Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid CSV-formatted "

@@ -9,6 +9,7 @@ data a chart cannot use (an older run's shape, say) costs that chart, not the ot
 import io
 import logging
 import sys
+from collections.abc import Callable
 
 import matplotlib
 
@@ -38,6 +39,7 @@ def run_figures(*, task: str, target: str, metrics: dict, plots: dict, importanc
     """{file name: PNG bytes} for the charts this run has data for: confusion matrix, ROC and
     precision-recall curves (classification) or predicted vs actual and residuals (regression), and the
     permutation importance of the columns."""
+    charts: dict[str, Callable[[], Figure | None]]
     if task == "regression":
         charts = {
             "predicted_vs_actual.png": lambda: _predicted_vs_actual(plots["predicted_vs_actual"], target),

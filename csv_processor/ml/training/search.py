@@ -125,7 +125,7 @@ def estimate_fold_seconds(data: SearchData, algorithm: str, params: dict[str, An
 def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter: Reporter, limit: float) -> Trial:
     """Cross-validate one configuration; stop between folds once the rest would take it past `limit` seconds."""
     folds: list[tuple[float, ...]] = []  # score, loss, fit seconds, predict seconds, early-stopped rounds
-    oof = _empty_oof(data)
+    oof: np.ndarray | None = _empty_oof(data)
     start_trial, rows = time.perf_counter(), 0
     for train_pos, val_pos in data.folds:
         reporter.check_cancel()
@@ -310,7 +310,7 @@ def _run_exact(
 
 def _ranking(trials: list[Trial], names: list[str]) -> list[str]:
     """Algorithms that can still be tuned, best first by their best complete trial."""
-    best = {}
+    best: dict[str, Trial] = {}
     for trial in sorted(trials, key=lambda t: t.rank_key()):
         if trial.complete and trial.algorithm in names:
             best.setdefault(trial.algorithm, trial)

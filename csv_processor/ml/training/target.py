@@ -29,7 +29,8 @@ def log_target_suits(y: pd.Series) -> bool:
     if len(values) < 3 or not np.isfinite(values).all() or values.min() <= 0:
         return False
     skew = pd.Series(values).skew()
-    return bool(np.isfinite(skew) and skew > MIN_SKEW)
+    # A float64 column's skew is a float (NaN when undefined); the stubs type it as any scalar.
+    return bool(isinstance(skew, float) and np.isfinite(skew) and skew > MIN_SKEW)
 
 
 class LogTarget(TransformerMixin, BaseEstimator):

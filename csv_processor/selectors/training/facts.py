@@ -11,7 +11,7 @@ from csv_processor.ml.training.table_facts import TableFacts, table_facts
 from csv_processor.models import DatasetVersion
 from csv_processor.process_cache import LruCache
 from csv_processor.selectors.datasets import dataset_version_frame
-from csv_processor.storage import file_path
+from csv_processor.storage import stored_file_path
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ _cache: LruCache[tuple, TableFacts] = LruCache(MAX_VERSIONS)
 
 
 def version_table_facts(*, version: DatasetVersion) -> TableFacts:
-    path = file_path(version.file.name)
+    path = stored_file_path(version.file)
     stat = path.stat()
     key = (version.pk, str(path), stat.st_size, stat.st_mtime_ns)
     return _cache.get_or_compute(key, lambda: _facts_compute(version))

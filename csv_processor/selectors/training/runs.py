@@ -11,11 +11,12 @@ from django.http import Http404
 from csv_processor.ml.training.card import data_summary
 from csv_processor.models import Dataset, TrainingRun
 from csv_processor.selectors.datasets import dataset_version_chain
+from users.models import User
 
 RECENT_RUNS = 10
 
 
-def training_run_get_for_user(*, user: object, run_id: int) -> TrainingRun:
+def training_run_get_for_user(*, user: User, run_id: int) -> TrainingRun:
     run = (
         TrainingRun.objects.filter(owner=user, pk=run_id)
         .select_related("dataset_version__dataset", "trained_model")
@@ -26,7 +27,7 @@ def training_run_get_for_user(*, user: object, run_id: int) -> TrainingRun:
     return run
 
 
-def training_run_list(*, user: object, dataset: Dataset | None = None) -> QuerySet[TrainingRun]:
+def training_run_list(*, user: User, dataset: Dataset | None = None) -> QuerySet[TrainingRun]:
     runs = TrainingRun.objects.filter(owner=user).select_related("dataset_version__dataset")
     if dataset is not None:
         runs = runs.filter(dataset_version__dataset=dataset)

@@ -21,6 +21,7 @@ from csv_processor.models import CleaningJob, Dataset, DatasetVersion
 from csv_processor.selectors.datasets import dataset_version_frame
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.storage import file_name_new, file_path, files_delete
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def cleaning_preview(*, version: DatasetVersion, op: str, params: dict) -> Clean
 
 
 def cleaning_job_create(
-    *, owner: object, version: DatasetVersion, op: str, params: dict, confirm_loss: bool
+    *, owner: User, version: DatasetVersion, op: str, params: dict, confirm_loss: bool
 ) -> CleaningJob:
     """Check the step against the data and run it: in this request for small data, else in the worker."""
     dataset = version.dataset

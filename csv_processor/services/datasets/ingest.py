@@ -14,7 +14,7 @@ from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, csv_to_parq
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, Upload
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
-from csv_processor.storage import file_name_new, file_path, files_delete
+from csv_processor.storage import file_name_new, file_path, files_delete, stored_file_path
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def upload_ingest(*, upload_id: int, on_progress: Callable[[float], None] | None
     try:
         options = ParseOptions.from_dict(upload.parse_options)
         summary = csv_to_parquet(
-            file_path(upload.file.name), options, version_path, progress=_progress_writer(upload_id, on_progress)
+            stored_file_path(upload.file), options, version_path, progress=_progress_writer(upload_id, on_progress)
         )
         schema = [column.to_dict() for column in infer_column_types(pd.read_parquet(version_path))]
     except UnicodeError as exc:

@@ -34,7 +34,9 @@ def dataset_delete(*, dataset: Dataset) -> None:
     names = [version.file.name for version in dataset.versions.all()]
     # Trained models (and the runs that made them) go with the dataset; so do their files.
     names += list(TrainedModel.objects.filter(run__dataset_version__dataset=dataset).values_list("file", flat=True))
-    upload = Upload.objects.filter(pk=dataset.source_upload_id).first()
+    upload: Upload | None = None
+    if dataset.source_upload_id is not None:
+        upload = Upload.objects.filter(pk=dataset.source_upload_id).first()
     with transaction.atomic():
         Dataset.objects.filter(pk=dataset.pk).update(current_version=None)
         # Versions point at their parents; delete children first.

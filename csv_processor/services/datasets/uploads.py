@@ -15,7 +15,8 @@ from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 from csv_processor.models import Upload
 from csv_processor.selectors.datasets import user_storage_used
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
-from csv_processor.storage import file_name_new, file_path, files_delete
+from csv_processor.storage import file_name_new, file_path, files_delete, stored_file_path
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def _check_name(name: str) -> None:
         raise ValidationError("Choose a .csv, .tsv or .txt file.", code="suffix")
 
 
-def _check_quota(owner: object, size: int) -> None:
+def _check_quota(owner: User, size: int) -> None:
     used = user_storage_used(user=owner)
     if used + size > settings.USER_QUOTA_BYTES:
         quota_mb = settings.USER_QUOTA_BYTES / 1024**2
@@ -71,7 +72,7 @@ def parse_check(path: Path, options: ParseOptions, *, nrows: int | None) -> None
 
 
 @metrics.counts_upload_refusals("upload")
-def upload_create(*, owner: object, uploaded_file: IO[bytes], name: str, size: int) -> Upload:
+def upload_create(*, owner: User, uploaded_file: IO[bytes], name: str, size: int) -> Upload:
     """Check and store an uploaded CSV; raise ValidationError with a user-facing message if it is refused."""
     shown_name = display_name(name)
     _check_name(shown_name)
@@ -116,15 +117,15 @@ def parse_options_from_dict(data: dict) -> ParseOptions:
 @metrics.counts_upload_refusals("confirm")
 def upload_confirm(*, upload: Upload, options: dict, dataset_name: str, enqueue: bool = True) -> Upload:
     """Record the user's parse settings and queue the full parse (the command line runs it itself)."""
-    options = parse_options_from_dict(options)
+    parsed = parse_options_from_dict(options)
     if upload.status not in {Upload.Status.AWAITING_CONFIRMATION, Upload.Status.FAILED}:
         raise ValidationError("This file is already being parsed.", code="state")
-    parse_check(file_path(upload.file.name), options, nrows=1000)
+    parse_check(stored_file_path(upload.file), parsed, nrows=1000)
     with transaction.atomic():
         changed = Upload.objects.filter(
             pk=upload.pk, status__in=[Upload.Status.AWAITING_CONFIRMATION, Upload.Status.FAILED]
         ).update(
-            parse_options=options.to_dict(),
+            parse_options=parsed.to_dict(),
             dataset_name=dataset_name,
             status=Upload.Status.QUEUED,
             progress=0.0,

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks.base import Task
@@ -26,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Job:
-    model: type[models.Model]
+    model: type[Upload] | type[DatasetVersion] | type[CleaningJob]
     status_field: str
     unfinished: tuple[str, ...]
     waiting: str

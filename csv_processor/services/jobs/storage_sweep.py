@@ -37,7 +37,8 @@ def _referenced() -> set[str]:
 def stored_files_orphaned_delete(*, min_age_seconds: float | None = None) -> list[str]:
     """Delete the files under the app's folders that no row refers to; return their names."""
     min_age = settings.STORAGE_SWEEP_MIN_AGE_SECONDS if min_age_seconds is None else min_age_seconds
-    root = Path(default_storage.location)
+    # The app's stores are local file systems (storage.file_path); the path of "" is their root folder.
+    root = Path(default_storage.path(""))
     cutoff = time.time() - min_age
     # Listed before the rows are read: a file recorded in between is then in the set.
     candidates = [

@@ -17,7 +17,7 @@ from django.http import Http404
 
 from csv_processor.models import DeployedModel, ModelVersion, TrainedModel
 from csv_processor.process_cache import LruCache
-from users.models import ApiToken
+from users.models import ApiToken, User
 from users.services import LAST_USED_RESOLUTION, api_token_touch
 
 _MODEL_COLUMNS = "m.id, m.task, v.id, v.number, v.run_id, f.file, f.sha256"
@@ -82,7 +82,7 @@ class ServingTarget:
 class TokenCaller:
     """The active user owning an active token, and their model (None: no such model of theirs)."""
 
-    user: object
+    user: User
     token_id: int
     model: ServingTarget | None
 
@@ -95,7 +95,7 @@ def _target_from_row(owner_id: int, row: tuple) -> ServingTarget | None:
     return ServingTarget(model_pk, owner_id, task, version, file, sha256)
 
 
-def deployed_model_for_serving(*, user: object, model_id: int) -> ServingTarget:
+def deployed_model_for_serving(*, user: User, model_id: int) -> ServingTarget:
     """The caller's model with its active version and that version's model file name and hash."""
     with connection.cursor() as cursor:
         cursor.execute(_by_user_sql(), [int(model_id), user.pk])

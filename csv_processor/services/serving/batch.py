@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
@@ -28,7 +29,8 @@ from csv_processor.services.datasets.uploads import ALLOWED_SUFFIXES, HEAD_BYTES
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.serving.predictions import predictions_log
 from csv_processor.services.serving.runtime import ModelNotReady, serving_model_get
-from csv_processor.storage import file_name_new, file_path, files_delete
+from csv_processor.storage import file_name_new, file_path, files_delete, stored_file_path
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +39,11 @@ LOGGED_ROWS = 1000
 
 
 def batch_prediction_create(
-    *, owner: object, deployed_model: DeployedModel, uploaded_file: IO[bytes], name: str, size: int
+    *, owner: User, deployed_model: DeployedModel, uploaded_file: IO[bytes], name: str, size: int
 ) -> BatchPrediction:
     """Check and store the file, then queue the job; ValidationError with a plain reason if refused."""
-    if deployed_model.active_version_id is None:
+    version_id = deployed_model.active_version_id
+    if version_id is None:
         raise ValidationError("This model has no active version yet; deploy one first.", code="not_ready")
     shown = display_name(name)
     if not shown.lower().endswith(ALLOWED_SUFFIXES):
@@ -60,18 +63,20 @@ def batch_prediction_create(
                 out.write(chunk)
         options = detect_parse_options(path)
         parse_check(path, options, nrows=None if size <= settings.SYNC_PARSE_MAX_BYTES else 1000)
-        return _queue(owner, deployed_model, shown, stored, size, options)
+        return _queue(owner, deployed_model, version_id, shown, stored, size, options)
     except BaseException:
         files_delete([stored])
         raise
 
 
-def _queue(owner: object, model: DeployedModel, name: str, stored: str, size: int, options) -> BatchPrediction:
+def _queue(
+    owner: User, model: DeployedModel, version_id: int, name: str, stored: str, size: int, options: ParseOptions
+) -> BatchPrediction:
     with transaction.atomic():
         batch = BatchPrediction.objects.create(
             owner=owner,
             deployed_model=model,
-            version_id=model.active_version_id,
+            version_id=version_id,
             original_name=name,
             file=stored,
             size_bytes=size,
@@ -109,7 +114,7 @@ def _finish(batch: BatchPrediction, status: str, **fields: object) -> BatchPredi
 
 def _predict_file(batch: BatchPrediction) -> tuple[str, int, list[str]]:
     model = serving_model_get(version=batch.version)
-    frame = read_csv_sniffed(file_path(batch.file.name), ParseOptions.from_dict(batch.parse_options))
+    frame = read_csv_sniffed(stored_file_path(batch.file), ParseOptions.from_dict(batch.parse_options))
     inputs = _aligned(frame, model.spec)
     parts = []
     for start in range(0, len(frame), CHUNK_ROWS):
@@ -137,7 +142,7 @@ def _aligned(frame: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _answers(pipeline: object, chunk: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
+def _answers(pipeline: Pipeline, chunk: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
     predicted = predict_frame(pipeline, chunk, task=spec.task)
     out = pd.DataFrame({"prediction": predicted.labels}, index=chunk.index)
     if predicted.probabilities is not None:
@@ -181,7 +186,12 @@ def _warnings(frame: pd.DataFrame, spec: InputSpec) -> list[str]:
             unseen = int((~column.dropna().astype("str").isin(f.categories)).sum())
             if unseen:
                 out.append(f"{f.name}: {unseen} values not seen in training.")
-        elif f.role == "numeric" and f.minimum is not None and pd.api.types.is_numeric_dtype(column):
+        elif (
+            f.role == "numeric"
+            and f.minimum is not None
+            and f.maximum is not None
+            and pd.api.types.is_numeric_dtype(column)
+        ):
             margin = 0.5 * max(f.maximum - f.minimum, abs(f.maximum), 1e-12)
             far = int(((column < f.minimum - margin) | (column > f.maximum + margin)).sum())
             if far:
@@ -190,4 +200,4 @@ def _warnings(frame: pd.DataFrame, spec: InputSpec) -> list[str]:
 
 
 def batch_result_path(*, batch: BatchPrediction) -> Path:
-    return file_path(batch.result_file.name)
+    return stored_file_path(batch.result_file)

@@ -15,13 +15,14 @@ from csv_processor.models import DeployedModel, ModelVersion, TrainingRun
 from csv_processor.selectors.serving import input_spec_of
 from csv_processor.selectors.training.setup import training_frame
 from csv_processor.services.training.model_store import ModelFileError, trained_model_load
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_MAX_ROWS = 200_000
 
 
-def _check_run(owner: object, run: TrainingRun) -> None:
+def _check_run(owner: User, run: TrainingRun) -> None:
     if run.owner_id != owner.pk:
         raise ValidationError("You can only deploy your own training runs.", code="owner")
     if run.status != TrainingRun.Status.SUCCEEDED or not hasattr(run, "trained_model"):
@@ -46,7 +47,7 @@ def _version_inputs(run: TrainingRun) -> tuple[list[dict], dict]:
 
 
 def deployed_model_deploy(
-    *, owner: object, run: TrainingRun, deployed_model: DeployedModel | None = None, name: str = ""
+    *, owner: User, run: TrainingRun, deployed_model: DeployedModel | None = None, name: str = ""
 ) -> DeployedModel:
     """Deploy `run`'s model as the active version of `deployed_model` (a new deployment when None)."""
     _check_run(owner, run)

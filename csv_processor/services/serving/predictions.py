@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from csv_processor.ml.serving import Predicted
 from csv_processor.models import DeployedModel, Prediction
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +40,14 @@ def _bounded(record: dict) -> dict:
 
 
 def predictions_log(
-    *, deployed_model_id: int, version_id: int, owner: object, channel: str, records: list[dict], predicted: Predicted
+    *, deployed_model_id: int, version_id: int, owner: User, channel: str, records: list[dict], predicted: Predicted
 ) -> list[str]:
     """Ids for every row; the rows themselves are stored only for a sampled request."""
     ids = [uuid.uuid4() for _ in records]
     if random.random() >= settings.PREDICTION_LOG_SAMPLE:
         return [str(i) for i in ids]
-    probabilities = predicted.probabilities or [None] * len(records)
+    unknown: list[dict | None] = [None] * len(records)
+    probabilities = predicted.probabilities or unknown
     rows = [
         Prediction(
             public_id=ids[i],

@@ -29,6 +29,7 @@ from csv_processor.selectors.serving import input_spec_of
 from csv_processor.services.serving.access import ServingTarget, ServingVersion, deployed_model_for_serving
 from csv_processor.services.serving.predictions import predictions_log
 from csv_processor.services.training.model_store import ModelFileError, trained_model_load
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class ModelNotReady(Exception):
 @dataclass(frozen=True)
 class ServingModel:
     version_id: int
+    version_number: int
     pipeline: Pipeline
     spec: InputSpec
     # The same pipeline flattened for small requests (ml/serving/compiled.py), when it agreed with it.
@@ -95,7 +97,7 @@ def _load(version: ModelVersion | ServingVersion) -> ServingModel:
     logger.info(
         "serving: loaded model version %s (run %s), %s", full.pk, full.run_id, "compiled" if compiled else "pipeline"
     )
-    return ServingModel(full.pk, pipeline, spec, compiled)
+    return ServingModel(full.pk, full.number, pipeline, spec, compiled)
 
 
 def _compiled(pipeline: Pipeline, spec: InputSpec) -> CompiledPipeline | CompiledBlend | None:
@@ -115,11 +117,13 @@ def _compiled(pipeline: Pipeline, spec: InputSpec) -> CompiledPipeline | Compile
 
 
 def _active(deployed_model: DeployedModel | ServingTarget) -> ServingModel:
-    if deployed_model.active_version_id is None:
+    # None without a query when the model has no active version.
+    version = deployed_model.active_version
+    if version is None:
         raise ModelNotReady("This model has no active version yet; deploy one first.")
     try:
         return serving_model_get(
-            version=deployed_model.active_version,
+            version=version,
             file=getattr(deployed_model, "model_file", None),
             sha256=getattr(deployed_model, "model_sha256", None),
         )
@@ -134,7 +138,7 @@ def serving_spec_get(*, deployed_model: DeployedModel | ServingTarget) -> InputS
 def prediction_make(
     *,
     deployed_model: DeployedModel | ServingTarget,
-    owner: object,
+    owner: User,
     records: list,
     channel: str,
     explain: bool = False,
@@ -165,5 +169,5 @@ def prediction_make(
         probabilities=predicted.probabilities,
         warnings=prepared.warnings,
         explanations=explanations,
-        version=deployed_model.active_version.number,
+        version=model.version_number,
     )

@@ -224,7 +224,7 @@ def _config(run: TrainingRun, steps: list[dict]) -> TrainConfig:
 
 
 def _save_result(monitor: _Monitor, result: TrainResult, steps: list[dict]) -> TrainingRun | None:
-    stored: list[str] = []
+    stored: list[str | None] = []
     try:
         with transaction.atomic():
             run = monitor.mine().select_for_update().first()

@@ -8,6 +8,7 @@ process (keyed by name and hash), never loaded at import time.
 import hashlib
 import logging
 import re
+from pathlib import Path
 
 import joblib
 import sklearn
@@ -15,7 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from csv_processor.models import TrainedModel, TrainingRun
 from csv_processor.process_cache import LruCache
-from csv_processor.storage import file_name_new, file_path, files_delete
+from csv_processor.storage import file_name_new, file_path, files_delete, stored_file_path
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class ModelFileError(Exception):
     """The stored model file is missing, not ours or altered; the message says which, in plain words."""
 
 
-def _sha256(path: object) -> str:
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1024 * 1024), b""):
@@ -70,16 +71,16 @@ def trained_model_save(*, run: TrainingRun, pipeline: Pipeline, algorithm: str) 
 
 def trained_model_load(*, trained_model: TrainedModel) -> Pipeline:
     """The fitted Pipeline, after checking the file is one we wrote and is unchanged (cached per process)."""
-    name = trained_model.file.name
-    if not _OUR_NAME.match(name or ""):
+    name = trained_model.file.name or ""
+    if not _OUR_NAME.match(name):
         raise ModelFileError(f"Model {trained_model.pk} does not point at a model file this app wrote.")
     key = (name, trained_model.sha256)
     return _cache.get_or_compute(key, lambda: _pipeline_read(trained_model))
 
 
 def _pipeline_read(trained_model: TrainedModel) -> Pipeline:
-    name, expected = trained_model.file.name, trained_model.sha256
-    path = file_path(name)
+    expected = trained_model.sha256
+    path = stored_file_path(trained_model.file)
     if not path.is_file():
         raise ModelFileError(f"The file of model {trained_model.pk} is missing; train the model again.")
     actual = _sha256(path)

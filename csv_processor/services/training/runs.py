@@ -11,6 +11,7 @@ from csv_processor.models import DatasetVersion, TrainingRun
 from csv_processor.selectors.training.setup import TASKS, TrainingSetup, algorithm_names, training_setup
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.training.execute import training_run_counted
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def _validate_choices(options: TrainingOptions, task: str, columns: list[str]) -
 
 def training_run_create(
     *,
-    owner: object,
+    owner: User,
     version: DatasetVersion,
     options: TrainingOptions,
     idempotency_key: str = "",
@@ -101,7 +102,7 @@ def training_run_create(
 
 
 def _create(
-    owner: object, version: DatasetVersion, options: TrainingOptions, setup: TrainingSetup, key: str, enqueue: bool
+    owner: User, version: DatasetVersion, options: TrainingOptions, setup: TrainingSetup, key: str, enqueue: bool
 ) -> TrainingRun:
     try:
         with transaction.atomic():
@@ -149,7 +150,7 @@ def training_options_for(run: TrainingRun) -> TrainingOptions:
     )
 
 
-def training_run_repeat(*, owner: object, run: TrainingRun, idempotency_key: str = "") -> TrainingRun:
+def training_run_repeat(*, owner: User, run: TrainingRun, idempotency_key: str = "") -> TrainingRun:
     """Queue an exact repeat of a finished run: its settings, with `max_trials` the candidates it reached,
     so the new run tries the same configurations whatever the machine's speed."""
     if run.status != TrainingRun.Status.SUCCEEDED or not run.candidates_tried:

@@ -107,9 +107,9 @@ def _to_number(rng: np.random.Generator, n: int) -> pd.Series:
     texts = [formats[style](v) for v in values]
     bad = rng.random(n) < rng.uniform(0, 0.12)
     filler = rng.choice(["Varies with device", " ", "n/a"])
-    values = pd.Series(np.where(bad, filler, texts), dtype="str")
+    column = pd.Series(np.where(bad, filler, texts), dtype="str")
     # Blank trailing rows leave gaps: converting comes first, filling after.
-    return _with_missing(values, rng, 0.0, 0.1) if rng.random() < 0.3 else values
+    return _with_missing(column, rng, 0.0, 0.1) if rng.random() < 0.3 else column
 
 
 def _to_datetime(rng: np.random.Generator, n: int) -> pd.Series:
