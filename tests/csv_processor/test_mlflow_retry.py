@@ -27,6 +27,7 @@ def _parents(client: MlflowClient, experiment_id: str, view: int = ViewType.ACTI
     return client.search_runs([experiment_id], filter_string=match, run_view_type=view)
 
 
+@pytest.mark.slow
 def test_retry_after_a_complete_attempt_adopts_it_and_registers_no_second_version(mlflow_store):
     log = _identified_log()
     first = mlflow_utils.training_log(log)  # then the app lost the answer (killed before recording it)
@@ -40,6 +41,7 @@ def test_retry_after_a_complete_attempt_adopts_it_and_registers_no_second_versio
     assert [str(version.version) for version in versions] == [first.model_version]
 
 
+@pytest.mark.slow
 def test_retry_after_a_partial_attempt_deletes_it_and_its_children_and_logs_once(mlflow_store):
     log = _identified_log()
     client = MlflowClient(tracking_uri=mlflow_store, registry_uri=mlflow_store)

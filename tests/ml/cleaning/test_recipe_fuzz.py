@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -103,6 +104,7 @@ def _quietly(call, *args, **kwargs):
     return None
 
 
+@pytest.mark.slow
 @FUZZ
 @given(steps=st.lists(raw_steps(), max_size=5), df=frames(), training=st.booleans())
 def test_any_stored_recipe_replays_or_raises_cleaning_error(steps, df, training):
@@ -120,6 +122,7 @@ def test_any_stored_recipe_replays_or_raises_cleaning_error(steps, df, training)
         pd.testing.assert_frame_equal(transformed, out)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(step=raw_steps(), df=frames(), other=frames())
 def test_any_request_fits_or_raises_cleaning_error_and_replays_on_other_data(step, df, other):
