@@ -104,13 +104,13 @@ def _same_but_leakage(ours: list, base: list) -> bool:
 def _measure(client, version, name: str) -> dict:
     from django.urls import reverse
 
-    from csv_processor.storage import file_path
+    from csv_processor.storage import stored_local_path
 
     url = reverse("csv_processor:training-setup", args=[version.dataset_id, version.number])
     page = reverse("csv_processor:training-new", args=[version.dataset_id, version.number])
     first, response = _timed(lambda: client.get(page))
     assert response.status_code == 200, response.status_code
-    path = file_path(version.file.name)
+    path = stored_local_path(version.file)
     baseline_checks(path, TARGETS[name][0])  # warm-up
     times: dict[str, list[float]] = {"ours": [], "baseline": [], "features": []}
     agree = True

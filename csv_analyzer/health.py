@@ -1,7 +1,6 @@
 """Liveness and readiness probes for Compose and load balancers."""
 
 import logging
-import tempfile
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -11,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from csv_processor.selectors.datasets import worker_last_seen_seconds
+from csv_processor.storage import store_check
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +32,6 @@ def _check_database() -> str:
     return "ok"
 
 
-def _check_media() -> str:
-    try:
-        settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=settings.MEDIA_ROOT, prefix=".readyz-"):
-            pass
-    except OSError as exc:
-        logger.warning("readiness: media not writable: %s", exc)
-        return "not writable"
-    return "ok"
-
-
 def _check_worker() -> str:
     age = worker_last_seen_seconds()
     if age is None:
@@ -56,7 +45,7 @@ def _check_worker() -> str:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _check_database(), "media": _check_media()}
+    checks = {"database": _check_database(), "media": store_check()}
     checks["worker"] = _check_worker() if checks["database"] == "ok" else "unknown"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

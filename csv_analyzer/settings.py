@@ -8,9 +8,11 @@ import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import plotly
+from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -163,6 +165,44 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Uploaded data is served only through owner-checking views: no URL pattern serves MEDIA_URL.
 MEDIA_URL = "/media/"
+
+
+def _storages() -> dict:
+    """Stored files in MEDIA_ROOT, or in the S3-compatible bucket of CSVA_STORAGE_URL (s3://bucket/prefix)."""
+    static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    url = os.environ.get("CSVA_STORAGE_URL", "")
+    if not url:
+        return {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}, "staticfiles": static}
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured(f"CSVA_STORAGE_URL must look like s3://bucket/prefix, not {url!r}.")
+    options = {
+        "bucket_name": parts.netloc,
+        "location": parts.path.strip("/"),
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+        # Unset keys leave boto3 its own chain (instance roles, ~/.aws).
+        "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        # Names are fresh uuids: no existence check before a write, no ACL, and files are never public.
+        "file_overwrite": True,
+        "default_acl": None,
+        "querystring_auth": True,
+        "client_config": BotoConfig(
+            connect_timeout=STORAGE_TIMEOUT_SECONDS,
+            read_timeout=STORAGE_TIMEOUT_SECONDS,
+            retries={"max_attempts": 2, "mode": "standard"},
+            signature_version="s3v4",
+        ),
+    }
+    return {"default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, "staticfiles": static}
+
+
+STORAGE_TIMEOUT_SECONDS = env_int("CSVA_STORAGE_TIMEOUT_SECONDS", 10)
+STORAGES = _storages()
+# With a bucket: where each host keeps its read-through copies (default MEDIA_ROOT/.store-cache) and their cap.
+STORAGE_CACHE_DIR = os.environ.get("CSVA_STORAGE_CACHE_DIR") or None
+STORAGE_CACHE_BYTES = env_int("CSVA_STORAGE_CACHE_BYTES", 2 * 1024**3)
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "CSV Analyzer <noreply@localhost>")

@@ -16,6 +16,7 @@ from csv_processor.models import (
     Upload,
     WorkerHeartbeat,
 )
+from csv_processor.storage import StoredFileMissing, StoreUnavailable, stored_size
 
 # --- Stored files -----------------------------------------------------------------------------------
 # Django shows a FileField as a link to MEDIA_URL, which answers 404 on purpose: files reach their owners
@@ -27,9 +28,11 @@ def stored_file_text(file: FieldFile) -> str:
     if not file:
         return "-"
     try:
-        size = filesizeformat(file.size)
-    except OSError:
+        size = filesizeformat(stored_size(file))
+    except StoredFileMissing:
         size = "missing from storage"
+    except StoreUnavailable:
+        size = "store unreachable"
     return f"{file.name} ({size})"
 
 

@@ -6,7 +6,8 @@ bodies past its client_max_body_size never reach us: nginx asks `upload_too_larg
 Every 413 goes through `too_large_response`, which counts it in csva_upload_failures_total.
 
 A full disk is a limit too: the temporary-file handler removes its partial file and flags the request,
-and the middleware answers any other "no space left" with a 507 and a plain message, never a 500.
+and the middleware answers any other "no space left" with a 507 and a plain message, never a 500. So are
+the file store's faults: a store that cannot be reached answers 503, a stored file gone from it 410.
 """
 
 import contextlib
@@ -20,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from csv_processor import metrics
+from csv_processor.storage import StoredFileMissing, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,14 @@ NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 STORAGE_FULL_MESSAGE = (
     "The server has run out of storage space, so your file could not be saved and nothing was kept. "
     "Try again later, or tell your administrator."
+)
+STORE_UNAVAILABLE_MESSAGE = (
+    "The file store cannot be reached right now, so nothing was read or saved. "
+    "Try again in a few minutes, or tell your administrator."
+)
+FILE_MISSING_MESSAGE = (
+    "The data this page needs is missing from the file store (it was deleted outside the app). "
+    "Upload the file again, or tell your administrator."
 )
 
 
@@ -47,10 +57,15 @@ def too_large_response(request: HttpRequest, *, api: bool | None = None) -> Http
 
 def storage_full_response(request: HttpRequest) -> HttpResponse:
     """The 507 for a write that found the disk full."""
+    return _storage_response(request, "Out of storage space", STORAGE_FULL_MESSAGE, 507)
+
+
+def _storage_response(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return HttpResponse(f'{{"detail": "{STORAGE_FULL_MESSAGE}"}}', status=507, content_type="application/json")
-    html = render_to_string("csv_processor/storage_full.html", {"message": STORAGE_FULL_MESSAGE}, request=request)
-    return HttpResponse(html, status=507)
+        return HttpResponse(f'{{"detail": "{message}"}}', status=status, content_type="application/json")
+    context = {"title": title, "message": message}
+    html = render_to_string("csv_processor/storage_error.html", context, request=request)
+    return HttpResponse(html, status=status)
 
 
 class UploadLimitMiddleware:
@@ -71,6 +86,12 @@ class UploadLimitMiddleware:
         if isinstance(exception, OSError) and exception.errno in NO_SPACE:
             logger.error("no space left while serving %s: %s", request.path, exception)
             return storage_full_response(request)
+        if isinstance(exception, StoreUnavailable):
+            logger.error("file store unreachable while serving %s: %s", request.path, exception)
+            return _storage_response(request, "File store unavailable", STORE_UNAVAILABLE_MESSAGE, 503)
+        if isinstance(exception, StoredFileMissing):
+            logger.error("stored file missing while serving %s: %s", request.path, exception)
+            return _storage_response(request, "Data missing", FILE_MISSING_MESSAGE, 410)
         return None
 
 

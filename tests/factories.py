@@ -1,4 +1,4 @@
-"""factory_boy factories for the models the tests need. Files they refer to really exist under MEDIA_ROOT."""
+"""factory_boy factories for the models the tests need. Files they refer to really exist in the file store."""
 
 import hashlib
 
@@ -7,7 +7,7 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 
 from csv_processor.models import Dataset, DatasetVersion, DeployedModel, TrainingRun, Upload
-from csv_processor.storage import file_name_new, file_path
+from csv_processor.storage import file_name_new, stored_size, stored_write
 
 DEFAULT_PASSWORD = "correct-horse-battery-42"
 
@@ -30,7 +30,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 def _parquet(frame: pd.DataFrame) -> str:
     """Store `frame` as a version file would be stored; return its storage name."""
     name = file_name_new(folder="versions", suffix=".parquet")
-    frame.to_parquet(file_path(name), index=False)
+    with stored_write(name) as path:
+        frame.to_parquet(path, index=False)
     return name
 
 
@@ -45,7 +46,7 @@ class DatasetFactory(factory.django.DjangoModelFactory):
 
 
 class DatasetVersionFactory(factory.django.DjangoModelFactory):
-    """A version whose Parquet file really exists under MEDIA_ROOT, holding `frame` (two columns by default)."""
+    """A version whose Parquet file really exists in the file store, holding `frame` (two columns by default)."""
 
     class Meta:
         model = DatasetVersion
@@ -56,7 +57,7 @@ class DatasetVersionFactory(factory.django.DjangoModelFactory):
     dataset = factory.SubFactory(DatasetFactory)
     number = factory.LazyAttribute(lambda o: o.dataset.versions.count() + 1)
     file = factory.LazyAttribute(lambda o: _parquet(o.frame))
-    size_bytes = factory.LazyAttribute(lambda o: file_path(o.file).stat().st_size)
+    size_bytes = factory.LazyAttribute(lambda o: stored_size(o.file))
     row_count = factory.LazyAttribute(lambda o: len(o.frame))
     column_count = factory.LazyAttribute(lambda o: o.frame.shape[1])
     schema = factory.LazyAttribute(lambda o: [{"name": str(c), "dtype": str(o.frame[c].dtype)} for c in o.frame])
@@ -70,7 +71,7 @@ class DatasetVersionFactory(factory.django.DjangoModelFactory):
 
 
 class UploadFactory(factory.django.DjangoModelFactory):
-    """An uploaded CSV waiting for the user's confirmation; its file really exists under MEDIA_ROOT."""
+    """An uploaded CSV waiting for the user's confirmation; its file really exists in the file store."""
 
     class Meta:
         model = Upload
@@ -86,7 +87,8 @@ class UploadFactory(factory.django.DjangoModelFactory):
 
 def _stored(body: bytes, folder: str, suffix: str) -> str:
     name = file_name_new(folder=folder, suffix=suffix)
-    file_path(name).write_bytes(body)
+    with stored_write(name) as path:
+        path.write_bytes(body)
     return name
 
 

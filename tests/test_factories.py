@@ -9,7 +9,7 @@ from csv_processor.models import TrainingRun
 from csv_processor.selectors.datasets import dataset_version_frame
 from csv_processor.selectors.serving import deployed_model_get_for_user
 from csv_processor.services.training.execute import training_run_execute
-from csv_processor.storage import file_path
+from csv_processor.storage import stored_local_path
 from tests.factories import (
     DatasetVersionFactory,
     DeployedModelFactory,
@@ -36,7 +36,7 @@ def test_dataset_version_factory_stores_its_frame_and_becomes_current():
 
 def test_upload_factory_file_matches_its_size_and_hash():
     upload = UploadFactory(body=b"a,b\n1,2\n")
-    data = file_path(upload.file.name).read_bytes()
+    data = stored_local_path(upload.file).read_bytes()
     assert data == b"a,b\n1,2\n"
     assert upload.size_bytes == len(data)
     assert upload.sha256 == hashlib.sha256(data).hexdigest()

@@ -26,7 +26,7 @@ from csv_processor.services.training import maintenance as training_maintenance
 from csv_processor.services.training.execute import training_metrics_initialize, training_run_execute
 from csv_processor.services.training.maintenance import training_runs_reap
 from csv_processor.services.training.runs import training_run_cancel
-from csv_processor.storage import file_path
+from csv_processor.storage import files_delete
 from csv_processor.tasks import upload_ingest_task
 from tests.csv_processor.helpers import classification_csv, make_dataset, post_upload, queue_run
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -201,7 +201,7 @@ def test_a_training_run_that_fails_is_counted_as_failed(user, tmp_path):
     # The data file vanishing between the queue and the worker (a lost or half-restored media volume).
     dataset = make_dataset(user, tmp_path, classification_csv(rows=40), name="clients.csv")
     run = queue_run(user, dataset.current_version)
-    file_path(dataset.current_version.file.name).unlink()
+    files_delete([dataset.current_version.file.name])
     labels = {"problem_type": "classification", "algorithm": "auto", "status": "failed"}
     before = sample("csva_training_runs_total", **labels)
 

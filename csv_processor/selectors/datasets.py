@@ -15,7 +15,7 @@ from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sn
 from csv_processor.ml.csv.tables import iter_csv_chunks, read_page
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion, Upload, WorkerHeartbeat
-from csv_processor.storage import stored_file_path
+from csv_processor.storage import parquet_file, stored_local_path
 from users.models import User
 
 PAGE_ROWS = 50
@@ -120,7 +120,7 @@ def upload_preview(*, upload: Upload, options: dict | None = None, rows: int = 2
     """The first rows as parsed with the given (or stored) options, or the problem in plain words."""
     try:
         parsed = ParseOptions.from_dict(options if options is not None else upload.parse_options)
-        frame = read_csv_sniffed(stored_file_path(upload.file), parsed, nrows=rows)
+        frame = read_csv_sniffed(stored_local_path(upload.file), parsed, nrows=rows)
     except (CsvParseError, ValueError, TypeError) as exc:
         return TableView(columns=[], rows=[], total_rows=0, offset=0, error=str(exc))
     columns = [
@@ -133,7 +133,7 @@ def upload_preview(*, upload: Upload, options: dict | None = None, rows: int = 2
 def dataset_version_frame(*, version: DatasetVersion, columns: list[str] | None = None) -> pd.DataFrame:
     """The version's own rows as the user sees them (only `columns`, read alone from the Parquet file,
     when given): the one place a whole version is read."""
-    return pd.read_parquet(stored_file_path(version.file), columns=list(columns) if columns is not None else None)
+    return pd.read_parquet(stored_local_path(version.file), columns=list(columns) if columns is not None else None)
 
 
 def dataset_version_page(
@@ -153,7 +153,7 @@ def dataset_version_page(
     )
     offset = (max(page, 1) - 1) * PAGE_ROWS
     result = read_page(
-        stored_file_path(version.file),
+        parquet_file(version.file),
         offset=offset,
         limit=PAGE_ROWS,
         sort_by=sort,
@@ -170,7 +170,8 @@ def dataset_version_page(
 
 
 def dataset_version_csv_chunks(*, version: DatasetVersion) -> Iterator[str]:
-    return iter_csv_chunks(stored_file_path(version.file))
+    """The version as CSV text; the file is opened now, so a missing one fails before the response starts."""
+    return iter_csv_chunks(parquet_file(version.file))
 
 
 def dataset_version_download_name(*, version: DatasetVersion, suffix: str) -> str:

@@ -19,7 +19,7 @@ from csv_processor.selectors.datasets import (
     user_storage_used,
 )
 from csv_processor.services.datasets.manage import dataset_delete, dataset_rename
-from csv_processor.storage import stored_file_path
+from csv_processor.storage import stored_open
 
 
 def dataset_list_view(request: HttpRequest) -> HttpResponse:
@@ -72,7 +72,7 @@ def dataset_download_parquet(request: HttpRequest, dataset_id: int, number: int)
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
     filename = dataset_version_download_name(version=version, suffix=".parquet")
     return FileResponse(
-        stored_file_path(version.file).open("rb"),
+        stored_open(version.file),
         as_attachment=True,
         filename=filename,
         content_type="application/vnd.apache.parquet",

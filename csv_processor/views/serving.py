@@ -20,7 +20,7 @@ from csv_processor.selectors.serving import (
     model_version_get,
 )
 from csv_processor.selectors.training.runs import training_run_get_for_user
-from csv_processor.services.serving.batch import batch_prediction_create, batch_result_path
+from csv_processor.services.serving.batch import batch_prediction_create, batch_result_open
 from csv_processor.services.serving.deploy import deployed_model_deploy, model_version_activate
 from csv_processor.services.serving.retrain import model_retrain_keep, model_retrain_promote, model_retrain_start
 from csv_processor.services.serving.runtime import InputError, ModelNotReady, prediction_make, serving_spec_get
@@ -162,7 +162,7 @@ def batch_download(request: HttpRequest, batch_id: int) -> HttpResponse:
         messages.error(request, "The predictions are not ready yet.")
         return redirect("csv_processor:batch-detail", batch_id=batch.pk)
     filename = f"{batch.original_name.rsplit('.', 1)[0]}-predictions.csv"
-    return FileResponse(batch_result_path(batch=batch).open("rb"), as_attachment=True, filename=filename)
+    return FileResponse(batch_result_open(batch=batch), as_attachment=True, filename=filename)
 
 
 # Refusals that depend on the model's state (409) rather than on the data asked for (400).

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,8 @@ import pyarrow.parquet as pq
 
 # OWASP CSV injection: a spreadsheet treats a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A local file, or one already opened (from an object store, read with range requests).
+ParquetSource: TypeAlias = Path | pq.ParquetFile
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,12 @@ class Page:
     positions: tuple[int, ...]  # each row's 0-based position in the whole table (for selecting rows)
 
 
+def _parquet(source: ParquetSource) -> pq.ParquetFile:
+    return source if isinstance(source, pq.ParquetFile) else pq.ParquetFile(source)
+
+
 def read_page(
-    path: Path,
+    source: ParquetSource,
     *,
     offset: int,
     limit: int,
@@ -32,7 +39,7 @@ def read_page(
     contains: tuple[str, str] | None = None,
 ) -> Page:
     """Return rows [offset, offset+limit) in file order, or after filtering and sorting."""
-    parquet = pq.ParquetFile(path)
+    parquet = _parquet(source)
     if sort_by is None and contains is None:
         frame = _slice_row_groups(parquet, offset, limit)
         return Page(frame, parquet.metadata.num_rows, offset, tuple(range(offset, offset + len(frame))))
@@ -82,9 +89,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def iter_csv_chunks(path: Path, *, batch_rows: int = 65_536) -> Iterator[str]:
+def iter_csv_chunks(source: ParquetSource, *, batch_rows: int = 65_536) -> Iterator[str]:
     """Yield the table as CSV text, header first, formulas neutralised."""
-    parquet = pq.ParquetFile(path)
+    parquet = _parquet(source)
     header = True
     for batch in parquet.iter_batches(batch_size=batch_rows):
         frame = neutralise_formulas(batch.to_pandas())

@@ -1,8 +1,9 @@
 """The training form's reads of a version: its table facts, cached per process.
 
 A version's file never changes, so its facts (types, per-column counts, a bounded row sample) are computed
-from one full read and kept for the next target change. The key includes the file's size and mtime so a
-recycled id (tests, restores) never returns another file's facts. Reads only; no writes.
+from one full read and kept for the next target change. The key includes the stored name (a fresh uuid,
+never rewritten) and size, so a recycled id (tests, restores) never returns another file's facts and no
+request asks the store. Reads only; no writes.
 """
 
 import logging
@@ -11,7 +12,6 @@ from csv_processor.ml.training.table_facts import TableFacts, table_facts
 from csv_processor.models import DatasetVersion
 from csv_processor.process_cache import LruCache
 from csv_processor.selectors.datasets import dataset_version_frame
-from csv_processor.storage import stored_file_path
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +21,7 @@ _cache: LruCache[tuple, TableFacts] = LruCache(MAX_VERSIONS)
 
 
 def version_table_facts(*, version: DatasetVersion) -> TableFacts:
-    path = stored_file_path(version.file)
-    stat = path.stat()
-    key = (version.pk, str(path), stat.st_size, stat.st_mtime_ns)
+    key = (version.pk, version.file.name, version.size_bytes)
     return _cache.get_or_compute(key, lambda: _facts_compute(version))
 
 

@@ -20,7 +20,14 @@ from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion
 from csv_processor.selectors.datasets import dataset_version_frame
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
-from csv_processor.storage import file_name_new, file_path, files_delete
+from csv_processor.storage import (
+    StoredFileMissing,
+    StoreUnavailable,
+    file_name_new,
+    files_delete,
+    stored_size,
+    stored_write,
+)
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -110,8 +117,8 @@ def cleaning_job_execute(*, job_id: int, written: list[str] | None = None) -> Cl
     job = CleaningJob.objects.select_related("base_version", "dataset").get(pk=job_id)
     try:
         _apply(job, written if written is not None else [])
-    except (CleaningError, CleaningConflict, ValidationError) as exc:
-        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+    except (CleaningError, CleaningConflict, ValidationError, StoredFileMissing, StoreUnavailable) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else _message(exc)
         CleaningJob.objects.filter(pk=job_id).update(
             status=CleaningJob.Status.FAILED, error=message, finished_at=timezone.now()
         )
@@ -119,12 +126,21 @@ def cleaning_job_execute(*, job_id: int, written: list[str] | None = None) -> Cl
     return job
 
 
+def _message(exc: Exception) -> str:
+    if isinstance(exc, StoredFileMissing):
+        return "The version's data file is missing from storage; this step cannot be applied."
+    if isinstance(exc, StoreUnavailable):
+        return "The file store could not be reached. Apply the step again in a few minutes."
+    return str(exc)
+
+
 def _apply(job: CleaningJob, written: list[str]) -> DatasetVersion:
     step = Step.from_dict(job.step)
     result = apply_step(dataset_version_frame(version=job.base_version), step)
     name = file_name_new(folder="versions", suffix=".parquet")
     written.append(name)
-    result.to_parquet(file_path(name), index=False, row_group_size=65_536)
+    with stored_write(name) as path:
+        result.to_parquet(path, index=False, row_group_size=65_536)
     try:
         version = _record_version(job, step, result, name)
     except (CleaningConflict, IntegrityError) as exc:
@@ -147,7 +163,7 @@ def _record_version(job: CleaningJob, step: Step, result: pd.DataFrame, name: st
             parent=base,
             number=number,
             file=name,
-            size_bytes=file_path(name).stat().st_size,
+            size_bytes=stored_size(name),
             row_count=len(result),
             column_count=result.shape[1],
             schema=[column.to_dict() for column in infer_column_types(result)],

@@ -9,7 +9,7 @@ from django.db import transaction
 from csv_processor.ml.cleaning.suggest.model import SuggestionModel, evaluate_on_labelled, train_suggestion_model
 from csv_processor.models import CleanModelArtifact
 from csv_processor.process_cache import LruCache
-from csv_processor.storage import file_name_new, file_path, stored_file_path
+from csv_processor.storage import file_name_new, stored_exists, stored_local_path, stored_write
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,8 @@ def suggestion_model_train(*, seed: int = 0) -> CleanModelArtifact:
     """Train the model from the project's own data, store it and record its hash."""
     data, accuracy = _trained_bytes(seed)
     name = file_name_new(folder="models", suffix=".joblib")
-    file_path(name).write_bytes(data)
+    with stored_write(name) as path:
+        path.write_bytes(data)
     with transaction.atomic():
         artifact = CleanModelArtifact.objects.create(
             file=name,
@@ -49,7 +50,7 @@ def suggestion_model_train(*, seed: int = 0) -> CleanModelArtifact:
 def suggestion_model_get() -> SuggestionModel:
     """The latest stored model, trained on first use; refuses a file whose hash does not match."""
     artifact = CleanModelArtifact.objects.first()
-    if artifact is not None and not stored_file_path(artifact.file).exists():
+    if artifact is not None and not stored_exists(artifact.file):
         # A lost media volume: the model is the project's own and cheap to rebuild, unlike a changed file.
         logger.warning("stored cleaning model %s is missing; training it again", artifact.sha256[:12])
         artifact = None
@@ -59,7 +60,7 @@ def suggestion_model_get() -> SuggestionModel:
 
 
 def _read(artifact: CleanModelArtifact) -> SuggestionModel:
-    data = stored_file_path(artifact.file).read_bytes()
+    data = stored_local_path(artifact.file).read_bytes()
     if hashlib.sha256(data).hexdigest() != artifact.sha256:
         raise ImproperlyConfigured(
             "The stored cleaning model does not match its recorded hash; run `manage.py train_clean_model`."

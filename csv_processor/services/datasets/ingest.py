@@ -14,7 +14,15 @@ from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, csv_to_parq
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, Upload
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
-from csv_processor.storage import file_name_new, file_path, files_delete, stored_file_path
+from csv_processor.storage import (
+    StoredFileMissing,
+    StoreUnavailable,
+    file_name_new,
+    files_delete,
+    stored_local_path,
+    stored_size,
+    stored_write,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +64,21 @@ def upload_ingest(*, upload_id: int, on_progress: Callable[[float], None] | None
         return None
     upload = Upload.objects.get(pk=upload_id)
     version_name = file_name_new(folder="versions", suffix=".parquet")
-    version_path = file_path(version_name)
     try:
         options = ParseOptions.from_dict(upload.parse_options)
-        summary = csv_to_parquet(
-            stored_file_path(upload.file), options, version_path, progress=_progress_writer(upload_id, on_progress)
-        )
-        schema = [column.to_dict() for column in infer_column_types(pd.read_parquet(version_path))]
+        with stored_write(version_name) as version_path:
+            summary = csv_to_parquet(
+                stored_local_path(upload.file), options, version_path, progress=_progress_writer(upload_id, on_progress)
+            )
+            schema = [column.to_dict() for column in infer_column_types(pd.read_parquet(version_path))]
+    except StoredFileMissing:
+        files_delete([version_name])
+        metrics.upload_failed(stage="ingest", reason="missing")
+        return _fail(upload_id, "The uploaded file is missing from storage; upload it again.")
+    except StoreUnavailable:
+        files_delete([version_name])
+        metrics.upload_failed(stage="ingest", reason="store")
+        return _fail(upload_id, "The file store could not be reached. Confirm the parse again in a few minutes.")
     except UnicodeError as exc:
         files_delete([version_name])
         logger.info("upload %s failed to decode: %s", upload_id, exc)
@@ -94,7 +110,7 @@ def _create_dataset(upload: Upload, version_name: str, rows: int, columns: int, 
             dataset=dataset,
             number=1,
             file=version_name,
-            size_bytes=file_path(version_name).stat().st_size,
+            size_bytes=stored_size(version_name),
             row_count=rows,
             column_count=columns,
             schema=schema,

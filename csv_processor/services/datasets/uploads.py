@@ -15,7 +15,7 @@ from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 from csv_processor.models import Upload
 from csv_processor.selectors.datasets import user_storage_used
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
-from csv_processor.storage import file_name_new, file_path, files_delete, stored_file_path
+from csv_processor.storage import file_name_new, files_delete, stored_local_path, stored_write
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -83,12 +83,12 @@ def upload_create(*, owner: User, uploaded_file: IO[bytes], name: str, size: int
         raise ValidationError(reason, code="content")
     _check_quota(owner, size)
     stored_name = file_name_new(folder="uploads", suffix=".csv")
-    path = file_path(stored_name)
     try:
-        sha256 = _copy_and_hash(uploaded_file, path)
-        options = detect_parse_options(path)
-        # Small files are parsed in full now so their errors show at once; big ones in the worker.
-        parse_check(path, options, nrows=None if size <= settings.SYNC_PARSE_MAX_BYTES else 1000)
+        with stored_write(stored_name) as path:
+            sha256 = _copy_and_hash(uploaded_file, path)
+            options = detect_parse_options(path)
+            # Small files are parsed in full now so their errors show at once; big ones in the worker.
+            parse_check(path, options, nrows=None if size <= settings.SYNC_PARSE_MAX_BYTES else 1000)
         upload = Upload.objects.create(
             owner=owner,
             original_name=shown_name,
@@ -120,7 +120,7 @@ def upload_confirm(*, upload: Upload, options: dict, dataset_name: str, enqueue:
     parsed = parse_options_from_dict(options)
     if upload.status not in {Upload.Status.AWAITING_CONFIRMATION, Upload.Status.FAILED}:
         raise ValidationError("This file is already being parsed.", code="state")
-    parse_check(stored_file_path(upload.file), parsed, nrows=1000)
+    parse_check(stored_local_path(upload.file), parsed, nrows=1000)
     with transaction.atomic():
         changed = Upload.objects.filter(
             pk=upload.pk, status__in=[Upload.Status.AWAITING_CONFIRMATION, Upload.Status.FAILED]

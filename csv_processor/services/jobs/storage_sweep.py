@@ -8,12 +8,11 @@ may still be on its way (written, not yet committed).
 
 import logging
 import time
-from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 
 from csv_processor.models import BatchPrediction, CleanModelArtifact, DatasetVersion, TrainedModel, Upload
+from csv_processor.storage import files_delete, stored_names_older_than
 
 logger = logging.getLogger(__name__)
 
@@ -37,26 +36,13 @@ def _referenced() -> set[str]:
 def stored_files_orphaned_delete(*, min_age_seconds: float | None = None) -> list[str]:
     """Delete the files under the app's folders that no row refers to; return their names."""
     min_age = settings.STORAGE_SWEEP_MIN_AGE_SECONDS if min_age_seconds is None else min_age_seconds
-    # The app's stores are local file systems (storage.file_path); the path of "" is their root folder.
-    root = Path(default_storage.path(""))
-    cutoff = time.time() - min_age
     # Listed before the rows are read: a file recorded in between is then in the set.
-    candidates = [
-        path
-        for folder in FOLDERS
-        if (root / folder).is_dir()
-        for path in (root / folder).iterdir()
-        if path.is_file() and path.stat().st_mtime < cutoff
-    ]
+    candidates = stored_names_older_than(folders=FOLDERS, cutoff=time.time() - min_age)
     if not candidates:
         return []
     referenced = _referenced()
-    deleted = []
-    for path in candidates:
-        name = path.relative_to(root).as_posix()
-        if name not in referenced:
-            path.unlink(missing_ok=True)
-            deleted.append(name)
+    deleted = [name for name in candidates if name not in referenced]
+    files_delete(deleted)
     if deleted:
         logger.warning("storage sweep: deleted %d file(s) no row refers to: %s", len(deleted), deleted[:10])
     return deleted

@@ -7,7 +7,6 @@ The result is the input plus prediction columns, with spreadsheet formulas neutr
 
 import logging
 import time
-from pathlib import Path
 from typing import IO
 
 import numpy as np
@@ -29,7 +28,15 @@ from csv_processor.services.datasets.uploads import ALLOWED_SUFFIXES, HEAD_BYTES
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.serving.predictions import predictions_log
 from csv_processor.services.serving.runtime import ModelNotReady, serving_model_get
-from csv_processor.storage import file_name_new, file_path, files_delete, stored_file_path
+from csv_processor.storage import (
+    StoredFileMissing,
+    StoreUnavailable,
+    file_name_new,
+    files_delete,
+    stored_local_path,
+    stored_open,
+    stored_write,
+)
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -56,13 +63,13 @@ def batch_prediction_create(
     if reason:
         raise ValidationError(reason, code="content")
     stored = file_name_new(folder="batches", suffix=".csv")
-    path = file_path(stored)
     try:
-        with path.open("wb") as out:
-            for chunk in iter(lambda: uploaded_file.read(1024 * 1024), b""):
-                out.write(chunk)
-        options = detect_parse_options(path)
-        parse_check(path, options, nrows=None if size <= settings.SYNC_PARSE_MAX_BYTES else 1000)
+        with stored_write(stored) as path:
+            with path.open("wb") as out:
+                for chunk in iter(lambda: uploaded_file.read(1024 * 1024), b""):
+                    out.write(chunk)
+            options = detect_parse_options(path)
+            parse_check(path, options, nrows=None if size <= settings.SYNC_PARSE_MAX_BYTES else 1000)
         return _queue(owner, deployed_model, version_id, shown, stored, size, options)
     except BaseException:
         files_delete([stored])
@@ -95,6 +102,10 @@ def batch_prediction_execute(*, batch_id: int) -> BatchPrediction | None:
     started = time.perf_counter()
     try:
         result, rows, warnings = _predict_file(batch)
+    except StoredFileMissing:
+        return _finish(batch, BatchPrediction.Status.FAILED, error="The uploaded file is missing from storage.")
+    except StoreUnavailable:
+        return _finish(batch, BatchPrediction.Status.FAILED, error="The file store could not be reached.")
     except (ValidationError, CsvParseError, ModelNotReady, UnicodeError, ValueError) as exc:
         message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         logger.info("batch %s failed: %s", batch.pk, message)
@@ -114,7 +125,7 @@ def _finish(batch: BatchPrediction, status: str, **fields: object) -> BatchPredi
 
 def _predict_file(batch: BatchPrediction) -> tuple[str, int, list[str]]:
     model = serving_model_get(version=batch.version)
-    frame = read_csv_sniffed(stored_file_path(batch.file), ParseOptions.from_dict(batch.parse_options))
+    frame = read_csv_sniffed(stored_local_path(batch.file), ParseOptions.from_dict(batch.parse_options))
     inputs = _aligned(frame, model.spec)
     parts = []
     for start in range(0, len(frame), CHUNK_ROWS):
@@ -125,7 +136,12 @@ def _predict_file(batch: BatchPrediction) -> tuple[str, int, list[str]]:
     _log_sample(batch, frame, answers)
     result = neutralise_formulas(pd.concat([frame.reset_index(drop=True), answers.reset_index(drop=True)], axis=1))
     name = file_name_new(folder="batches", suffix=".csv")
-    result.to_csv(file_path(name), index=False)
+    try:
+        with stored_write(name) as path:
+            result.to_csv(path, index=False)
+    except BaseException:
+        files_delete([name])
+        raise
     return name, len(frame), _warnings(frame, model.spec)
 
 
@@ -199,5 +215,6 @@ def _warnings(frame: pd.DataFrame, spec: InputSpec) -> list[str]:
     return out
 
 
-def batch_result_path(*, batch: BatchPrediction) -> Path:
-    return stored_file_path(batch.result_file)
+def batch_result_open(*, batch: BatchPrediction) -> IO[bytes]:
+    """The result file opened for the download; StoredFileMissing if it is gone."""
+    return stored_open(batch.result_file)

@@ -27,7 +27,7 @@ from csv_processor.models import TrainingRun
 from csv_processor.selectors.training.setup import algorithm_names, training_frame
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.training.model_store import trained_model_save
-from csv_processor.storage import files_delete
+from csv_processor.storage import StoreUnavailable, files_delete
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +183,8 @@ def training_run_execute(
             return _finish(monitor, TrainingRun.Status.FAILED, str(exc))
         except FileNotFoundError:
             return _finish(monitor, TrainingRun.Status.FAILED, "The dataset's data file is missing; upload it again.")
+        except StoreUnavailable:
+            return _finish(monitor, TrainingRun.Status.FAILED, "The file store could not be reached; try again later.")
         except ValueError as exc:
             logger.info("training run %s stopped on the data: %s", run.pk, exc)
             return _finish(monitor, TrainingRun.Status.FAILED, f"Training stopped: {exc}")

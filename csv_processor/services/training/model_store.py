@@ -1,4 +1,4 @@
-"""Where fitted pipelines live: joblib files under MEDIA_ROOT with generated names, checked by SHA-256.
+"""Where fitted pipelines live: joblib files in the file store with generated names, checked by SHA-256.
 
 Only files this module wrote are ever unpickled: the name must be one it generates (`models/<hex>.joblib`)
 and the bytes must hash to what was recorded when it was written. Loaded pipelines are cached per
@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 
 from csv_processor.models import TrainedModel, TrainingRun
 from csv_processor.process_cache import LruCache
-from csv_processor.storage import file_name_new, file_path, files_delete, stored_file_path
+from csv_processor.storage import StoredFileMissing, file_name_new, files_delete, stored_local_path, stored_write
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +43,14 @@ def _sha256(path: Path) -> str:
 def model_file_write(pipeline: Pipeline) -> tuple[str, str, int]:
     """Write a pipeline to a fresh generated name; return (name, sha256, size). The caller records it."""
     name = file_name_new(folder=MODEL_FOLDER, suffix=MODEL_SUFFIX)
-    path = file_path(name)
     try:
-        joblib.dump(pipeline, path, compress=3)
+        with stored_write(name) as path:
+            joblib.dump(pipeline, path, compress=3)
+            sha256, size = _sha256(path), path.stat().st_size
     except BaseException:
         files_delete([name])
         raise
-    return name, _sha256(path), path.stat().st_size
+    return name, sha256, size
 
 
 def trained_model_save(*, run: TrainingRun, pipeline: Pipeline, algorithm: str) -> TrainedModel:
@@ -80,9 +81,10 @@ def trained_model_load(*, trained_model: TrainedModel) -> Pipeline:
 
 def _pipeline_read(trained_model: TrainedModel) -> Pipeline:
     expected = trained_model.sha256
-    path = stored_file_path(trained_model.file)
-    if not path.is_file():
-        raise ModelFileError(f"The file of model {trained_model.pk} is missing; train the model again.")
+    try:
+        path = stored_local_path(trained_model.file)
+    except StoredFileMissing as exc:
+        raise ModelFileError(f"The file of model {trained_model.pk} is missing; train the model again.") from exc
     actual = _sha256(path)
     if actual != expected:
         logger.error("model %s: file hash %s does not match the recorded %s", trained_model.pk, actual, expected)
