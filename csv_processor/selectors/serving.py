@@ -196,7 +196,7 @@ def input_spec_of(*, run: TrainingRun, columns: list[dict]):
         dtypes={c["name"]: c["dtype"] for c in columns},
         feature_schema=run.feature_schema or {},
         target=run.target,
-        task=run.task,
+        problem_type=run.task,
         classes=list(run.class_labels or []),
     )
 

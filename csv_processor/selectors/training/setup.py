@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from csv_processor.ml.training import ALGORITHMS, detect_task
+from csv_processor.ml.training import ALGORITHMS, detect_problem_type
 from csv_processor.ml.training.preflight_facts import dataset_checks_from_facts, preflight_from_facts
 from csv_processor.ml.training.table_facts import TableFacts
 from csv_processor.models import DatasetVersion
@@ -79,8 +79,8 @@ def training_setup(
     if target not in columns:
         target = suggested[0] if suggested else (columns[-1] if columns else "")
     values = dataset_version_frame(version=version, columns=[target])[target] if target else None
-    guess = detect_task(values) if values is not None else None
-    detected = guess.task if guess else "binary"
+    guess = detect_problem_type(values) if values is not None else None
+    detected = guess.problem_type if guess else "binary"
     chosen_task = task if task in TASKS else detected
     reason = guess.reason if guess else "No columns."
     if chosen_task != detected:
@@ -89,7 +89,7 @@ def training_setup(
     default = None
     if values is not None:
         default = preflight_from_facts(
-            facts, values, target=target, task=chosen_task, cv_folds=cv_folds, read_columns=read, leakage=False
+            facts, values, target=target, problem_type=chosen_task, cv_folds=cv_folds, read_columns=read, leakage=False
         )
     default_features = list(default.features) if default else []
     chosen = default_features if features is None else [f for f in features if f != target]
@@ -121,7 +121,7 @@ def _add_checks(
         facts,
         values,
         target=setup.target,
-        task=setup.task,
+        problem_type=setup.task,
         features=setup.features,
         cv_folds=cv_folds,
         read_columns=read,

@@ -119,7 +119,7 @@ def _compare(retrain: ModelRetrain) -> dict:
     frame, steps = training_frame(version=candidate.dataset_version)
     config = TrainConfig(
         target=candidate.target,
-        task=candidate.task,
+        problem_type=candidate.task,
         features=tuple(candidate.used_features),
         recipe_steps=tuple(steps),
         test_size=candidate.test_size,

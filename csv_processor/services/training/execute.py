@@ -209,7 +209,7 @@ def _track(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame, *, defer: 
 def _config(run: TrainingRun, steps: list[dict]) -> TrainConfig:
     return TrainConfig(
         target=run.target,
-        task=run.task,
+        problem_type=run.task,
         features=tuple(run.features) or None,
         algorithms=tuple(run.algorithms) or None,
         test_size=run.test_size,

@@ -200,6 +200,6 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
         },
         text_artifacts={"model_card.md": card_markdown(card)} if card else {},
         images=figures.run_figures(
-            task=run.task, target=run.target, metrics=run.metrics, plots=run.plots, importance=run.importance
+            problem_type=run.task, target=run.target, metrics=run.metrics, plots=run.plots, importance=run.importance
         ),
     )
