@@ -44,7 +44,7 @@ ADULT_NAMES = [
     "age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
     "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country", "income",
 ]  # fmt: skip
-# name: (file, target, task, README "our baseline" in the main metric: accuracy or R²)
+# name: (file, target, problem type, README "our baseline" in the main metric: accuracy or R²)
 DATASETS = {
     "titanic": ("titanic_train.csv", "Survived", "binary", 0.806),
     "adult": ("adult.data.csv", "income", "binary", 0.871),
@@ -89,12 +89,12 @@ def readme_prepared(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=X.index)
 
 
-def test_folds(task: str, y: pd.Series, official: tuple | None) -> tuple[str, list[np.ndarray]]:
+def test_folds(problem_type: str, y: pd.Series, official: tuple | None) -> tuple[str, list[np.ndarray]]:
     """(protocol, test positions of each evaluation) as the README states it for this dataset."""
     if official is not None:
         return "official test file", [np.flatnonzero(y.index.isin(official))]
     positions = np.arange(len(y))
-    classification = task != "regression"
+    classification = problem_type != "regression"
     if len(y) > HOLDOUT_ROWS:
         stratify = y.to_numpy() if classification else None
         _, test = train_test_split(positions, test_size=0.2, random_state=0, stratify=stratify)
@@ -103,66 +103,66 @@ def test_folds(task: str, y: pd.Series, official: tuple | None) -> tuple[str, li
     return f"{CV_FOLDS}-fold CV", [test for _, test in splitter.split(positions, y)]
 
 
-def score(task: str, y_true: pd.Series, y_pred: np.ndarray) -> float:
-    return float(r2_score(y_true, y_pred) if task == "regression" else accuracy_score(y_true, y_pred))
+def score(problem_type: str, y_true: pd.Series, y_pred: np.ndarray) -> float:
+    return float(r2_score(y_true, y_pred) if problem_type == "regression" else accuracy_score(y_true, y_pred))
 
 
 def reference_hgb(
-    task: str, X_train: pd.DataFrame, y_train: pd.Series, X_test: pd.DataFrame, y_test: pd.Series
+    problem_type: str, X_train: pd.DataFrame, y_train: pd.Series, X_test: pd.DataFrame, y_test: pd.Series
 ) -> float:
     # Seeded only so the reference is reproducible: early stopping (on above 10,000 rows) draws its
     # validation rows at random, which moves adult's accuracy by +-0.001 from run to run.
     model = (
         HistGradientBoostingRegressor(random_state=0)
-        if task == "regression"
+        if problem_type == "regression"
         else HistGradientBoostingClassifier(random_state=0)
     )
     # One thread: the result does not depend on it, and OpenMP threads spinning against the other work
     # on a busy machine make this fit many times slower.
     with threadpool_limits(limits=1):
         model.fit(X_train, y_train)
-        return score(task, y_test, model.predict(X_test))
+        return score(problem_type, y_test, model.predict(X_test))
 
 
-def flaml_score(task: str, budget: float, X_train, y_train, X_test, y_test) -> tuple[float, float]:
+def flaml_score(problem_type: str, budget: float, X_train, y_train, X_test, y_test) -> tuple[float, float]:
     from flaml import AutoML
 
     logging.getLogger("flaml").setLevel(logging.WARNING)
     automl = AutoML()
     start = time.perf_counter()
-    metric = "r2" if task == "regression" else "accuracy"
-    kind = "regression" if task == "regression" else "classification"
+    metric = "r2" if problem_type == "regression" else "accuracy"
+    kind = "regression" if problem_type == "regression" else "classification"
     automl.fit(X_train, y_train, task=kind, metric=metric, time_budget=budget, seed=0, verbose=0)
     elapsed = time.perf_counter() - start
-    return score(task, y_test, automl.predict(X_test)), elapsed
+    return score(problem_type, y_test, automl.predict(X_test)), elapsed
 
 
 def run(name: str, budget: float, with_flaml: bool, max_folds: int) -> dict:
-    _file, target, task, readme = DATASETS[name]
+    _file, target, problem_type, readme = DATASETS[name]
     frame, official = load(name)
     rows = frame.loc[frame[target].notna()]
-    y = rows[target].astype("str").str.strip() if task != "regression" else rows[target].astype("float64")
+    y = rows[target].astype("str").str.strip() if problem_type != "regression" else rows[target].astype("float64")
     X = readme_prepared(rows.drop(columns=[target]))
-    protocol, folds = test_folds(task, y, official)
+    protocol, folds = test_folds(problem_type, y, official)
     ours, hgb, seconds, best = [], [], [], []
     for fold, test_pos in enumerate(folds[:max_folds]):
         test = np.zeros(len(rows), dtype=bool)
         test[test_pos] = True
         config = TrainConfig(
-            target=target, task=task, budget_seconds=budget, seed=0, test_index=tuple(rows.index[test])
+            target=target, problem_type=problem_type, budget_seconds=budget, seed=0, test_index=tuple(rows.index[test])
         )
         start = time.perf_counter()
         result = train(rows, config)
         seconds.append(time.perf_counter() - start)
         ours.append(result.best.test_score)
         best.append(result.best.algorithm)
-        hgb.append(reference_hgb(task, X[~test], y[~test], X[test], y[test]))
+        hgb.append(reference_hgb(problem_type, X[~test], y[~test], X[test], y[test]))
         logger.warning(
             "%s fold %d: ours %.4f (%s, %.1fs), hgb %.4f; %s",
             *(name, fold, ours[-1], best[-1], seconds[-1], hgb[-1], str(result.best.params)[:300]),
         )
         if fold == 0 and with_flaml:
-            flaml, flaml_seconds = flaml_score(task, budget, X[~test], y[~test], X[test], y[test])
+            flaml, flaml_seconds = flaml_score(problem_type, budget, X[~test], y[~test], X[test], y[test])
             logger.warning("%s fold 0: flaml %.4f (%.1fs)", name, flaml, flaml_seconds)
     mean, hgb_mean = float(np.mean(ours)), float(np.mean(hgb))
     entry = {

@@ -7,7 +7,7 @@ path into a throwaway database and media folder. The page is opened once per dat
 version's cached table facts; its time is reported as `first_s`). Then, REPEATS rounds over TARGETS,
 "ours" is a GET of the htmx set-up fragment for the next target, through Django's test client, and the
 baseline is the computation the fragment did before: read the whole Parquet file, infer types, suggest
-targets, detect the task, `preflight` twice and `dataset_checks` on the used columns. The two alternate.
+targets, detect the problem type, `preflight` twice and `dataset_checks` on the used columns. The two alternate.
 Both must agree on every check but leakage (leakage now says how many rows it checked); `agree` reports it.
 After each target change, a features change: the pre-flight fragment alone for the target's default features
 less one (a different one each round, so each is a feature set not seen before); `median_s_features` must
@@ -55,15 +55,15 @@ def _setup_django(workdir: Path) -> None:
 def baseline_checks(path: Path, target: str) -> list[tuple[str, str]]:
     """The set-up checks as computed before the table facts: everything from the full table, per target."""
     from csv_processor.ml.cleaning.checks import dataset_checks
-    from csv_processor.ml.training import detect_task, preflight, suggest_targets
+    from csv_processor.ml.training import detect_problem_type, preflight, suggest_targets
     from csv_processor.ml.types import infer_column_types
 
     frame = pd.read_parquet(path)
     types = infer_column_types(frame)
     suggest_targets(frame, types)
-    task = detect_task(frame[target]).task
-    default = preflight(frame, target=target, task=task, types=types)
-    check = preflight(frame, target=target, task=task, features=list(default.features), types=types)
+    problem_type = detect_problem_type(frame[target]).problem_type
+    default = preflight(frame, target=target, problem_type=problem_type, types=types)
+    check = preflight(frame, target=target, problem_type=problem_type, features=list(default.features), types=types)
     items = [(i.code, i.message) for i in check.problems + check.warnings]
     if not check.problems:
         used = frame[[*check.features, target]].replace([np.inf, -np.inf], np.nan)

@@ -76,7 +76,7 @@ def measure(algorithm: str, params: dict, X: pd.DataFrame, y: pd.Series, kinds: 
     ours, bare = [], []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        fit_model(X, y, task="binary", algorithm=algorithm, feature_types=kinds, params=params)
+        fit_model(X, y, problem_type="binary", algorithm=algorithm, feature_types=kinds, params=params)
         ours.append(time.perf_counter() - start)
         pipeline = bare_pipeline(algorithm, params, cats, nums, threads)
         with threadpool_limits(limits=threads):

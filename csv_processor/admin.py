@@ -124,8 +124,17 @@ class TrainedModelInline(admin.StackedInline):
 
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "dataset_version", "target", "task", "status", "best_algorithm", "created_at")
-    list_filter = ("status", "task", "tracking_status", "best_algorithm")
+    list_display = (
+        "id",
+        "owner",
+        "dataset_version",
+        "target",
+        "problem_type",
+        "status",
+        "best_algorithm",
+        "created_at",
+    )
+    list_filter = ("status", "problem_type", "tracking_status", "best_algorithm")
     search_fields = ("target", "owner__username", "dataset_version__dataset__name", "mlflow_run_id")
     list_select_related = ("owner", "dataset_version__dataset")
     raw_id_fields = ("owner", "dataset_version")
@@ -155,7 +164,16 @@ class TrainedModelAdmin(admin.ModelAdmin):
 
 @admin.register(DeployedModel)
 class DeployedModelAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "owner", "task", "target", "active_version", "drift_computed_at", "updated_at")
+    list_display = (
+        "id",
+        "name",
+        "owner",
+        "problem_type",
+        "target",
+        "active_version",
+        "drift_computed_at",
+        "updated_at",
+    )
     search_fields = ("name", "target", "owner__username")
     list_select_related = ("owner", "active_version")
     raw_id_fields = ("owner", "dataset", "active_version")

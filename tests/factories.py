@@ -101,7 +101,7 @@ class TrainingRunFactory(factory.django.DjangoModelFactory):
     dataset_version = factory.SubFactory(DatasetVersionFactory)
     owner = factory.LazyAttribute(lambda o: o.dataset_version.dataset.owner)
     target = "label"
-    task = TrainingRun.Task.BINARY
+    problem_type = TrainingRun.ProblemType.BINARY
     cv_folds = 3
     max_trials = 3
 
@@ -115,5 +115,5 @@ class DeployedModelFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     dataset = factory.SubFactory(DatasetFactory, owner=factory.SelfAttribute("..owner"))
     name = factory.Sequence(lambda n: f"model {n}")
-    task = "binary"
+    problem_type = "binary"
     target = "label"

@@ -23,6 +23,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 
 class DeployedModelListSerializer(serializers.ModelSerializer):
+    # The JSON key stays "task" (a published contract); the model calls it problem_type.
+    task = serializers.CharField(source="problem_type", max_length=16)
     active_version = serializers.IntegerField(source="active_version.number", allow_null=True, read_only=True)
     ready = serializers.BooleanField(source="is_ready", read_only=True)
 
@@ -49,7 +51,7 @@ class DeployedModelDetailSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     name = serializers.CharField()
-    task = serializers.CharField()
+    task = serializers.CharField(source="problem_type")
     target = serializers.CharField()
     active_version = serializers.IntegerField(allow_null=True)
     ready = serializers.BooleanField()

@@ -7,7 +7,7 @@ from django import forms
 DEFAULT_FOLDS = 5
 MAX_FOLDS = 10
 
-TASK_CHOICES = [
+PROBLEM_TYPE_CHOICES = [
     ("", "As detected"),
     ("binary", "Binary classification"),
     ("multiclass", "Multiclass classification"),
@@ -17,7 +17,8 @@ TASK_CHOICES = [
 
 class TrainingForm(forms.Form):
     target = forms.ChoiceField(label="Column to predict (target)")
-    task = forms.ChoiceField(label="Kind of problem", choices=TASK_CHOICES, required=False)
+    # The browser posts the problem type as "task" (pages, journeys and bookmarks send it): keep the name.
+    task = forms.ChoiceField(label="Kind of problem", choices=PROBLEM_TYPE_CHOICES, required=False)
     features = forms.MultipleChoiceField(
         label="Columns to learn from",
         widget=forms.CheckboxSelectMultiple,
@@ -56,28 +57,29 @@ class TrainingForm(forms.Form):
         *args: object,
         columns: list[str],
         algorithms: dict[str, list[str]],
-        task: str | None = None,
+        problem_type: str | None = None,
         **kwargs: object,
     ) -> None:
-        """`algorithms` lists each task's algorithms; `task` (chosen or detected) limits the offer to its own.
-        Without a task every algorithm is accepted here and the training service checks the detected task."""
+        """`algorithms` lists each problem type's algorithms; `problem_type` (chosen or detected) limits the
+        offer to its own. Without one every algorithm is accepted here and the training service checks the
+        detected problem type."""
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = [(name, name) for name in columns]
         self.fields["features"].choices = [(name, name) for name in columns]
-        self.algorithms_by_task = algorithms
-        self.offer_algorithms(task)
+        self.algorithms_by_problem_type = algorithms
+        self.offer_algorithms(problem_type)
         self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
-    def offer_algorithms(self, task: str | None) -> None:
-        """Offer only the algorithms that fit `task` (all of them when it is not known yet)."""
-        if task in self.algorithms_by_task:
-            names = self.algorithms_by_task[task]
-            label = dict(TASK_CHOICES)[task].lower()
+    def offer_algorithms(self, problem_type: str | None) -> None:
+        """Offer only the algorithms that fit `problem_type` (all of them when it is not known yet)."""
+        if problem_type in self.algorithms_by_problem_type:
+            names = self.algorithms_by_problem_type[problem_type]
+            label = dict(PROBLEM_TYPE_CHOICES)[problem_type].lower()
             self.fields["algorithms"].error_messages["invalid_choice"] = (
                 f"%(value)s does not fit a {label} problem: pick from {', '.join(names)}, or none for Auto."
             )
         else:
-            names = list(dict.fromkeys(name for names in self.algorithms_by_task.values() for name in names))
+            names = list(dict.fromkeys(name for names in self.algorithms_by_problem_type.values() for name in names))
         self.fields["algorithms"].choices = [(name, name) for name in names]
 
     def clean(self) -> dict:

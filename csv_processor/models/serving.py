@@ -15,7 +15,8 @@ class DeployedModel(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deployed_models")
     dataset = models.ForeignKey("Dataset", on_delete=models.CASCADE, related_name="deployed_models")
     name = models.CharField(max_length=200)
-    task = models.CharField(max_length=16)
+    # binary, multiclass or regression; the column keeps its first name, task.
+    problem_type = models.CharField(max_length=16, db_column="task")
     target = models.CharField(max_length=300)
     active_version = models.ForeignKey(
         "ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

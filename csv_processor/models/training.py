@@ -20,7 +20,7 @@ class TrainingRun(Job):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    class Task(models.TextChoices):
+    class ProblemType(models.TextChoices):
         BINARY = "binary", "Binary classification"
         MULTICLASS = "multiclass", "Multiclass classification"
         REGRESSION = "regression", "Regression"
@@ -39,8 +39,9 @@ class TrainingRun(Job):
     )
 
     target = models.CharField(max_length=300)
-    task = models.CharField(max_length=16, choices=Task.choices)
-    task_reason = models.CharField(max_length=300, blank=True)
+    # The columns keep their first names (task, task_reason): renaming the fields left the schema alone.
+    problem_type = models.CharField(max_length=16, choices=ProblemType.choices, db_column="task")
+    problem_type_reason = models.CharField(max_length=300, blank=True, db_column="task_reason")
     features = models.JSONField(default=list, blank=True, help_text="Requested feature columns; empty: default set.")
     algorithms = models.JSONField(default=list, blank=True, help_text="Requested algorithms; empty: Auto (all).")
     test_size = models.FloatField(default=0.2)

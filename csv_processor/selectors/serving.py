@@ -48,7 +48,7 @@ def deployable_run_list(*, deployed_model: DeployedModel, limit: int = 20) -> li
         owner_id=deployed_model.owner_id,
         status=TrainingRun.Status.SUCCEEDED,
         target=deployed_model.target,
-        task=deployed_model.task,
+        problem_type=deployed_model.problem_type,
         trained_model__isnull=False,
     ).exclude(pk__in=deployed_model.versions.values("run_id"))
     runs = runs.select_related("dataset_version").defer("plots", "trials", "split", "importance")
@@ -56,8 +56,10 @@ def deployable_run_list(*, deployed_model: DeployedModel, limit: int = 20) -> li
 
 
 def deploy_target_list(*, user: User, run: TrainingRun) -> QuerySet[DeployedModel]:
-    """The user's deployed models a run could become the next version of (same target and task)."""
-    return DeployedModel.objects.filter(owner=user, target=run.target, task=run.task).select_related("active_version")
+    """The user's deployed models a run could become the next version of (same target and problem type)."""
+    return DeployedModel.objects.filter(owner=user, target=run.target, problem_type=run.problem_type).select_related(
+        "active_version"
+    )
 
 
 def deploy_target_for_run(*, user: User, run: TrainingRun) -> DeployedModel | None:
@@ -135,7 +137,7 @@ def drift_shown(drift: dict | None) -> dict:
 class ModelDetail:
     id: int
     name: str
-    task: str
+    problem_type: str
     target: str
     active_version: int | None
     ready: bool
@@ -172,7 +174,7 @@ def deployed_model_detail(*, deployed_model: DeployedModel) -> ModelDetail:
     return ModelDetail(
         id=deployed_model.pk,
         name=deployed_model.name,
-        task=deployed_model.task,
+        problem_type=deployed_model.problem_type,
         target=deployed_model.target,
         active_version=version.number if version is not None else None,
         ready=version is not None,
@@ -196,7 +198,7 @@ def input_spec_of(*, run: TrainingRun, columns: list[dict]):
         dtypes={c["name"]: c["dtype"] for c in columns},
         feature_schema=run.feature_schema or {},
         target=run.target,
-        task=run.task,
+        problem_type=run.problem_type,
         classes=list(run.class_labels or []),
     )
 
@@ -218,12 +220,12 @@ def deployed_model_live_quality(*, deployed_model: DeployedModel) -> LiveQuality
     about the model now answering (and would be set against another model's test figure)."""
     version = deployed_model.active_version
     if version is None:
-        metric = "mae" if deployed_model.task == "regression" else "accuracy"
+        metric = "mae" if deployed_model.problem_type == "regression" else "accuracy"
         return LiveQuality(metric, None, 0, None)
     test_metrics = version.run.metrics
     labelled = Prediction.objects.filter(deployed_model=deployed_model, version=version, actual__isnull=False)
     pairs = list(labelled.order_by("-actual_at").values_list("output", "actual")[:LIVE_WINDOW])
-    if deployed_model.task == "regression":
+    if deployed_model.problem_type == "regression":
         errors = [abs(float(o["prediction"]) - float(a)) for o, a in pairs if _number(a) and o]
         value = sum(errors) / len(errors) if errors else None
         return LiveQuality("mae", value, len(errors), test_metrics.get("mae"), version.number)

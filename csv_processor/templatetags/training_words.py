@@ -1,6 +1,7 @@
-"""Words for the training pages: the task and its reason as one sentence, metrics as people name them.
+"""Words for the training pages: the problem type and its reason as one sentence, metrics as people name them.
 
-Presentation only: the stored values (task keys, `task_reason`, metric keys) and the API stay as they are.
+Presentation only: the stored values (problem type keys, `problem_type_reason`, metric keys) and the API stay
+as they are.
 """
 
 import math
@@ -36,7 +37,7 @@ METRICS = {
     "mae": MetricWords("MAE", lower_is_better=True),
 }
 
-# The reasons ml.training.task writes: "<evidence>: <verdict>", with " (you chose <task>)" on an override.
+# The reasons ml.training.problem_type writes: "<evidence>: <verdict>", with " (you chose <type>)" on an override.
 _REASON = re.compile(r"^(?P<evidence>.+?): (?P<verdict>.+?)(?: \(you chose (?P<chosen>\w+)\))?$")
 _EVIDENCE = (
     (re.compile(r"^(\d+) values?$"), "the target has {0} value{1}"),
@@ -46,8 +47,10 @@ _EVIDENCE = (
 )
 
 
-def _task_label(task: str) -> str:
-    return TrainingRun.Task(task).label if task in TrainingRun.Task.values else task
+def _problem_type_label(problem_type: str) -> str:
+    return (
+        TrainingRun.ProblemType(problem_type).label if problem_type in TrainingRun.ProblemType.values else problem_type
+    )
 
 
 def _evidence_words(evidence: str, verdict: str) -> str | None:
@@ -63,9 +66,9 @@ def _evidence_words(evidence: str, verdict: str) -> str | None:
 
 
 @register.filter
-def task_summary(task: str, reason: str) -> str:
-    """'Binary classification — the target has 2 values' from the task key and the detector's reason."""
-    label = _task_label(task)
+def problem_type_summary(problem_type: str, reason: str) -> str:
+    """'Binary classification — the target has 2 values' from the problem type key and the detector's reason."""
+    label = _problem_type_label(problem_type)
     match = _REASON.match(reason or "")
     evidence = _evidence_words(match["evidence"], match["verdict"]) if match else None
     if evidence is None:
@@ -76,8 +79,8 @@ def task_summary(task: str, reason: str) -> str:
 
 
 @register.filter
-def task_label(task: str) -> str:
-    return _task_label(task)
+def problem_type_label(problem_type: str) -> str:
+    return _problem_type_label(problem_type)
 
 
 @register.filter

@@ -28,16 +28,18 @@ from csv_processor.services.training.runs import (
 
 
 def _form(
-    version: DatasetVersion, data: object = None, initial: dict | None = None, task: str | None = None
+    version: DatasetVersion, data: object = None, initial: dict | None = None, problem_type: str | None = None
 ) -> TrainingForm:
     columns = [column["name"] for column in version.schema]
-    return TrainingForm(data, columns=columns, algorithms=algorithm_names(), task=task, initial=initial or {})
+    return TrainingForm(
+        data, columns=columns, algorithms=algorithm_names(), problem_type=problem_type, initial=initial or {}
+    )
 
 
 def _options(data: dict) -> TrainingOptions:
     return TrainingOptions(
         target=data["target"],
-        task=data["task"] or None,
+        problem_type=data["task"] or None,
         features=tuple(data["features"]),
         algorithms=tuple(data["algorithms"]),
         test_size=data["test_size"],
@@ -52,8 +54,8 @@ def _options(data: dict) -> TrainingOptions:
 def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResponse:
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
     if request.method == "POST":
-        # An explicit task is checked here; "as detected" needs the data, so the service checks that one.
-        form = _form(version, request.POST, task=request.POST.get("task") or None)
+        # An explicit problem type is checked here; "as detected" needs the data, so the service checks that one.
+        form = _form(version, request.POST, problem_type=request.POST.get("task") or None)
         if form.is_valid():
             try:
                 run = training_run_create(
@@ -70,14 +72,18 @@ def training_new(request: HttpRequest, dataset_id: int, number: int) -> HttpResp
         setup = training_setup(
             version=version,
             target=request.POST.get("target"),
-            task=request.POST.get("task"),
+            problem_type=request.POST.get("task"),
             features=request.POST.getlist("features"),
             cv_folds=_chosen_folds(request.POST),
         )
-        form.offer_algorithms(setup.task)
+        form.offer_algorithms(setup.problem_type)
     else:
         setup = training_setup(version=version, target=request.GET.get("target"))
-        form = _form(version, initial={"target": setup.target, "features": setup.default_features}, task=setup.task)
+        form = _form(
+            version,
+            initial={"target": setup.target, "features": setup.default_features},
+            problem_type=setup.problem_type,
+        )
     context = {"dataset": version.dataset, "version": version, "form": form, "setup": setup}
     return render(request, "csv_processor/training_new.html", context, status=400 if request.method == "POST" else 200)
 
@@ -92,33 +98,33 @@ def _chosen_folds(query: QueryDict) -> int:
 
 
 def _chosen_features(query: QueryDict) -> list[str] | None:
-    """The ticked features when the request carries them (a features or task change), else None: a new
+    """The ticked features when the request carries them (a features or problem type change), else None: a new
     target starts from its default features."""
     return query.getlist("features") if query.get("features_chosen") else None
 
 
 def training_setup_partial(request: HttpRequest, dataset_id: int, number: int) -> HttpResponse:
-    """Detected task, features, the algorithms that fit the task and pre-flight checks for the chosen target
+    """Detected problem type, features, the algorithms that fit it and pre-flight checks for the chosen target
     (htmx); ticked algorithms that still fit stay ticked. A features change redraws the pre-flight alone."""
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
     query = request.GET
     setup = training_setup(
         version=version,
         target=query.get("target"),
-        task=query.get("task"),
+        problem_type=query.get("task"),
         features=_chosen_features(query),
         cv_folds=_chosen_folds(query),
     )
     if request.htmx and request.htmx.target == "preflight-checks":
         return render(request, "csv_processor/partials/_preflight.html", {"setup": setup})
-    ticked = [name for name in request.GET.getlist("algorithms") if name in setup.algorithms[setup.task]]
+    ticked = [name for name in request.GET.getlist("algorithms") if name in setup.algorithms[setup.problem_type]]
     initial = {
         "target": setup.target,
         "task": request.GET.get("task", ""),
         "features": setup.features,
         "algorithms": ticked,
     }
-    form = _form(version, initial=initial, task=setup.task)
+    form = _form(version, initial=initial, problem_type=setup.problem_type)
     context = {"dataset": version.dataset, "version": version, "form": form, "setup": setup}
     return render(request, "csv_processor/partials/_run_setup.html", context)
 

@@ -145,7 +145,7 @@ def _call(served, path, method, request):
         "missing": lambda: 2**31 - 1,
         "empty": lambda: (
             DeployedModel.objects.create(
-                owner=served.user, dataset=served.model.dataset, name="empty", task="binary", target="label"
+                owner=served.user, dataset=served.model.dataset, name="empty", problem_type="binary", target="label"
             ).pk
         ),
     }[request["model"]]()

@@ -153,7 +153,7 @@ def test_predict_on_a_model_without_active_version_is_409(client, served):
     from csv_processor.models import DeployedModel
 
     empty = DeployedModel.objects.create(
-        owner=served.user, dataset=served.model.dataset, name="empty", task="binary", target="label"
+        owner=served.user, dataset=served.model.dataset, name="empty", problem_type="binary", target="label"
     )
 
     response = api(client, "post", predict_url(empty.pk), served.token, {"records": [record()]})

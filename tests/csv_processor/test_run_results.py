@@ -150,7 +150,7 @@ def test_run_page_shows_per_class_figures_under_the_real_labels(owner_client, tr
 
 def test_per_class_table_keeps_the_largest_classes_when_there_are_many():
     per_class = {f"c{i:02d}": {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": i + 1} for i in range(25)}
-    run = TrainingRun(metrics={"per_class": per_class}, task="multiclass")
+    run = TrainingRun(metrics={"per_class": per_class}, problem_type="multiclass")
 
     table = per_class_table(run)
     html = render_to_string("csv_processor/partials/_run_results.html", {"run": run, "card": {}})
@@ -163,7 +163,7 @@ def test_per_class_table_keeps_the_largest_classes_when_there_are_many():
 
 
 def test_regression_runs_have_no_per_class_table():
-    run = TrainingRun(metrics={"r2": 0.5, "rmse": 1.0, "mae": 1.0}, task="regression")
+    run = TrainingRun(metrics={"r2": 0.5, "rmse": 1.0, "mae": 1.0}, problem_type="regression")
 
     html = render_to_string("csv_processor/partials/_run_results.html", {"run": run, "card": {}})
 

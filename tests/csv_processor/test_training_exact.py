@@ -87,7 +87,7 @@ def test_repeat_exactly_starts_a_run_with_the_same_settings_and_the_candidates_t
     assert original.candidates_tried >= len(original.trials) >= 1
     assert repeat.max_trials == original.candidates_tried
     assert repeat.status == TrainingRun.Status.QUEUED
-    same = ("target", "task", "features", "algorithms", "test_size", "cv_folds", "seed", "budget_seconds")
+    same = ("target", "problem_type", "features", "algorithms", "test_size", "cv_folds", "seed", "budget_seconds")
     assert [getattr(repeat, name) for name in same] == [getattr(original, name) for name in same]
     assert repeat.dataset_version_id == original.dataset_version_id
     done = training_run_execute(run_id=repeat.pk)

@@ -104,7 +104,7 @@ def test_unticking_a_leaking_feature_clears_its_check(user, user_client, tmp_pat
     assert _leak_messages(without) == []
 
 
-def test_target_change_resets_features_but_task_change_keeps_them(user_client, dataset):
+def test_target_change_resets_features_but_problem_type_change_keeps_them(user_client, dataset):
     _, url = _urls(dataset)
 
     target = user_client.get(url, {"target": "x1", "algorithms": ["DecisionTree"]}, HTTP_HX_REQUEST="true")

@@ -72,12 +72,12 @@ def test_training_run_execute_handles_non_finite_values(user, tmp_path, settings
     body[6] = "-inf,2,55.0"
     body[7] = "120.0,2,inf"
     data = make_dataset(user, tmp_path, ("\n".join(body) + "\n").encode())
-    run = queue_run(user, data.current_version, target="price", task="regression")
+    run = queue_run(user, data.current_version, target="price", problem_type="regression")
 
     done = training_run_execute(run_id=run.pk)
 
     assert done.status == TrainingRun.Status.SUCCEEDED, done.error
-    assert done.task == "regression"
+    assert done.problem_type == "regression"
     assert np.isfinite(done.metrics["r2"])
     assert done.split["n_train"] + done.split["n_test"] <= 118
 

@@ -28,7 +28,7 @@ def test_training_setup_reuses_the_version_facts_across_target_changes(dataset):
     by_label = training_setup(version=version, target="label")
 
     assert version_table_facts(version=version) is facts
-    assert (by_x1.task, by_label.task) == ("regression", "binary")
+    assert (by_x1.problem_type, by_label.problem_type) == ("regression", "binary")
     assert "id" in by_label.identifiers
     assert "id" not in by_label.default_features
 

@@ -28,27 +28,27 @@ def _form(**overrides) -> dict:
     return data | overrides
 
 
-def test_training_form_suggests_target_and_explains_task(user_client, dataset):
+def test_training_form_suggests_target_and_explains_problem_type(user_client, dataset):
     response = user_client.get(_train_url(dataset))
 
     assert response.status_code == 200
     setup = response.context["setup"]
     assert setup.target == "label"
-    assert setup.task == "binary"
-    assert "2 values" in setup.task_reason
+    assert setup.problem_type == "binary"
+    assert "2 values" in setup.problem_type_reason
     assert "id" not in setup.default_features
     assert "id" in setup.identifiers
     assert b"Pre-flight checks" in response.content
     assert b"Start training" in response.content
 
 
-def test_training_setup_partial_redetects_task_for_new_target(user_client, dataset):
+def test_training_setup_partial_redetects_problem_type_for_new_target(user_client, dataset):
     url = reverse("csv_processor:training-setup", args=[dataset.pk, 1])
 
     response = user_client.get(url, {"target": "x1"}, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
-    assert response.context["setup"].task == "regression"
+    assert response.context["setup"].problem_type == "regression"
     assert "Regression — the target holds numbers with decimals" in response.content.decode()
 
 

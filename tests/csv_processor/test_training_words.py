@@ -1,5 +1,5 @@
-"""Training pages in plain words: the task with its reason, metric names, the baseline comparison and
-algorithm choices that fit the task."""
+"""Training pages in plain words: the problem type with its reason, metric names, the baseline comparison and
+algorithm choices that fit the problem type."""
 
 import re
 
@@ -11,7 +11,7 @@ from csv_processor.forms.training import TrainingForm
 from csv_processor.models import TrainingRun
 from csv_processor.selectors.serving import LiveQuality
 from csv_processor.selectors.training.setup import algorithm_names
-from csv_processor.templatetags.training_words import metric_boxes, metric_label, task_summary
+from csv_processor.templatetags.training_words import metric_boxes, metric_label, problem_type_summary
 from tests.csv_processor.helpers import queue_run
 
 COLUMNS = ["id", "x1", "x2", "colour", "label"]
@@ -42,7 +42,7 @@ def _form_data(**overrides) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("task", "reason", "expected"),
+    ("problem_type", "reason", "expected"),
     [
         ("binary", "2 values: binary classification", "Binary classification — the target has 2 values"),
         (
@@ -71,8 +71,8 @@ def _form_data(**overrides) -> dict:
         ("binary", "", "Binary classification"),
     ],
 )
-def test_task_summary_reads_as_one_sentence(task, reason, expected):
-    assert task_summary(task, reason) == expected
+def test_problem_type_summary_reads_as_one_sentence(problem_type, reason, expected):
+    assert problem_type_summary(problem_type, reason) == expected
 
 
 def test_metric_label_names_metrics_as_people_do_and_keeps_unknown_keys():
@@ -98,9 +98,9 @@ def test_metric_boxes_compare_with_the_baseline_in_the_metrics_direction():
     assert not boxes["accuracy"]["lower_is_better"]
 
 
-def test_training_form_offers_only_the_algorithms_of_the_task():
-    binary = TrainingForm(columns=COLUMNS, algorithms=algorithm_names(), task="binary")
-    regression = TrainingForm(columns=COLUMNS, algorithms=algorithm_names(), task="regression")
+def test_training_form_offers_only_the_algorithms_of_the_problem_type():
+    binary = TrainingForm(columns=COLUMNS, algorithms=algorithm_names(), problem_type="binary")
+    regression = TrainingForm(columns=COLUMNS, algorithms=algorithm_names(), problem_type="regression")
 
     assert _algorithm_choices(binary) == algorithm_names()["binary"]
     assert "LogisticRegression" in _algorithm_choices(binary)
@@ -110,7 +110,9 @@ def test_training_form_offers_only_the_algorithms_of_the_task():
 
 
 def test_training_form_refuses_an_algorithm_of_another_task_with_a_plain_message():
-    form = TrainingForm(_form_data(algorithms=["Ridge"]), columns=COLUMNS, algorithms=algorithm_names(), task="binary")
+    form = TrainingForm(
+        _form_data(algorithms=["Ridge"]), columns=COLUMNS, algorithms=algorithm_names(), problem_type="binary"
+    )
 
     assert not form.is_valid()
     assert form.errors["algorithms"] == [
@@ -121,14 +123,14 @@ def test_training_form_refuses_an_algorithm_of_another_task_with_a_plain_message
 
 def test_training_form_without_a_task_leaves_the_check_to_the_service():
     form = TrainingForm(
-        _form_data(task="", algorithms=["Ridge"]), columns=COLUMNS, algorithms=algorithm_names(), task=None
+        _form_data(task="", algorithms=["Ridge"]), columns=COLUMNS, algorithms=algorithm_names(), problem_type=None
     )
 
     assert form.is_valid(), form.errors
     assert form.cleaned_data["algorithms"] == ["Ridge"]
 
 
-def test_training_page_lists_only_algorithms_for_the_detected_task(user_client, dataset):
+def test_training_page_lists_only_algorithms_for_the_detected_problem_type(user_client, dataset):
     page = user_client.get(reverse("csv_processor:training-new", args=[dataset.pk, 1])).content.decode()
 
     assert 'value="LogisticRegression"' in page
@@ -151,7 +153,7 @@ def test_setup_partial_swaps_the_algorithms_with_the_task_and_keeps_ticks_that_f
     assert "Regression — the target holds numbers with decimals" in page
 
 
-def test_training_start_still_refuses_an_algorithm_that_does_not_fit_the_detected_task(user_client, dataset):
+def test_training_start_still_refuses_an_algorithm_that_does_not_fit_the_detected_problem_type(user_client, dataset):
     url = reverse("csv_processor:training-new", args=[dataset.pk, 1])
 
     detected = user_client.post(url, _form_data(task="", algorithms=["Ridge"], idempotency_key="a"))
@@ -169,7 +171,7 @@ def test_run_page_states_task_and_reason_naturally(user_client, user, dataset):
 
     page = user_client.get(reverse("csv_processor:run-detail", args=[run.pk])).content.decode()
 
-    assert run.task_reason == "2 values: binary classification"
+    assert run.problem_type_reason == "2 values: binary classification"
     assert "Binary classification — the target has 2 values" in page
     assert "(2 values: binary classification)" not in page
 
@@ -202,7 +204,7 @@ def test_run_page_names_regression_metrics(user_client, user, dataset):
     run = queue_run(user, dataset.current_version)
     TrainingRun.objects.filter(pk=run.pk).update(
         status=TrainingRun.Status.SUCCEEDED,
-        task=TrainingRun.Task.REGRESSION,
+        problem_type=TrainingRun.ProblemType.REGRESSION,
         main_metric="r2",
         metrics={"r2": 0.7, "rmse": 3.5, "mae": 2.5},
         baseline_metrics={"r2": 0.0, "rmse": 6.0, "mae": 2.0},

@@ -3,7 +3,7 @@
 
 Runs the same services as the web (import, checks, training, MLflow logging, deploying) in this process,
 with a progress bar on stderr, and prints a JSON summary as the last line of stdout. `--deploy` deploys a
-successful run's model as the next version of the owner's newest model of that dataset, target and task,
+successful run's model as the next version of the owner's newest model of that dataset, target and problem type,
 or as a new model when there is none; a failed run deploys nothing.
 """
 
@@ -112,7 +112,7 @@ class Command(BaseCommand):
 def _options(options: dict) -> TrainingOptions:
     return TrainingOptions(
         target=options["target"],
-        task=options["task"],
+        problem_type=options["task"],
         features=tuple(options["features"]) if options["features"] is not None else None,
         algorithms=tuple(options["algorithms"]),
         test_size=options["test_size"],

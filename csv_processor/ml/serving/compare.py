@@ -17,5 +17,5 @@ def compare_on_rows(pipelines: dict[str, Pipeline], frame: pd.DataFrame, config:
     X, y = prepared.X[wanted], prepared.y[wanted]
     if not len(y):
         raise ValueError("None of the held-out rows of the active model are in the new data.")
-    scores = {name: float(main_score(config.task, y.to_numpy(), p.predict(X))) for name, p in pipelines.items()}
+    scores = {name: float(main_score(config.problem_type, y.to_numpy(), p.predict(X))) for name, p in pipelines.items()}
     return {"scores": scores, "rows": len(y)}

@@ -79,12 +79,12 @@ class Branch:
 class _Compiled:
     """The estimator protocol `predict_with` uses (`predict`, `predict_proba`, `classes_`), over Columns."""
 
-    task: str
+    problem_type: str
 
     def answer(self, inputs: Mapping[str, Any] | pd.DataFrame) -> Predicted:
         """Predict rows given as columns by name (arrays of equal length) or as a DataFrame."""
         with config_context(assume_finite=True, skip_parameter_validation=True):
-            return predict_with(self, Columns(inputs), task=self.task)
+            return predict_with(self, Columns(inputs), problem_type=self.problem_type)
 
 
 def _apply(steps: tuple, columns: Columns) -> Columns:
@@ -99,7 +99,7 @@ class CompiledPipeline(_Compiled):
     branches: tuple[Branch, ...]
     after: tuple[Op, ...]
     estimator: Any
-    task: str
+    problem_type: str
 
     @property
     def classes_(self) -> np.ndarray | None:
@@ -127,7 +127,7 @@ class CompiledBlend(_Compiled):
     before: tuple[Any, ...]
     members: tuple[CompiledPipeline, ...]
     weights: tuple[float, ...]
-    task: str
+    problem_type: str
 
     @property
     def classes_(self) -> np.ndarray | None:
@@ -147,18 +147,18 @@ class CompiledBlend(_Compiled):
         )
 
 
-def compile_pipeline(pipeline: Any, *, task: str) -> CompiledPipeline | CompiledBlend | None:
+def compile_pipeline(pipeline: Any, *, problem_type: str) -> CompiledPipeline | CompiledBlend | None:
     """[transformers on frames] -> ColumnTransformer -> [transformers] -> estimator, or
     [transformers on frames] -> a Blend of such pipelines; None for any other shape."""
     if not isinstance(pipeline, Pipeline):
         return None
     steps = [step for _, step in pipeline.steps if step not in (None, "passthrough")]
     if steps and isinstance(steps[-1], Blend):
-        compiled = [compile_pipeline(member, task=task) for member in steps[-1].fitted_]
+        compiled = [compile_pipeline(member, problem_type=problem_type) for member in steps[-1].fitted_]
         members = [member for member in compiled if isinstance(member, CompiledPipeline)]
         if not members or len(members) != len(compiled):
             return None
-        return CompiledBlend(tuple(steps[:-1]), tuple(members), tuple(steps[-1].weights), task)
+        return CompiledBlend(tuple(steps[:-1]), tuple(members), tuple(steps[-1].weights), problem_type)
     if len(steps) < 2:
         return None
     position = next((i for i, step in enumerate(steps) if isinstance(step, ColumnTransformer)), None)
@@ -171,7 +171,7 @@ def compile_pipeline(pipeline: Any, *, task: str) -> CompiledPipeline | Compiled
     if not branches:
         return None
     after = tuple(_op(step) for step in steps[position + 1 : -1])
-    return CompiledPipeline(tuple(steps[:position]), branches, after, fast_estimator(estimator), task)
+    return CompiledPipeline(tuple(steps[:position]), branches, after, fast_estimator(estimator), problem_type)
 
 
 def _branches(column_step: ColumnTransformer) -> tuple[Branch, ...] | None:
@@ -362,11 +362,11 @@ def agrees_with_pipeline(
     prepared rows and on the first one alone."""
     first = PreparedRows({name: values[:1] for name, values in prepared.columns.items()}, prepared.warnings[:1])
     for part in (prepared, first):
-        expected = predict_frame(pipeline, part.frame, task=compiled.task)
+        expected = predict_frame(pipeline, part.frame, problem_type=compiled.problem_type)
         got = compiled.answer(part.columns)
         if not np.allclose(got.scores, expected.scores, rtol=1e-9, atol=1e-12):
             return False
-        if compiled.task != "regression" and got.labels != expected.labels:
+        if compiled.problem_type != "regression" and got.labels != expected.labels:
             return False  # (regression labels are the scores, summed in another order: equal to rounding)
         if (got.probabilities is None) != (expected.probabilities is None):
             return False

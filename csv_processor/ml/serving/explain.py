@@ -28,8 +28,8 @@ def explain_rows(
         block[feature.name] = pd.Series([feature.reference] * n, index=block.index).astype(frame[feature.name].dtype)
         blocks.append(block)
     stacked = pd.concat(blocks, ignore_index=True)
-    labels = None if spec.task == "regression" else np.array(predicted.labels * len(features), dtype=object)
-    replaced = class_scores(pipeline, stacked, task=spec.task, classes=labels).reshape(len(features), n)
+    labels = None if spec.problem_type == "regression" else np.array(predicted.labels * len(features), dtype=object)
+    replaced = class_scores(pipeline, stacked, problem_type=spec.problem_type, classes=labels).reshape(len(features), n)
     effects = predicted.scores[np.newaxis, :] - replaced
     out = []
     for row in range(n):

@@ -65,7 +65,7 @@ class FieldSpec:
 @dataclass(frozen=True)
 class InputSpec:
     fields: tuple[FieldSpec, ...]
-    task: str
+    problem_type: str
     classes: tuple = ()
     by_name: dict[str, FieldSpec] = field(default_factory=dict, compare=False)
 
@@ -94,7 +94,7 @@ class PreparedRows:
 
 
 def build_input_spec(
-    *, columns: list[str], dtypes: dict[str, str], feature_schema: dict, target: str, task: str, classes: list
+    *, columns: list[str], dtypes: dict[str, str], feature_schema: dict, target: str, problem_type: str, classes: list
 ) -> InputSpec:
     """`columns`: the pipeline's input columns in order; `dtypes`: their training dtypes (as strings)."""
     fields = []
@@ -109,7 +109,7 @@ def build_input_spec(
             )
             continue
         fields.append(_field(name, schema, dtypes.get(name, "")))
-    spec = InputSpec(tuple(fields), task, tuple(classes))
+    spec = InputSpec(tuple(fields), problem_type, tuple(classes))
     spec.by_name.update({f.name: f for f in fields})
     return spec
 

@@ -17,17 +17,17 @@ class Predicted:
     scores: np.ndarray
 
 
-def predict_frame(pipeline: Pipeline, frame: pd.DataFrame, *, task: str) -> Predicted:
+def predict_frame(pipeline: Pipeline, frame: pd.DataFrame, *, problem_type: str) -> Predicted:
     """Predictions as plain Python values; `scores` is per row the probability of the predicted class
     (classification) or the predicted value (regression), used by the explanations."""
     # The input was checked already; skip scikit-learn's repeated finiteness and parameter checks.
     with config_context(assume_finite=True, skip_parameter_validation=True):
-        return predict_with(pipeline, frame, task=task)
+        return predict_with(pipeline, frame, problem_type=problem_type)
 
 
-def predict_with(model: Any, X: Any, *, task: str) -> Predicted:
+def predict_with(model: Any, X: Any, *, problem_type: str) -> Predicted:
     """`predict_frame` for any fitted estimator (a pipeline, or a compiled pipeline's final estimator)."""
-    if task == "regression":
+    if problem_type == "regression":
         values = np.asarray(model.predict(X), dtype="float64")
         return Predicted(values.tolist(), None, values)
     proba = model.predict_proba(X)
@@ -39,10 +39,12 @@ def predict_with(model: Any, X: Any, *, task: str) -> Predicted:
     return Predicted(labels, probabilities, proba[np.arange(len(best)), best])
 
 
-def class_scores(pipeline: Pipeline, frame: pd.DataFrame, *, task: str, classes: np.ndarray | None) -> np.ndarray:
+def class_scores(
+    pipeline: Pipeline, frame: pd.DataFrame, *, problem_type: str, classes: np.ndarray | None
+) -> np.ndarray:
     """Per row: the probability of the class given in `classes` (same length), or the predicted value."""
     with config_context(assume_finite=True, skip_parameter_validation=True):
-        if task == "regression":
+        if problem_type == "regression":
             return np.asarray(pipeline.predict(frame), dtype="float64")
         proba = pipeline.predict_proba(frame)
     if classes is None:

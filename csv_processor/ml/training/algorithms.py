@@ -183,12 +183,14 @@ BASELINES: dict[str, AlgorithmSpec] = {
 BASELINE = "Dummy"
 
 
-def algorithm_spec(task: str, algorithm: str) -> AlgorithmSpec:
-    """The spec for `algorithm` under `task`; ValueError names the valid choices."""
-    if task not in ALGORITHMS:
-        raise ValueError(f"Unknown task {task!r}: choose one of {', '.join(ALGORITHMS)}.")
+def algorithm_spec(problem_type: str, algorithm: str) -> AlgorithmSpec:
+    """The spec for `algorithm` under `problem_type`; ValueError names the valid choices."""
+    if problem_type not in ALGORITHMS:
+        raise ValueError(f"Unknown task {problem_type!r}: choose one of {', '.join(ALGORITHMS)}.")
     if algorithm == BASELINE:
-        return BASELINES[task]
-    if algorithm not in ALGORITHMS[task]:
-        raise ValueError(f"{algorithm!r} is not available for {task}: choose from {', '.join(ALGORITHMS[task])}.")
-    return ALGORITHMS[task][algorithm]
+        return BASELINES[problem_type]
+    if algorithm not in ALGORITHMS[problem_type]:
+        raise ValueError(
+            f"{algorithm!r} is not available for {problem_type}: choose from {', '.join(ALGORITHMS[problem_type])}."
+        )
+    return ALGORITHMS[problem_type][algorithm]

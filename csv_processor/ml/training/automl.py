@@ -94,7 +94,11 @@ def train(
     reporter.report("preflight", message="checking the data")
     prepared = prepare(df, config)
     train_pos, test_pos, split = split_rows(
-        prepared.y, task=config.task, test_size=config.test_size, seed=config.seed, test_index=config.test_index
+        prepared.y,
+        problem_type=config.problem_type,
+        test_size=config.test_size,
+        seed=config.seed,
+        test_index=config.test_index,
     )
     n_jobs = threads_for(len(train_pos))
     with threadpool_limits(limits=n_jobs):
@@ -109,7 +113,7 @@ def _fit_all(prepared: TrainingData, config: TrainConfig, reporter: Reporter, sp
     baseline_trial = run_trial(data, BASELINE, {}, reporter, limit=baseline_limit)
     trials, reached = search(
         data,
-        list(config.algorithms or ALGORITHMS[config.task]),
+        list(config.algorithms or ALGORITHMS[config.problem_type]),
         reporter,
         lambda done: reserve_seconds(done, data, config.budget_seconds, len(test_pos)),
         max_trials=config.max_trials,
@@ -121,7 +125,7 @@ def _fit_all(prepared: TrainingData, config: TrainConfig, reporter: Reporter, sp
     reporter.report("refit", 1, len(ranked), f"refitting {choice.algorithm} on the training split")
     best = score(data, choice, X_test, y_test)
     baseline = score(data, baseline_trial, X_test, y_test)
-    classes = list(best.pipeline.classes_) if config.task != "regression" else []
+    classes = list(best.pipeline.classes_) if config.problem_type != "regression" else []
     metrics, plots = test_report(data, best, y_test, classes)
     baseline_metrics, _ = test_report(data, baseline, y_test, classes)
     importance = _importance(best, prepared, X_test, y_test, config, reporter)
@@ -134,7 +138,7 @@ def _fit_all(prepared: TrainingData, config: TrainConfig, reporter: Reporter, sp
     reporter.report("done", message=f"best: {best.candidate.algorithm}")
     return TrainResult(
         config=config,
-        main_metric=MAIN_METRIC[config.task],
+        main_metric=MAIN_METRIC[config.problem_type],
         leaderboard=board,
         best=best.candidate,
         baseline=baseline.candidate,
@@ -172,13 +176,13 @@ def _search_data(prepared: TrainingData, config: TrainConfig, train_pos: np.ndar
     return SearchData(
         X=prepared.X.iloc[train_pos],
         y=y_train,
-        task=config.task,
+        problem_type=config.problem_type,
         kinds=prepared.kinds,
-        folds=cv_folds(y_train, task=config.task, folds=config.cv_folds, seed=config.seed),
+        folds=cv_folds(y_train, problem_type=config.problem_type, folds=config.cv_folds, seed=config.seed),
         seed=config.seed,
         n_jobs=n_jobs,
         recipe_steps=list(config.recipe_steps) or None,
-        log_target=config.task == "regression" and log_target_suits(y_train),
+        log_target=config.problem_type == "regression" and log_target_suits(y_train),
     )
 
 
@@ -193,7 +197,12 @@ def _importance(
     reporter.report("importance", message="measuring which columns matter")
     if config.exact:
         return raw_importance(
-            best.pipeline, X_test, y_test, task=config.task, features=prepared.features, seed=config.seed
+            best.pipeline,
+            X_test,
+            y_test,
+            problem_type=config.problem_type,
+            features=prepared.features,
+            seed=config.seed,
         )
     # Sized to what is left of the budget: fewer rows or a single repeat rather than running over.
     seconds = min(reporter.clock.remaining(), BUDGET_SHARE * config.budget_seconds)
@@ -203,7 +212,7 @@ def _importance(
         best.pipeline,
         X_test,
         y_test,
-        task=config.task,
+        problem_type=config.problem_type,
         features=prepared.features,
         seed=config.seed,
         rows=rows,
@@ -223,14 +232,16 @@ def _card(
     limits = ("leakage_suspect", "small_class")
     return model_card(
         target=config.target,
-        task=config.task,
+        problem_type=config.problem_type,
         algorithm=algorithm,
         features=prepared.features,
         metrics=scores[0],
         baseline_metrics=scores[1],
         importance=importance,
         warnings=[issue.message for issue in prepared.check.warnings if issue.code in limits],
-        class_counts={str(k): int(v) for k, v in y_train.value_counts().items()} if config.task != "regression" else {},
+        class_counts={str(k): int(v) for k, v in y_train.value_counts().items()}
+        if config.problem_type != "regression"
+        else {},
         n_train=len(y_train),
         n_test=n_test,
     )

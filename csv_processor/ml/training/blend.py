@@ -61,7 +61,7 @@ def plan_blend(trials: list[Trial], data: SearchData) -> BlendPlan | None:
         return None
     # Class labels as codes into data.classes: scoring 240 candidate averages on text labels would sort
     # the labels in every metric call, which took longer than the search on 30,000 rows.
-    y = data.y.to_numpy() if data.task == "regression" else np.searchsorted(data.classes, data.y.to_numpy())
+    y = data.y.to_numpy() if data.problem_type == "regression" else np.searchsorted(data.classes, data.y.to_numpy())
     counts = np.zeros(len(pool), dtype=int)
     total = np.zeros_like(pool[0].oof)
     for step in range(1, STEPS + 1):
@@ -89,15 +89,15 @@ def plan_blend(trials: list[Trial], data: SearchData) -> BlendPlan | None:
 
 def _score(data: SearchData, y: np.ndarray, predictions: np.ndarray, rows: np.ndarray) -> float:
     """The main score (R², or accuracy on class codes) of `predictions` on `rows`."""
-    if data.task == "regression":
-        return main_score(data.task, y[rows], predictions[rows])
+    if data.problem_type == "regression":
+        return main_score(data.problem_type, y[rows], predictions[rows])
     return float(np.mean(np.argmax(predictions[rows], axis=1) == y[rows]))
 
 
 def _key(data: SearchData, y: np.ndarray, predictions: np.ndarray) -> tuple[float, ...]:
     """Higher is better: the main score, then (classification, where accuracy often ties) minus log loss."""
     main = _score(data, y, predictions, np.arange(len(y)))
-    if data.task == "regression":
+    if data.problem_type == "regression":
         return (main,)
     picked = predictions[np.arange(len(y)), y]
     return (main, float(np.mean(np.log(np.clip(picked, 1e-15, 1)))))

@@ -7,13 +7,17 @@ logger = logging.getLogger(__name__)
 TOP_FEATURES = 3
 SMALL_CLASS_ROWS = 30
 SMALL_DATA_ROWS = 200
-TASK_WORDS = {"binary": "binary classification", "multiclass": "multiclass classification", "regression": "regression"}
+PROBLEM_TYPE_WORDS = {
+    "binary": "binary classification",
+    "multiclass": "multiclass classification",
+    "regression": "regression",
+}
 
 
 def model_card(
     *,
     target: str,
-    task: str,
+    problem_type: str,
     algorithm: str,
     features: tuple[str, ...],
     metrics: dict,
@@ -25,21 +29,21 @@ def model_card(
     n_test: int,
 ) -> dict:
     """Short texts (summary, performance, baseline, strongest features, limits) and what they rest on."""
-    performance, baseline = (_classification_text if task != "regression" else _regression_text)(
+    performance, baseline = (_classification_text if problem_type != "regression" else _regression_text)(
         metrics, baseline_metrics, n_test
     )
     strongest = [row for row in importance if row["importance"] > 0][:TOP_FEATURES]
     return {
         "target": target,
-        "task": task,
+        "task": problem_type,  # the stored card keeps its key: the API and old cards show it
         "algorithm": algorithm,
-        "summary": f"Predicts {target!r} ({TASK_WORDS[task]}) from {len(features)} columns with {algorithm}, "
-        f"trained on {n_train} rows and tested on {n_test} rows it never saw.",
+        "summary": f"Predicts {target!r} ({PROBLEM_TYPE_WORDS[problem_type]}) from {len(features)} columns "
+        f"with {algorithm}, trained on {n_train} rows and tested on {n_test} rows it never saw.",
         "performance": performance,
         "baseline": baseline,
         "strongest_features": [row["feature"] for row in strongest],
-        "strongest_features_text": _features_text(strongest, task),
-        "limits": _limits(task, class_counts, warnings, n_train),
+        "strongest_features_text": _features_text(strongest, problem_type),
+        "limits": _limits(problem_type, class_counts, warnings, n_train),
     }
 
 
@@ -90,20 +94,20 @@ def _versus(gain: float, unit: str, *, scale: float) -> str:
     return f"Better than the baseline by {gain * scale:.0f}{'' if unit.startswith('%') else ' '}{unit}."
 
 
-def _features_text(strongest: list[dict], task: str) -> str:
+def _features_text(strongest: list[dict], problem_type: str) -> str:
     if not strongest:
         return "No single column matters much on its own."
-    metric = "accuracy" if task != "regression" else "R²"
+    metric = "accuracy" if problem_type != "regression" else "R²"
     parts = [f"{row['feature']!r} (shuffling it costs {row['importance']:.3f} {metric})" for row in strongest]
     return "Strongest columns: " + ", ".join(parts) + "."
 
 
-def _limits(task: str, class_counts: dict[str, int], warnings: list[str], n_train: int) -> list[str]:
+def _limits(problem_type: str, class_counts: dict[str, int], warnings: list[str], n_train: int) -> list[str]:
     limits = list(warnings)
     if n_train < SMALL_DATA_ROWS:
         limits.append(f"Trained on only {n_train} rows: expect scores on new data to vary.")
     small = [f"{label!r} ({count} rows)" for label, count in class_counts.items() if count < SMALL_CLASS_ROWS]
-    if task != "regression" and small:
+    if problem_type != "regression" and small:
         limits.append(f"Few training examples for {', '.join(small)}: predictions of these classes are less reliable.")
     limits.append(
         "Scores come from one held-back split of this file; data from another period or source may score lower."

@@ -39,12 +39,18 @@ def sample_params(
 
 
 def next_round(
-    task: str, seed: int, leaders: list[str], round_: int, algorithms: list[str], tried: set[str], extra: dict[str, Any]
+    problem_type: str,
+    seed: int,
+    leaders: list[str],
+    round_: int,
+    algorithms: list[str],
+    tried: set[str],
+    extra: dict[str, Any],
 ) -> list[tuple[str, dict[str, Any]]]:
     """Seeded draws for this round: LEADER_DRAWS for the best algorithm so far, one for each other leader."""
     plan = []
     for rank, name in enumerate(leaders):
-        spec = algorithm_spec(task, name)
+        spec = algorithm_spec(problem_type, name)
         for draw in range(LEADER_DRAWS if rank == 0 else 1):
             params = sample_params(spec, seed, round_, algorithms.index(name) * 10 + draw, tried, extra)
             if params is not None:

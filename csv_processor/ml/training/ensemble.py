@@ -12,7 +12,11 @@ logger = logging.getLogger(__name__)
 
 class Blend(BaseEstimator):
     """The weighted average of fitted-on-fit copies of `members` (Pipelines): probabilities for classifiers,
-    values for regressors. Takes the same raw frame as each member."""
+    values for regressors. Takes the same raw frame as each member.
+
+    `task` is the problem type (binary, multiclass, regression). Keep its name: stored models pickle this
+    attribute, and scikit-learn's get_params reads it by the constructor's parameter name.
+    """
 
     def __init__(self, members: list[tuple[str, Any]], weights: list[float], task: str) -> None:
         self.members = members

@@ -20,9 +20,9 @@ MAX_CURVE_POINTS = 200
 MAX_SCATTER_POINTS = 500
 
 
-def main_score(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+def main_score(problem_type: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Accuracy or R², higher is better for both."""
-    if task == "regression":
+    if problem_type == "regression":
         return float(metrics.r2_score(y_true, y_pred))
     return float(metrics.accuracy_score(y_true, y_pred))
 

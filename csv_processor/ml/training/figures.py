@@ -35,12 +35,14 @@ CHANCE = {"linestyle": ":", "color": "#999999"}
 _DATA_ERRORS = (KeyError, IndexError, TypeError, ValueError)
 
 
-def run_figures(*, task: str, target: str, metrics: dict, plots: dict, importance: list[dict]) -> dict[str, bytes]:
+def run_figures(
+    *, problem_type: str, target: str, metrics: dict, plots: dict, importance: list[dict]
+) -> dict[str, bytes]:
     """{file name: PNG bytes} for the charts this run has data for: confusion matrix, ROC and
     precision-recall curves (classification) or predicted vs actual and residuals (regression), and the
     permutation importance of the columns."""
     charts: dict[str, Callable[[], Figure | None]]
-    if task == "regression":
+    if problem_type == "regression":
         charts = {
             "predicted_vs_actual.png": lambda: _predicted_vs_actual(plots["predicted_vs_actual"], target),
             "residuals.png": lambda: _residuals(plots["residuals"], target),
@@ -51,7 +53,7 @@ def run_figures(*, task: str, target: str, metrics: dict, plots: dict, importanc
             "roc_curve.png": lambda: _roc(plots["roc"], metrics, target),
             "precision_recall_curve.png": lambda: _precision_recall(plots["precision_recall"], metrics, target),
         }
-    charts["permutation_importance.png"] = lambda: _importance(importance, task, target)
+    charts["permutation_importance.png"] = lambda: _importance(importance, problem_type, target)
     images = {}
     for name, draw in charts.items():
         try:
@@ -177,11 +179,11 @@ def _residuals(points: dict, target: str) -> Figure:
     return figure
 
 
-def _importance(importance: list[dict], task: str, target: str) -> Figure | None:
+def _importance(importance: list[dict], problem_type: str, target: str) -> Figure | None:
     rows = importance[:MAX_IMPORTANCE_BARS][::-1]
     if not rows:
         return None
-    metric = "R²" if task == "regression" else "accuracy"
+    metric = "R²" if problem_type == "regression" else "accuracy"
     title = f"Permutation importance for {_short(target)}"
     if len(importance) > len(rows):
         title += f" (top {len(rows)} of {len(importance)})"

@@ -98,7 +98,7 @@ def pipeline_for(data: SearchData, choice: Choice) -> Pipeline:
         (f"{i}-{m.algorithm}", data.pipeline(m.algorithm, refit_params(m, len(data.folds)), recipe=False))
         for i, m in enumerate(choice.members)
     ]
-    return with_recipe([("model", Blend(members, list(choice.weights), data.task))], data.recipe_steps)
+    return with_recipe([("model", Blend(members, list(choice.weights), data.problem_type))], data.recipe_steps)
 
 
 def score(data: SearchData, trial: Choice, X_test: pd.DataFrame, y_test: pd.Series) -> Scored:
@@ -109,9 +109,9 @@ def score(data: SearchData, trial: Choice, X_test: pd.DataFrame, y_test: pd.Seri
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     predicted = pipeline.predict(X_test)
-    proba = pipeline.predict_proba(X_test) if data.task != "regression" else None
+    proba = pipeline.predict_proba(X_test) if data.problem_type != "regression" else None
     predict_ms = 1000 * (time.perf_counter() - start) / max(len(X_test), 1)
-    test_score = main_score(data.task, y_test.to_numpy(), predicted)
+    test_score = main_score(data.problem_type, y_test.to_numpy(), predicted)
     candidate = Candidate(
         trial.algorithm, trial.params, trial.cv_mean, trial.cv_std, test_score, fit_seconds, predict_ms
     )
@@ -165,6 +165,6 @@ def leaderboard(
 
 
 def test_report(data: SearchData, scored: Scored, y_test: pd.Series, classes: list) -> tuple[dict, dict]:
-    if data.task == "regression":
+    if data.problem_type == "regression":
         return regression_report(y_test.to_numpy(), scored.predicted, data.seed)
     return classification_report(y_test.to_numpy(), scored.predicted, scored.proba, classes)

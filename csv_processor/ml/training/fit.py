@@ -44,7 +44,7 @@ def fit_model(
     X: pd.DataFrame,
     y: pd.Series,
     *,
-    task: str,
+    problem_type: str,
     algorithm: str,
     feature_types: dict[str, str],
     params: dict[str, Any] | None = None,
@@ -55,7 +55,7 @@ def fit_model(
     threads = threads_for(len(X))
     pipeline = build_pipeline(
         algorithm=algorithm,
-        task=task,
+        problem_type=problem_type,
         feature_types=feature_types,
         params=params or {},
         recipe_steps=recipe_steps,

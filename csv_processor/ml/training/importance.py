@@ -70,7 +70,7 @@ def raw_importance(
     X: pd.DataFrame,
     y: pd.Series,
     *,
-    task: str,
+    problem_type: str,
     features: tuple[str, ...],
     seed: int,
     rows: int = IMPORTANCE_ROWS,
@@ -86,7 +86,7 @@ def raw_importance(
     rng = np.random.default_rng(seed)
     blocks = [_shuffled(X, column, rng) for _ in range(repeats) for column in columns]
     predicted = _predict_stacked(pipeline, [X, *blocks])
-    base, *scores = (main_score(task, y_true, p) for p in predicted)
+    base, *scores = (main_score(problem_type, y_true, p) for p in predicted)
     drops = base - np.asarray(scores).reshape(repeats, len(columns))
     result = [
         {"feature": str(column), "importance": float(mean), "std": float(std)}

@@ -28,7 +28,7 @@ PURITY_MAX_RATIO = 0.5
 
 
 def leakage_suspects(
-    df: pd.DataFrame, y: pd.Series, task: str, features: list[str], *, rows: int | None = None
+    df: pd.DataFrame, y: pd.Series, problem_type: str, features: list[str], *, rows: int | None = None
 ) -> list[str]:
     """One sentence per suspect feature, naming it and the evidence. `rows`: how many rows the table has
     when `df` is already a sample of it (the sentences then say how many were checked)."""
@@ -39,7 +39,7 @@ def leakage_suspects(
     note = sample_note(len(df), rows)
     messages = []
     for name in features:
-        evidence = _evidence(df[name], y, task)
+        evidence = _evidence(df[name], y, problem_type)
         if evidence:
             messages.append(
                 f"{name!r} predicts the target almost perfectly on its own ({evidence}{note}): "
@@ -48,16 +48,16 @@ def leakage_suspects(
     return messages
 
 
-def _evidence(feature: pd.Series, y: pd.Series, task: str) -> str | None:
+def _evidence(feature: pd.Series, y: pd.Series, problem_type: str) -> str | None:
     present = feature.notna() & y.notna()
     feature, y = feature[present], y[present]
     if len(feature) < 10:
         return None
     numbers = parse_numbers(feature) if numeric_share(feature) >= NUMERIC_SHARE else None
-    if task == "regression":
+    if problem_type == "regression":
         return _correlation(numbers, y) if numbers is not None else None
     if numbers is not None and feature.nunique() > PURITY_MAX_RATIO * len(feature):
-        return _auc(numbers, y) if task == "binary" else None
+        return _auc(numbers, y) if problem_type == "binary" else None
     return _purity(feature.astype("str"), y)
 
 

@@ -49,7 +49,7 @@ def roles_of(feature_types: dict[str, str]) -> dict[str, list[str]]:
 def build_pipeline(
     *,
     algorithm: str,
-    task: str,
+    problem_type: str,
     feature_types: dict[str, str],
     params: dict[str, Any],
     recipe_steps: list[dict] | None = None,
@@ -59,12 +59,12 @@ def build_pipeline(
     """An unfitted Pipeline that takes raw rows (a DataFrame with the original columns).
 
     `params` are the estimator's, plus `log_target: True` (regression only) to fit on log(y)."""
-    spec = algorithm_spec(task, algorithm)
+    spec = algorithm_spec(problem_type, algorithm)
     roles = roles_of(feature_types)
     params = dict(params)
     log_target = bool(params.pop(LOG_TARGET, False))
-    if log_target and task != "regression":
-        raise ValueError(f"{LOG_TARGET} applies to regression only, not {task}.")
+    if log_target and problem_type != "regression":
+        raise ValueError(f"{LOG_TARGET} applies to regression only, not {problem_type}.")
     estimator = spec.factory(params, seed, n_jobs)
     if spec.encoding == "native" and roles["categorical"]:
         estimator.set_params(categorical_features=list(range(len(roles["categorical"]))))

@@ -46,9 +46,9 @@ class Preflight:
         return not self.problems
 
 
-def clean_target(series: pd.Series, task: str) -> pd.Series:
+def clean_target(series: pd.Series, problem_type: str) -> pd.Series:
     """The target with unusable values as NaN: blanks, non-finite numbers, text a regression cannot read."""
-    if task == "regression":
+    if problem_type == "regression":
         values = parse_numbers(series)
         return values.where(np.isfinite(values.to_numpy()))
     if ptypes.is_numeric_dtype(series.dtype) and not ptypes.is_bool_dtype(series.dtype):
@@ -71,15 +71,15 @@ class TargetRows:
     warnings: list[Issue]
 
 
-def target_rows(raw: pd.Series, *, task: str, kind: str | None, cv_folds: int = 5) -> TargetRows:
+def target_rows(raw: pd.Series, *, problem_type: str, kind: str | None, cv_folds: int = 5) -> TargetRows:
     """The checks that need the target column alone: missing values, too few rows, classes."""
-    y = clean_target(raw, task)
+    y = clean_target(raw, problem_type)
     kept = y.notna()
     dropped_missing = int((~kept).sum())
-    problems, warnings = _target_issues(raw, y[kept], task=task, kind=kind, rows=len(raw))
+    problems, warnings = _target_issues(raw, y[kept], problem_type=problem_type, kind=kind, rows=len(raw))
     if problems:
         return TargetRows(y, kept, dropped_missing, 0, problems, warnings)
-    counts = y[kept].value_counts() if task != "regression" else pd.Series(dtype="int64")
+    counts = y[kept].value_counts() if problem_type != "regression" else pd.Series(dtype="int64")
     tiny = counts[counts < MIN_CLASS_ROWS]
     kept &= ~y.isin(tiny.index)
     warnings += _drop_warnings(dropped_missing, tiny, counts, cv_folds)
@@ -90,17 +90,17 @@ def preflight(
     df: pd.DataFrame,
     *,
     target: str,
-    task: str,
+    problem_type: str,
     features: tuple[str, ...] | list[str] | None = None,
     types: list[ColumnType] | None = None,
     cv_folds: int = 5,
 ) -> Preflight:
-    """Check `df` for training `target` as `task` on `features` (None: the default feature set)."""
+    """Check `df` for training `target` as `problem_type` on `features` (None: the default feature set)."""
     if target not in df.columns:
         return _blocked(Issue("target_not_found", f"There is no column named {target!r}."))
     types = types if types is not None else infer_column_types(df)
     kinds = {column.name: column.kind for column in types}
-    rows = target_rows(df[target], task=task, kind=kinds.get(target), cv_folds=cv_folds)
+    rows = target_rows(df[target], problem_type=problem_type, kind=kinds.get(target), cv_folds=cv_folds)
     if rows.problems:
         return _blocked(*rows.problems, dropped=rows.dropped_missing)
     kept = df.loc[rows.kept]
@@ -113,7 +113,9 @@ def preflight(
         mostly_missing=lambda names: [c for c in names if kept[c].isna().mean() > MOSTLY_MISSING],
     )
     if not problems:
-        warnings += [Issue("leakage_suspect", text) for text in leakage_suspects(kept, rows.y[rows.kept], task, chosen)]
+        warnings += [
+            Issue("leakage_suspect", text) for text in leakage_suspects(kept, rows.y[rows.kept], problem_type, chosen)
+        ]
     return finish(rows, chosen, problems, warnings)
 
 
@@ -131,10 +133,12 @@ def _blocked(*problems: Issue, dropped: int = 0) -> Preflight:
     return Preflight(problems=problems, warnings=(), rows_dropped_missing_target=dropped, features=())
 
 
-def _target_issues(raw: pd.Series, y: pd.Series, *, task: str, kind: str | None, rows: int) -> tuple[list, list]:
+def _target_issues(
+    raw: pd.Series, y: pd.Series, *, problem_type: str, kind: str | None, rows: int
+) -> tuple[list, list]:
     name = raw.name
     if y.empty:
-        reason = "holds no numbers" if task == "regression" and raw.notna().any() else "has no values"
+        reason = "holds no numbers" if problem_type == "regression" and raw.notna().any() else "has no values"
         return [Issue("target_all_missing", f"The target {name!r} {reason}: nothing to learn from.")], []
     if len(y) < 2:
         return [Issue("one_row", f"Only one row has a target value: training needs at least {MIN_ROWS}.")], []
@@ -142,9 +146,9 @@ def _target_issues(raw: pd.Series, y: pd.Series, *, task: str, kind: str | None,
         return [
             Issue("too_few_rows", f"Only {len(y)} rows have a target value: training needs at least {MIN_ROWS}.")
         ], []
-    if kind == "identifier" or (task != "regression" and y.nunique() == len(y) and len(y) > 2):
+    if kind == "identifier" or (problem_type != "regression" and y.nunique() == len(y) and len(y) > 2):
         return [Issue("target_identifier", f"The target {name!r} is an identifier: every row has its own value.")], []
-    if task == "regression":
+    if problem_type == "regression":
         return [], []
     n_classes = int(y.nunique())
     if n_classes < 2:
@@ -152,7 +156,7 @@ def _target_issues(raw: pd.Series, y: pd.Series, *, task: str, kind: str | None,
         return [
             Issue("one_class", f"The target {name!r} has only one class ({only!r}): there is nothing to tell apart.")
         ], []
-    if task == "binary" and n_classes > 2:
+    if problem_type == "binary" and n_classes > 2:
         return [Issue("not_binary", f"The target {name!r} has {n_classes} classes: choose multiclass.")], []
     return [], []
 

@@ -44,7 +44,7 @@ def preflight_from_facts(
     values: pd.Series,
     *,
     target: str,
-    task: str,
+    problem_type: str,
     features: tuple[str, ...] | list[str] | None = None,
     cv_folds: int = 5,
     read_columns: ReadColumns,
@@ -55,7 +55,9 @@ def preflight_from_facts(
     if target not in facts.columns:
         return Preflight((Issue("target_not_found", f"There is no column named {target!r}."),), (), 0, ())
     kinds = facts.kinds()
-    rows = target_rows(values.reset_index(drop=True), task=task, kind=kinds.get(target), cv_folds=cv_folds)
+    rows = target_rows(
+        values.reset_index(drop=True), problem_type=problem_type, kind=kinds.get(target), cv_folds=cv_folds
+    )
     if rows.problems:
         return Preflight(tuple(rows.problems), (), rows.dropped_missing, ())
     kept = rows.kept.to_numpy()
@@ -68,7 +70,7 @@ def preflight_from_facts(
         mostly_missing=lambda names: _mostly_missing_on_kept(facts, names, kept, read_columns),
     )
     if leakage and not problems:
-        warnings += [Issue("leakage_suspect", text) for text in _leakage_suspects(facts, rows, task, chosen)]
+        warnings += [Issue("leakage_suspect", text) for text in _leakage_suspects(facts, rows, problem_type, chosen)]
     return finish(rows, chosen, problems, warnings)
 
 
@@ -110,11 +112,11 @@ def _kept_columns(read: ReadColumns, names: list[str], kept: np.ndarray) -> pd.D
     return read(names).reset_index(drop=True).loc[kept]
 
 
-def _leakage_suspects(facts: TableFacts, rows: TargetRows, task: str, chosen: list[str]) -> list[str]:
+def _leakage_suspects(facts: TableFacts, rows: TargetRows, problem_type: str, chosen: list[str]) -> list[str]:
     in_sample = rows.kept.to_numpy()[facts.sample.index.to_numpy()]
     sample = facts.sample.loc[in_sample]
     y = rows.y.loc[sample.index]
-    return leakage_suspects(sample, y, task, chosen, rows=int(rows.kept.sum()))
+    return leakage_suspects(sample, y, problem_type, chosen, rows=int(rows.kept.sum()))
 
 
 def dataset_checks_from_facts(

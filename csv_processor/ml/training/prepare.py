@@ -15,7 +15,7 @@ from pandas.api import types as ptypes
 
 from csv_processor.ml.training.features import feature_kinds, feature_schema
 from csv_processor.ml.training.preflight import MIN_CLASS_ROWS, Preflight, clean_target, preflight
-from csv_processor.ml.training.task import TASKS
+from csv_processor.ml.training.problem_type import PROBLEM_TYPES
 from csv_processor.ml.training.train_config import TrainConfig
 from csv_processor.ml.types import infer_column_types
 
@@ -45,8 +45,8 @@ class TrainingData:
 
 
 def _validate(config: TrainConfig) -> None:
-    if config.task not in TASKS:
-        raise ValueError(f"Unknown task {config.task!r}: choose one of {', '.join(TASKS)}.")
+    if config.problem_type not in PROBLEM_TYPES:
+        raise ValueError(f"Unknown task {config.problem_type!r}: choose one of {', '.join(PROBLEM_TYPES)}.")
     if not 0 < config.test_size < 1:
         raise ValueError("The test share must be between 0 and 1.")
     if config.cv_folds < 2:
@@ -65,16 +65,21 @@ def prepare(df: pd.DataFrame, config: TrainConfig) -> TrainingData:
         frame = apply_recipe(df, Recipe.from_list(list(config.recipe_steps)), training=True)
     types = infer_column_types(frame)
     check = preflight(
-        frame, target=config.target, task=config.task, features=config.features, types=types, cv_folds=config.cv_folds
+        frame,
+        target=config.target,
+        problem_type=config.problem_type,
+        features=config.features,
+        types=types,
+        cv_folds=config.cv_folds,
     )
     if not check.ok:
         raise TrainingBlocked(check)
-    y = clean_target(frame[config.target], config.task)
+    y = clean_target(frame[config.target], config.problem_type)
     keep = y.notna()
-    if config.task != "regression":
+    if config.problem_type != "regression":
         counts = y[keep].value_counts()
         keep &= ~y.isin(counts[counts < MIN_CLASS_ROWS].index)
-    y = _class_labels(y[keep]) if config.task != "regression" else y[keep].astype("float64")
+    y = _class_labels(y[keep]) if config.problem_type != "regression" else y[keep].astype("float64")
     frame = frame.loc[keep]
     raw = df.loc[frame.index] if config.recipe_steps else frame[list(check.features)]
     kinds = feature_kinds(types, check.features)

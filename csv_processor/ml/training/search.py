@@ -77,7 +77,7 @@ class SearchData:
 
     X: pd.DataFrame
     y: pd.Series
-    task: str
+    problem_type: str
     kinds: dict[str, str]
     folds: list[tuple[np.ndarray, np.ndarray]]
     seed: int
@@ -94,7 +94,7 @@ class SearchData:
     def pipeline(self, algorithm: str, params: dict[str, Any], *, recipe: bool = True):
         return build_pipeline(
             algorithm=algorithm,
-            task=self.task,
+            problem_type=self.problem_type,
             feature_types=self.kinds,
             params=params,
             recipe_steps=self.recipe_steps if recipe else None,
@@ -111,11 +111,11 @@ def size_ratio(spec: AlgorithmSpec, params: dict[str, Any]) -> float:
 
 def estimate_fold_seconds(data: SearchData, algorithm: str, params: dict[str, Any]) -> float | None:
     """Seconds to fit one fold, from this algorithm's past folds or, failing that, from the others."""
-    spec = algorithm_spec(data.task, algorithm)
+    spec = algorithm_spec(data.problem_type, algorithm)
     if algorithm in data.fold_seconds:
         return data.fold_seconds[algorithm] * size_ratio(spec, params)
     seen = [
-        seconds / algorithm_spec(data.task, name).cost
+        seconds / algorithm_spec(data.problem_type, name).cost
         for name, seconds in data.fold_seconds.items()
         if name != BASELINE
     ]
@@ -141,7 +141,7 @@ def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter
             break
     scores, losses, fits, predicts, stopped = (np.array(column) for column in zip(*folds, strict=True))
     data.fold_seconds[algorithm] = float(fits.mean() + predicts.mean()) / size_ratio(
-        algorithm_spec(data.task, algorithm), params
+        algorithm_spec(data.problem_type, algorithm), params
     )
     loss = float(losses.mean()) if np.isfinite(losses).all() else float("nan")
     complete = len(folds) == len(data.folds)
@@ -159,7 +159,7 @@ def run_trial(data: SearchData, algorithm: str, params: dict[str, Any], reporter
 
 
 def _empty_oof(data: SearchData) -> np.ndarray:
-    if data.task == "regression":
+    if data.problem_type == "regression":
         return np.full(len(data.y), np.nan)
     return np.full((len(data.y), len(data.classes)), np.nan)
 
@@ -175,7 +175,11 @@ def _fold(data: SearchData, model: Any, train_pos: np.ndarray, val_pos: np.ndarr
     estimator = inner_estimator(model.named_steps["model"])
     stopped = float(estimator.n_iter_) if getattr(estimator, "do_early_stopping_", False) else float("nan")
     # Accuracy as a plain comparison, for the same reason as the loss (`main_score` is accuracy or R²).
-    score = main_score(data.task, y_val, predicted) if data.task == "regression" else float(np.mean(predicted == y_val))
+    score = (
+        main_score(data.problem_type, y_val, predicted)
+        if data.problem_type == "regression"
+        else float(np.mean(predicted == y_val))
+    )
     return score, loss, fitted - start, predicted_at - fitted, stopped, raw
 
 
@@ -184,7 +188,7 @@ def _predict(
 ) -> tuple[np.ndarray, float, np.ndarray | None]:
     """Predictions, the log loss for classifiers (one predict_proba call gives both) and what a blend
     averages: the values, or the probabilities in `data.classes` order (None if a class was missing)."""
-    if data.task == "regression":
+    if data.problem_type == "regression":
         predicted = model.predict(X)
         return predicted, float("nan"), predicted
     proba = model.predict_proba(X)
@@ -209,7 +213,8 @@ def search(
     seeded random rounds over the leading algorithms. Returns the trials and how many configurations of
     the plan the search reached (run, or skipped for time in a budgeted search)."""
     specs = sorted(
-        (algorithm_spec(data.task, name) for name in algorithms), key=lambda s: (s.name != FIRST, s.cost, s.name)
+        (algorithm_spec(data.problem_type, name) for name in algorithms),
+        key=lambda s: (s.name != FIRST, s.cost, s.name),
     )
     trials: list[Trial] = []
     tried: set[str] = set()
@@ -224,10 +229,10 @@ def search(
     for round_ in range(MAX_ROUNDS):
         ranking = _ranking(trials, [s.name for s in specs if s.space])
         leaders = ranking[: max(1, len(ranking) - round_)]
-        plan = next_round(data.task, data.seed, leaders, round_, algorithms, tried, target)
+        plan = next_round(data.problem_type, data.seed, leaders, round_, algorithms, tried, target)
         if not plan:
             # The leaders' spaces are used up (a one-parameter space is small): widen to every algorithm.
-            plan = next_round(data.task, data.seed, ranking, round_, algorithms, tried, target)
+            plan = next_round(data.problem_type, data.seed, ranking, round_, algorithms, tried, target)
         if not plan or run.finished():
             break
         run.all(plan, tried)

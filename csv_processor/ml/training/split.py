@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def split_rows(
-    y: pd.Series, *, task: str, test_size: float, seed: int, test_index: tuple | None = None
+    y: pd.Series, *, problem_type: str, test_size: float, seed: int, test_index: tuple | None = None
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """(train positions, test positions, split info). Stratified for classification when every class
     has at least two rows; `test_index` (row labels) overrides the random split."""
@@ -28,7 +28,7 @@ def split_rows(
         wanted = y.index.isin(list(test_index))
         train_pos, test_pos = positions[~wanted], positions[wanted]
     else:
-        stratify = y.to_numpy() if task != "regression" and y.value_counts().min() >= 2 else None
+        stratify = y.to_numpy() if problem_type != "regression" and y.value_counts().min() >= 2 else None
         try:
             train_pos, test_pos = train_test_split(positions, test_size=test_size, random_state=seed, stratify=stratify)
             stratified = stratify is not None
@@ -51,10 +51,10 @@ def split_rows(
     return train_pos, test_pos, info
 
 
-def cv_folds(y: pd.Series, *, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def cv_folds(y: pd.Series, *, problem_type: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Seeded folds over the training rows, stratified for classification when the classes allow it."""
     n_splits = max(2, min(folds, len(y)))
-    if task != "regression":
+    if problem_type != "regression":
         smallest = int(y.value_counts().min())
         if smallest >= 2:
             splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)

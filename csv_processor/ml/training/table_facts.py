@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from csv_processor.ml.training.task import suggest_targets
+from csv_processor.ml.training.problem_type import suggest_targets
 from csv_processor.ml.types import ColumnType, infer_column_types
 
 logger = logging.getLogger(__name__)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class TrainConfig:
     """`features` None means every column but the target and identifier-like ones; `algorithms` None
-    means all for the task; `test_index` (row labels) replays an earlier split instead of drawing one."""
+    means all for the problem type; `test_index` (row labels) replays an earlier split instead of drawing one."""
 
     target: str
-    task: str
+    problem_type: str
     features: tuple[str, ...] | None = None
     algorithms: tuple[str, ...] | None = None
     test_size: float = 0.2

@@ -1,5 +1,5 @@
 """What the training form needs before a run exists: the data to train on, likely targets, the detected
-task with its reason, the default features and the pre-flight checks. Reads only; no writes.
+problem type with its reason, the default features and the pre-flight checks. Reads only; no writes.
 """
 
 import logging
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from csv_processor.ml.training import ALGORITHMS, detect_task
+from csv_processor.ml.training import ALGORITHMS, detect_problem_type
 from csv_processor.ml.training.preflight_facts import dataset_checks_from_facts, preflight_from_facts
 from csv_processor.ml.training.table_facts import TableFacts
 from csv_processor.models import DatasetVersion
@@ -17,7 +17,7 @@ from csv_processor.selectors.training.facts import version_table_facts
 
 logger = logging.getLogger(__name__)
 
-TASKS = ("binary", "multiclass", "regression")
+PROBLEM_TYPES = ("binary", "multiclass", "regression")
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,14 @@ class CheckItem:
 
 @dataclass(frozen=True)
 class TrainingSetup:
-    """The form's choices and the pre-flight verdict for one target (and task and features)."""
+    """The form's choices and the pre-flight verdict for one target (and problem type and features)."""
 
     columns: list[str]
     suggested_targets: list[str]
     target: str
-    detected_task: str
-    task: str
-    task_reason: str
+    detected_problem_type: str
+    problem_type: str
+    problem_type_reason: str
     default_features: list[str]
     identifiers: list[str]
     features: list[str]
@@ -58,14 +58,14 @@ def training_frame(*, version: DatasetVersion) -> tuple[pd.DataFrame, list[dict]
 
 
 def algorithm_names() -> dict[str, list[str]]:
-    return {task: list(ALGORITHMS[task]) for task in TASKS}
+    return {problem_type: list(ALGORITHMS[problem_type]) for problem_type in PROBLEM_TYPES}
 
 
 def training_setup(
     *,
     version: DatasetVersion,
     target: str | None = None,
-    task: str | None = None,
+    problem_type: str | None = None,
     features: list[str] | None = None,
     cv_folds: int = 5,
 ) -> TrainingSetup:
@@ -79,17 +79,23 @@ def training_setup(
     if target not in columns:
         target = suggested[0] if suggested else (columns[-1] if columns else "")
     values = dataset_version_frame(version=version, columns=[target])[target] if target else None
-    guess = detect_task(values) if values is not None else None
-    detected = guess.task if guess else "binary"
-    chosen_task = task if task in TASKS else detected
+    guess = detect_problem_type(values) if values is not None else None
+    detected = guess.problem_type if guess else "binary"
+    chosen_problem_type = problem_type if problem_type in PROBLEM_TYPES else detected
     reason = guess.reason if guess else "No columns."
-    if chosen_task != detected:
-        reason = f"{reason} (you chose {chosen_task})"
+    if chosen_problem_type != detected:
+        reason = f"{reason} (you chose {chosen_problem_type})"
     read = _reader(version)
     default = None
     if values is not None:
         default = preflight_from_facts(
-            facts, values, target=target, task=chosen_task, cv_folds=cv_folds, read_columns=read, leakage=False
+            facts,
+            values,
+            target=target,
+            problem_type=chosen_problem_type,
+            cv_folds=cv_folds,
+            read_columns=read,
+            leakage=False,
         )
     default_features = list(default.features) if default else []
     chosen = default_features if features is None else [f for f in features if f != target]
@@ -97,9 +103,9 @@ def training_setup(
         columns=columns,
         suggested_targets=suggested,
         target=target,
-        detected_task=detected,
-        task=chosen_task,
-        task_reason=reason,
+        detected_problem_type=detected,
+        problem_type=chosen_problem_type,
+        problem_type_reason=reason,
         default_features=default_features,
         identifiers=[c.name for c in facts.types if c.kind == "identifier" and c.name != target],
         features=chosen,
@@ -121,7 +127,7 @@ def _add_checks(
         facts,
         values,
         target=setup.target,
-        task=setup.task,
+        problem_type=setup.problem_type,
         features=setup.features,
         cv_folds=cv_folds,
         read_columns=read,

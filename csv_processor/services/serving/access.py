@@ -20,6 +20,7 @@ from csv_processor.process_cache import LruCache
 from users.models import ApiToken, User
 from users.services import LAST_USED_RESOLUTION, api_token_touch
 
+# m.task is the column of DeployedModel.problem_type (db_column).
 _MODEL_COLUMNS = "m.id, m.task, v.id, v.number, v.run_id, f.file, f.sha256"
 # When this process last recorded each token's use (by key hash), bounded like every process cache.
 _touched: LruCache[str, float] = LruCache(10_000)
@@ -63,12 +64,12 @@ class ServingVersion:
 
 @dataclass(frozen=True)
 class ServingTarget:
-    """What answering needs of a deployed model: its id and task, the active version and that version's
+    """What answering needs of a deployed model: its id and problem type, the active version and that version's
     model file name and hash (a DeployedModel's attribute names, so either can be served)."""
 
     pk: int
     owner_id: int
-    task: str
+    problem_type: str
     active_version: ServingVersion | None
     model_file: str | None
     model_sha256: str | None
@@ -88,11 +89,11 @@ class TokenCaller:
 
 
 def _target_from_row(owner_id: int, row: tuple) -> ServingTarget | None:
-    model_pk, task, version_pk, number, run_id, file, sha256 = row
+    model_pk, problem_type, version_pk, number, run_id, file, sha256 = row
     if model_pk is None:
         return None
     version = ServingVersion(version_pk, number, run_id) if version_pk is not None else None
-    return ServingTarget(model_pk, owner_id, task, version, file, sha256)
+    return ServingTarget(model_pk, owner_id, problem_type, version, file, sha256)
 
 
 def deployed_model_for_serving(*, user: User, model_id: int) -> ServingTarget:

@@ -159,7 +159,7 @@ def _aligned(frame: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
 
 
 def _answers(pipeline: Pipeline, chunk: pd.DataFrame, spec: InputSpec) -> pd.DataFrame:
-    predicted = predict_frame(pipeline, chunk, task=spec.task)
+    predicted = predict_frame(pipeline, chunk, problem_type=spec.problem_type)
     out = pd.DataFrame({"prediction": predicted.labels}, index=chunk.index)
     if predicted.probabilities is not None:
         for label in predicted.probabilities[0] if predicted.probabilities else {}:

@@ -54,10 +54,10 @@ def deployed_model_deploy(
     if deployed_model is not None:
         if deployed_model.owner_id != owner.pk:
             raise ValidationError("You can only deploy to your own models.", code="owner")
-        if (deployed_model.target, deployed_model.task) != (run.target, run.task):
+        if (deployed_model.target, deployed_model.problem_type) != (run.target, run.problem_type):
             raise ValidationError(
-                f"This model predicts {deployed_model.target!r} ({deployed_model.task}); the run predicts "
-                f"{run.target!r} ({run.task}). Deploy it as a new model instead.",
+                f"This model predicts {deployed_model.target!r} ({deployed_model.problem_type}); the run predicts "
+                f"{run.target!r} ({run.problem_type}). Deploy it as a new model instead.",
                 code="mismatch",
             )
     columns, reference = _version_inputs(run)
@@ -68,7 +68,7 @@ def deployed_model_deploy(
                 owner=owner,
                 dataset=dataset,
                 name=(name or f"{run.target} from {dataset.name}")[:200],
-                task=run.task,
+                problem_type=run.problem_type,
                 target=run.target,
             )
         locked = DeployedModel.objects.select_for_update().get(pk=deployed_model.pk)

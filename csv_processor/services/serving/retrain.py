@@ -119,7 +119,7 @@ def _compare(retrain: ModelRetrain) -> dict:
     frame, steps = training_frame(version=candidate.dataset_version)
     config = TrainConfig(
         target=candidate.target,
-        task=candidate.task,
+        problem_type=candidate.problem_type,
         features=tuple(candidate.used_features),
         recipe_steps=tuple(steps),
         test_size=candidate.test_size,
@@ -132,7 +132,7 @@ def _compare(retrain: ModelRetrain) -> dict:
     better = result["scores"]["candidate"] >= result["scores"]["active"]
     return {
         **result,
-        "metric": "r2" if candidate.task == "regression" else "accuracy",
+        "metric": "r2" if candidate.problem_type == "regression" else "accuracy",
         "candidate_better": better,
         "recipe_digest": Recipe.from_list(steps).digest() if steps else "",
     }

@@ -62,7 +62,7 @@ class ServingModel:
     def predict(self, prepared: PreparedRows) -> Predicted:
         if self.compiled is not None:
             return self.compiled.answer(prepared.columns)
-        return predict_frame(self.pipeline, prepared.frame, task=self.spec.task)
+        return predict_frame(self.pipeline, prepared.frame, problem_type=self.spec.problem_type)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _load(version: ModelVersion | ServingVersion) -> ServingModel:
 
 def _compiled(pipeline: Pipeline, spec: InputSpec) -> CompiledPipeline | CompiledBlend | None:
     """The flattened pipeline, if it answers the probe rows exactly as the pipeline does."""
-    compiled = compile_pipeline(pipeline, task=spec.task)
+    compiled = compile_pipeline(pipeline, problem_type=spec.problem_type)
     if compiled is None:
         return None
     try:

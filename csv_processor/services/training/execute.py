@@ -144,7 +144,7 @@ def training_run_counted(*, run: TrainingRun) -> TrainingRun:
     started, finished = run.started_at, run.finished_at
     # A run cancelled before any worker took it has no wall time: leave it out of the duration histogram.
     seconds = (finished - started).total_seconds() if finished and started else None
-    problem_type = "regression" if run.task == TrainingRun.Task.REGRESSION else "classification"
+    problem_type = "regression" if run.problem_type == TrainingRun.ProblemType.REGRESSION else "classification"
     metrics.training_run_finished(
         problem_type=problem_type, algorithm=run.best_algorithm or "auto", status=run.status, seconds=seconds
     )
@@ -211,7 +211,7 @@ def _track(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame, *, defer: 
 def _config(run: TrainingRun, steps: list[dict]) -> TrainConfig:
     return TrainConfig(
         target=run.target,
-        task=run.task,
+        problem_type=run.problem_type,
         features=tuple(run.features) or None,
         algorithms=tuple(run.algorithms) or None,
         test_size=run.test_size,

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from csv_processor.models import DatasetVersion, TrainingRun
-from csv_processor.selectors.training.setup import TASKS, TrainingSetup, algorithm_names, training_setup
+from csv_processor.selectors.training.setup import PROBLEM_TYPES, TrainingSetup, algorithm_names, training_setup
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.training.execute import training_run_counted
 from users.models import User
@@ -24,12 +24,12 @@ MIN_TRIALS, MAX_TRIALS = 1, 500
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    """What the user asks for; `task` None means the detected task, `features` None the default set,
+    """What the user asks for; `problem_type` None means the detected one, `features` None the default set,
     `algorithms` empty means Auto (all that apply). `max_trials` set makes the run exact: that many
     candidates of the deterministic plan, never cut by the budget (ml/training/automl.py)."""
 
     target: str
-    task: str | None = None
+    problem_type: str | None = None
     features: tuple[str, ...] | None = None
     algorithms: tuple[str, ...] = ()
     test_size: float = 0.2
@@ -51,19 +51,20 @@ def _validate_numbers(options: TrainingOptions) -> None:
         errors.append(f"Candidates to try must be between {MIN_TRIALS} and {MAX_TRIALS}.")
     if options.seed < 0:
         errors.append("The seed must be 0 or more.")
-    if options.task is not None and options.task not in TASKS:
-        errors.append(f"Unknown task {options.task!r}: choose one of {', '.join(TASKS)}.")
+    if options.problem_type is not None and options.problem_type not in PROBLEM_TYPES:
+        errors.append(f"Unknown task {options.problem_type!r}: choose one of {', '.join(PROBLEM_TYPES)}.")
     if errors:
         raise ValidationError(errors, code="invalid")
 
 
-def _validate_choices(options: TrainingOptions, task: str, columns: list[str]) -> None:
+def _validate_choices(options: TrainingOptions, problem_type: str, columns: list[str]) -> None:
     if options.target not in columns:
         raise ValidationError(f"There is no column named {options.target!r}.", code="target")
-    unknown = [name for name in options.algorithms if name not in algorithm_names()[task]]
+    unknown = [name for name in options.algorithms if name not in algorithm_names()[problem_type]]
     if unknown:
         raise ValidationError(
-            f"Not available for {task}: {', '.join(unknown)}. Choose from {', '.join(algorithm_names()[task])}.",
+            f"Not available for {problem_type}: {', '.join(unknown)}. "
+            f"Choose from {', '.join(algorithm_names()[problem_type])}.",
             code="algorithms",
         )
     if options.features is not None and not options.features:
@@ -91,11 +92,11 @@ def training_run_create(
     setup = training_setup(
         version=version,
         target=options.target,
-        task=options.task,
+        problem_type=options.problem_type,
         features=list(options.features) if options.features is not None else None,
         cv_folds=options.cv_folds,
     )
-    _validate_choices(options, setup.task, setup.columns)
+    _validate_choices(options, setup.problem_type, setup.columns)
     if not setup.ok:
         raise ValidationError([item.message for item in setup.blockers], code="preflight")
     return _create(owner, version, options, setup, idempotency_key, enqueue)
@@ -111,8 +112,8 @@ def _create(
                 dataset_version=version,
                 idempotency_key=key,
                 target=options.target,
-                task=setup.task,
-                task_reason=setup.task_reason[:300],
+                problem_type=setup.problem_type,
+                problem_type_reason=setup.problem_type_reason[:300],
                 features=list(options.features or []),
                 algorithms=list(options.algorithms),
                 test_size=options.test_size,
@@ -139,7 +140,7 @@ def training_options_for(run: TrainingRun) -> TrainingOptions:
     """The options `run` was started with."""
     return TrainingOptions(
         target=run.target,
-        task=run.task,
+        problem_type=run.problem_type,
         features=tuple(run.features) or None,
         algorithms=tuple(run.algorithms),
         test_size=run.test_size,

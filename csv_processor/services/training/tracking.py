@@ -136,7 +136,7 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
         run_name=f"run-{run.pk} {run.target} ({run.best_algorithm})",
         params={
             "target": run.target,
-            "task": run.task,
+            "task": run.problem_type,  # MLflow names already logged stay
             "algorithms": ",".join(run.algorithms) or "auto",
             "features": ",".join(run.used_features),
             "test_size": run.test_size,
@@ -168,7 +168,7 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
             "csv_analyzer.dataset_id": str(version.dataset_id),
             "csv_analyzer.dataset_version": str(version.number),
             "csv_analyzer.recipe_digest": run.recipe_digest or "none",
-            "csv_analyzer.task": run.task,
+            "csv_analyzer.task": run.problem_type,
         },
         children=[
             mlflow_utils.ChildRun(
@@ -200,6 +200,10 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
         },
         text_artifacts={"model_card.md": card_markdown(card)} if card else {},
         images=figures.run_figures(
-            task=run.task, target=run.target, metrics=run.metrics, plots=run.plots, importance=run.importance
+            problem_type=run.problem_type,
+            target=run.target,
+            metrics=run.metrics,
+            plots=run.plots,
+            importance=run.importance,
         ),
     )

@@ -13,7 +13,7 @@ from csv_processor.ml.training.pipeline import ALGORITHMS, build_pipeline
 KINDS = {"size": "float", "rooms": "integer", "plan": "categorical", "joined": "datetime", "note": "text"}
 
 
-def table(task: str, rows: int = 240) -> tuple[pd.DataFrame, pd.Series]:
+def table(problem_type: str, rows: int = 240) -> tuple[pd.DataFrame, pd.Series]:
     """Raw rows as they come from a CSV: gaps in every column, dates and numbers as text in places."""
     rng = np.random.default_rng(3)
     size = rng.uniform(20, 200, rows)
@@ -28,14 +28,14 @@ def table(task: str, rows: int = 240) -> tuple[pd.DataFrame, pd.Series]:
         }
     )
     score = size / 50 + (plan == "pro") * 1.5 + rng.normal(scale=0.4, size=rows)
-    if task == "regression":
+    if problem_type == "regression":
         return frame, pd.Series(score * 10, name="y")
-    labels = ["low", "mid", "high"] if task == "multiclass" else ["no", "yes"]
-    cuts = np.quantile(score, [1 / 3, 2 / 3]) if task == "multiclass" else [np.median(score)]
+    labels = ["low", "mid", "high"] if problem_type == "multiclass" else ["no", "yes"]
+    cuts = np.quantile(score, [1 / 3, 2 / 3]) if problem_type == "multiclass" else [np.median(score)]
     return frame, pd.Series(np.array(labels)[np.digitize(score, cuts)], name="y")
 
 
-def spec_for(frame: pd.DataFrame, task: str, classes: list):
+def spec_for(frame: pd.DataFrame, problem_type: str, classes: list):
     schema = {
         "size": {"role": "numeric", "min": 20.0, "max": 200.0, "median": 110.0},
         "rooms": {"role": "numeric", "min": 1.0, "max": 5.0, "median": 3.0},
@@ -45,19 +45,28 @@ def spec_for(frame: pd.DataFrame, task: str, classes: list):
     }
     dtypes = {name: str(dtype) for name, dtype in frame.dtypes.items()}
     return build_input_spec(
-        columns=list(frame.columns), dtypes=dtypes, feature_schema=schema, target="y", task=task, classes=classes
+        columns=list(frame.columns),
+        dtypes=dtypes,
+        feature_schema=schema,
+        target="y",
+        problem_type=problem_type,
+        classes=classes,
     )
 
 
-CASES = [(task, name) for task in ("binary", "multiclass", "regression") for name in ALGORITHMS[task]]
+CASES = [
+    (problem_type, name) for problem_type in ("binary", "multiclass", "regression") for name in ALGORITHMS[problem_type]
+]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("task", "algorithm"), CASES)
-def test_compiled_pipeline_answers_as_the_pipeline(task, algorithm):
-    X, y = table(task)
-    pipeline = build_pipeline(algorithm=algorithm, task=task, feature_types=KINDS, params={}, seed=0).fit(X, y)
-    spec = spec_for(X, task, sorted(set(y)) if task != "regression" else [])
+@pytest.mark.parametrize(("problem_type", "algorithm"), CASES)
+def test_compiled_pipeline_answers_as_the_pipeline(problem_type, algorithm):
+    X, y = table(problem_type)
+    pipeline = build_pipeline(
+        algorithm=algorithm, problem_type=problem_type, feature_types=KINDS, params={}, seed=0
+    ).fit(X, y)
+    spec = spec_for(X, problem_type, sorted(set(y)) if problem_type != "regression" else [])
     records = [
         *probe_records(spec, rows=12),
         {"size": 75.5, "rooms": 2, "plan": "pro", "joined": "2021-05-04", "note": "hello there"},
@@ -66,14 +75,14 @@ def test_compiled_pipeline_answers_as_the_pipeline(task, algorithm):
         {"size": 1e39, "rooms": 3, "plan": "team", "joined": "2021-01-01", "note": "beyond float32"},
     ]
 
-    compiled = compile_pipeline(pipeline, task=task)
+    compiled = compile_pipeline(pipeline, problem_type=problem_type)
     prepared = records_frame(spec, records)
-    expected = predict_frame(pipeline, prepared.frame, task=task)
+    expected = predict_frame(pipeline, prepared.frame, problem_type=problem_type)
     got = compiled.answer(prepared.columns)
 
     assert compiled is not None
     assert agrees_with_pipeline(compiled, pipeline, prepared)
-    if task != "regression":
+    if problem_type != "regression":
         assert got.labels == expected.labels
     np.testing.assert_allclose(got.scores, expected.scores, rtol=1e-9)
 
@@ -82,17 +91,17 @@ def test_a_pipeline_without_a_column_step_is_not_compiled():
     X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
     pipeline = make_pipeline(LogisticRegression()).fit(X, ["n", "n", "y", "y"])
 
-    assert compile_pipeline(pipeline, task="binary") is None
-    assert compile_pipeline(LogisticRegression(), task="binary") is None
+    assert compile_pipeline(pipeline, problem_type="binary") is None
+    assert compile_pipeline(LogisticRegression(), problem_type="binary") is None
 
 
 def test_a_compiled_pipeline_that_drifted_from_its_pipeline_is_caught():
     X, y = table("binary")
     pipeline = build_pipeline(
-        algorithm="LogisticRegression", task="binary", feature_types=KINDS, params={}, seed=0
+        algorithm="LogisticRegression", problem_type="binary", feature_types=KINDS, params={}, seed=0
     ).fit(X, y)
     spec = spec_for(X, "binary", ["no", "yes"])
-    compiled = compile_pipeline(pipeline, task="binary")
+    compiled = compile_pipeline(pipeline, problem_type="binary")
 
     pipeline.steps[-1][1].coef_ = -pipeline.steps[-1][1].coef_
 
@@ -100,35 +109,38 @@ def test_a_compiled_pipeline_that_drifted_from_its_pipeline_is_caught():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", ["multiclass", "regression"])
-def test_a_blend_of_pipelines_is_compiled_member_by_member(task):
+@pytest.mark.parametrize("problem_type", ["multiclass", "regression"])
+def test_a_blend_of_pipelines_is_compiled_member_by_member(problem_type):
     from sklearn.pipeline import Pipeline
 
     from csv_processor.ml.training.ensemble import Blend
 
-    X, y = table(task)
-    names = ("Ridge" if task == "regression" else "LogisticRegression", "HistGradientBoosting")
-    members = [(n, build_pipeline(algorithm=n, task=task, feature_types=KINDS, params={}, seed=0)) for n in names]
-    pipeline = Pipeline([("model", Blend(members, [0.3, 0.7], task))]).fit(X, y)
-    spec = spec_for(X, task, sorted(set(y)) if task != "regression" else [])
+    X, y = table(problem_type)
+    names = ("Ridge" if problem_type == "regression" else "LogisticRegression", "HistGradientBoosting")
+    members = [
+        (n, build_pipeline(algorithm=n, problem_type=problem_type, feature_types=KINDS, params={}, seed=0))
+        for n in names
+    ]
+    pipeline = Pipeline([("model", Blend(members, [0.3, 0.7], problem_type))]).fit(X, y)
+    spec = spec_for(X, problem_type, sorted(set(y)) if problem_type != "regression" else [])
 
-    compiled = compile_pipeline(pipeline, task=task)
+    compiled = compile_pipeline(pipeline, problem_type=problem_type)
 
     assert type(compiled).__name__ == "CompiledBlend"
     assert agrees_with_pipeline(compiled, pipeline, records_frame(spec, probe_records(spec, rows=10)))
 
 
-@pytest.mark.parametrize("task", ["multiclass", "regression"])
-def test_numeric_boosting_trees_are_walked_together_and_agree(task):
-    X, y = table(task)
+@pytest.mark.parametrize("problem_type", ["multiclass", "regression"])
+def test_numeric_boosting_trees_are_walked_together_and_agree(problem_type):
+    X, y = table(problem_type)
     numeric = {"size": "float", "rooms": "integer"}
     X = X[list(numeric)]
     pipeline = build_pipeline(
-        algorithm="HistGradientBoosting", task=task, feature_types=numeric, params={}, seed=0
+        algorithm="HistGradientBoosting", problem_type=problem_type, feature_types=numeric, params={}, seed=0
     ).fit(X, y)
-    spec = spec_for(X, task, sorted(set(y)) if task != "regression" else [])
+    spec = spec_for(X, problem_type, sorted(set(y)) if problem_type != "regression" else [])
 
-    compiled = compile_pipeline(pipeline, task=task)
+    compiled = compile_pipeline(pipeline, problem_type=problem_type)
 
     assert compiled.estimator.forest is not None
     assert agrees_with_pipeline(compiled, pipeline, records_frame(spec, probe_records(spec, rows=10)))
@@ -137,13 +149,15 @@ def test_numeric_boosting_trees_are_walked_together_and_agree(task):
 def test_compiled_pipeline_reads_dates_in_any_notation_as_the_pipeline_does():
     X, y = table("regression")
     X["joined"] = pd.to_datetime(X["joined"]).dt.strftime("%m/%d/%Y")  # the training file writes US dates
-    pipeline = build_pipeline(algorithm="Ridge", task="regression", feature_types=KINDS, params={}, seed=0).fit(X, y)
+    pipeline = build_pipeline(algorithm="Ridge", problem_type="regression", feature_types=KINDS, params={}, seed=0).fit(
+        X, y
+    )
     spec = spec_for(X, "regression", [])
     base = {"size": 75.5, "rooms": 2, "plan": "pro", "note": "hello"}
     notations = ["07/15/2021", "2021-07-15", "15-Jul-2021", "July 15, 2021", "2021/07/15"]
     records = [*({**base, "joined": day} for day in notations), {**base, "joined": None}]
 
-    compiled = compile_pipeline(pipeline, task="regression")
+    compiled = compile_pipeline(pipeline, problem_type="regression")
     prepared = records_frame(spec, [*probe_records(spec), *records])
     got = compiled.answer(prepared.columns).scores[-len(records) :]
 

@@ -17,13 +17,13 @@ SCHEMA = {
 }
 
 
-def spec(task: str = "binary"):
+def spec(problem_type: str = "binary"):
     return build_input_spec(
         columns=["age", "plan", "churn"],
         dtypes={"age": "int64", "plan": "str", "churn": "str"},
         feature_schema=SCHEMA,
         target="churn",
-        task=task,
+        problem_type=problem_type,
         classes=["no", "yes"],
     )
 
@@ -133,11 +133,11 @@ def test_explanations_rank_the_feature_that_moved_the_prediction():
     pipeline = make_pipeline(LogisticRegression()).fit(X, y)
     schema = {n: {"role": "numeric", "kind": "float", "min": -3.0, "max": 3.0, "median": 0.0} for n in "ab"}
     model_spec = build_input_spec(
-        columns=["a", "b"], dtypes={}, feature_schema=schema, target="y", task="binary", classes=["no", "yes"]
+        columns=["a", "b"], dtypes={}, feature_schema=schema, target="y", problem_type="binary", classes=["no", "yes"]
     )
     frame = records_frame(model_spec, [{"a": 2.5, "b": 0.1}]).frame
 
-    predicted = predict_frame(pipeline, frame, task="binary")
+    predicted = predict_frame(pipeline, frame, problem_type="binary")
     explained = explain_rows(pipeline, frame, model_spec, predicted)
 
     assert predicted.labels == ["yes"]
@@ -148,7 +148,7 @@ def test_explanations_rank_the_feature_that_moved_the_prediction():
 def date_spec():
     schema = {"day": {"kind": "datetime", "role": "datetime", "min": "2020-01-01", "max": "2021-01-01"}}
     return build_input_spec(
-        columns=["day"], dtypes={"day": "str"}, feature_schema=schema, target="y", task="regression", classes=[]
+        columns=["day"], dtypes={"day": "str"}, feature_schema=schema, target="y", problem_type="regression", classes=[]
     )
 
 

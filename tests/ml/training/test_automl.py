@@ -37,7 +37,9 @@ def _board(result) -> list[tuple]:
 def test_train_respects_a_small_budget_and_reports_progress(iris):
     reports = []
     start = time.perf_counter()
-    result = train(iris, TrainConfig(target="target", task="multiclass", budget_seconds=5), progress=reports.append)
+    result = train(
+        iris, TrainConfig(target="target", problem_type="multiclass", budget_seconds=5), progress=reports.append
+    )
     elapsed = time.perf_counter() - start
     assert elapsed <= 5 * 1.1 + FIXED_OVERHEAD
     assert result.baseline.algorithm == "Dummy"
@@ -50,7 +52,7 @@ def test_train_respects_a_small_budget_and_reports_progress(iris):
 
 
 def test_train_leaderboard_has_one_row_per_algorithm_best_first(iris):
-    result = train(iris, TrainConfig(target="target", task="multiclass", budget_seconds=5))
+    result = train(iris, TrainConfig(target="target", problem_type="multiclass", budget_seconds=5))
     names = [c.algorithm for c in result.leaderboard]
     assert len(names) == len(set(names))
     assert result.leaderboard[0] == result.best
@@ -61,7 +63,7 @@ def test_train_leaderboard_has_one_row_per_algorithm_best_first(iris):
 @pytest.mark.slow
 def test_train_is_deterministic_for_the_same_seed(diabetes):
     config = TrainConfig(
-        target="target", task="regression", algorithms=("DecisionTree", "Ridge"), budget_seconds=30, seed=3
+        target="target", problem_type="regression", algorithms=("DecisionTree", "Ridge"), budget_seconds=30, seed=3
     )
     first, second = train(diabetes, config), train(diabetes, config)
     assert _board(first) == _board(second)
@@ -78,19 +80,23 @@ def test_train_cancel_stops_between_trials(iris):
         return len(calls) > 3
 
     with pytest.raises(Cancelled):
-        train(iris, TrainConfig(target="target", task="multiclass", budget_seconds=30), should_cancel=should_cancel)
+        train(
+            iris,
+            TrainConfig(target="target", problem_type="multiclass", budget_seconds=30),
+            should_cancel=should_cancel,
+        )
     assert len(calls) == 4
 
 
 def test_train_blocks_impossible_data_with_the_preflight_reason(iris):
     one_class = iris.assign(target="setosa")
     with pytest.raises(TrainingBlocked) as error:
-        train(one_class, TrainConfig(target="target", task="multiclass", budget_seconds=5))
+        train(one_class, TrainConfig(target="target", problem_type="multiclass", budget_seconds=5))
     assert [p.code for p in error.value.preflight.problems] == ["one_class"]
 
 
 def test_train_replays_a_recorded_test_split(diabetes):
-    config = TrainConfig(target="target", task="regression", algorithms=("Ridge",), budget_seconds=5, seed=1)
+    config = TrainConfig(target="target", problem_type="regression", algorithms=("Ridge",), budget_seconds=5, seed=1)
     first = train(diabetes, config)
     again = train(diabetes, replace(config, seed=2, test_index=tuple(first.split["test_index"])))
     assert again.split["test_hash"] == first.split["test_hash"]
@@ -98,7 +104,7 @@ def test_train_replays_a_recorded_test_split(diabetes):
 
 
 def test_train_regression_result_parts(diabetes):
-    result = train(diabetes, TrainConfig(target="target", task="regression", budget_seconds=4))
+    result = train(diabetes, TrainConfig(target="target", problem_type="regression", budget_seconds=4))
     assert set(result.metrics) == {"r2", "rmse", "mae"}
     assert result.metrics["r2"] == result.best.test_score
     assert len(result.plots["predicted_vs_actual"]["actual"]) == result.split["n_test"]
@@ -123,7 +129,7 @@ def test_train_on_raw_text_rows_with_a_recipe_and_predicts_raw_rows():
     from csv_processor.ml.cleaning.recipe import Recipe
 
     recipe = Recipe(steps=(fit_step(raw, "rename_column", {"column": "Total Charges", "new_name": "total"}),))
-    config = TrainConfig(target="churn", task="binary", budget_seconds=4, recipe_steps=tuple(recipe.to_list()))
+    config = TrainConfig(target="churn", problem_type="binary", budget_seconds=4, recipe_steps=tuple(recipe.to_list()))
     result = train(raw, config)
     assert result.feature_schema["total"]["kind"] == "float"
     assert result.feature_schema["signup"]["role"] == "datetime"
@@ -134,7 +140,7 @@ def test_train_on_raw_text_rows_with_a_recipe_and_predicts_raw_rows():
 @pytest.mark.slow
 def test_train_titanic_beats_the_baseline_and_reads_the_raw_file(shared_datasets):
     titanic = pd.read_csv(shared_datasets / "titanic_train.csv")
-    result = train(titanic, TrainConfig(target="Survived", task="binary", budget_seconds=8))
+    result = train(titanic, TrainConfig(target="Survived", problem_type="binary", budget_seconds=8))
     assert "PassengerId" not in result.features
     assert "Name" not in result.features
     assert result.metrics["accuracy"] >= 0.75 > result.baseline_metrics["accuracy"]
@@ -145,7 +151,7 @@ def test_train_titanic_beats_the_baseline_and_reads_the_raw_file(shared_datasets
 def test_train_telco_reads_total_charges_written_as_text(shared_datasets):
     telco = pd.read_csv(shared_datasets / "telco_customer_churn.csv")
     result = train(
-        telco, TrainConfig(target="Churn", task="binary", budget_seconds=8, algorithms=("LogisticRegression",))
+        telco, TrainConfig(target="Churn", problem_type="binary", budget_seconds=8, algorithms=("LogisticRegression",))
     )
     assert result.feature_schema["TotalCharges"]["role"] == "numeric"
     assert result.metrics["accuracy"] >= 0.78

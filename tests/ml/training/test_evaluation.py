@@ -65,7 +65,7 @@ def test_regression_report_matches_sklearn_and_subsamples_points():
 def test_model_card_compares_with_the_baseline_in_words():
     card = model_card(
         target="Survived",
-        task="binary",
+        problem_type="binary",
         algorithm="RandomForest",
         features=("Sex", "Age"),
         metrics={"accuracy": 0.84, "roc_auc": 0.88},
@@ -90,7 +90,7 @@ def test_model_card_compares_with_the_baseline_in_words():
 def test_model_card_says_when_the_model_is_no_better_than_guessing():
     card = model_card(
         target="price",
-        task="regression",
+        problem_type="regression",
         algorithm="Ridge",
         features=("x",),
         metrics={"r2": -0.01, "mae": 10.0, "rmse": 12.0},

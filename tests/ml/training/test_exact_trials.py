@@ -26,12 +26,12 @@ def _trials(result) -> list[tuple]:
 
 @pytest.mark.slow
 def test_train_with_max_trials_gives_the_same_leaderboard_on_a_slow_clock_and_a_tiny_budget(iris, monkeypatch):
-    config = TrainConfig(target="target", task="multiclass", seed=4, budget_seconds=60, max_trials=7)
+    config = TrainConfig(target="target", problem_type="multiclass", seed=4, budget_seconds=60, max_trials=7)
     normal = train(iris, config)
     # The same seed on a machine that looks 50 times slower, with a budget of a second: a budgeted
     # run cuts its plan here (checked below), an exact one must not.
     monkeypatch.setattr(progress.Clock, "elapsed", lambda self: (time.perf_counter() - self.start) * 50)
-    slow = train(iris, TrainConfig(target="target", task="multiclass", seed=4, budget_seconds=1, max_trials=7))
+    slow = train(iris, TrainConfig(target="target", problem_type="multiclass", seed=4, budget_seconds=1, max_trials=7))
     assert _budgeted_trials(iris) < 7
     assert _board(slow) == _board(normal)
     assert _trials(slow) == _trials(normal)
@@ -42,13 +42,15 @@ def test_train_with_max_trials_gives_the_same_leaderboard_on_a_slow_clock_and_a_
 def _budgeted_trials(iris: pd.DataFrame) -> int:
     """Trials a budgeted run gets through on the slowed clock (none when the budget ends it first)."""
     try:
-        return len(train(iris, TrainConfig(target="target", task="multiclass", seed=4, budget_seconds=1)).trials)
+        return len(
+            train(iris, TrainConfig(target="target", problem_type="multiclass", seed=4, budget_seconds=1)).trials
+        )
     except Cancelled:
         return 0
 
 
 def test_train_with_max_trials_3_runs_exactly_3_complete_candidates(iris):
-    result = train(iris, TrainConfig(target="target", task="multiclass", budget_seconds=60, max_trials=3))
+    result = train(iris, TrainConfig(target="target", problem_type="multiclass", budget_seconds=60, max_trials=3))
     assert len(result.trials) == 3
     assert result.candidates_tried == 3
     assert all(t.test_score is not None for t in result.leaderboard)
@@ -60,9 +62,9 @@ def test_train_with_max_trials_3_runs_exactly_3_complete_candidates(iris):
 def test_train_with_max_trials_stops_with_an_error_at_the_hard_cap(iris, monkeypatch):
     monkeypatch.setattr(automl, "EXACT_CAP_SECONDS", 0.0)
     with pytest.raises(Cancelled, match="cap after 0 of 3 candidates"):
-        train(iris, TrainConfig(target="target", task="multiclass", budget_seconds=60, max_trials=3))
+        train(iris, TrainConfig(target="target", problem_type="multiclass", budget_seconds=60, max_trials=3))
 
 
 def test_train_without_max_trials_reports_the_candidates_it_reached(iris):
-    result = train(iris, TrainConfig(target="target", task="multiclass", budget_seconds=3))
+    result = train(iris, TrainConfig(target="target", problem_type="multiclass", budget_seconds=3))
     assert result.candidates_tried >= len(result.trials) >= 1

@@ -35,7 +35,9 @@ def test_many_classes_keep_the_largest_and_sum_the_rest_into_one():
 def test_multiclass_charts_are_pngs_with_curves_capped():
     metrics, plots = _report(25)
 
-    images = figures.run_figures(task="multiclass", target="kind", metrics=metrics, plots=plots, importance=IMPORTANCE)
+    images = figures.run_figures(
+        problem_type="multiclass", target="kind", metrics=metrics, plots=plots, importance=IMPORTANCE
+    )
 
     assert set(images) == {
         "confusion_matrix.png",
@@ -52,7 +54,7 @@ def test_a_chart_without_usable_data_is_left_out_and_the_others_drawn():
     metrics, _ = _report(3)
 
     images = figures.run_figures(
-        task="binary", target="label", metrics=metrics, plots={"roc": {"yes": {"fpr": [0, 1]}}}, importance=[]
+        problem_type="binary", target="label", metrics=metrics, plots={"roc": {"yes": {"fpr": [0, 1]}}}, importance=[]
     )
 
     assert set(images) == {"confusion_matrix.png"}

@@ -47,10 +47,10 @@ def _issues(check) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("features", [None, ["x", "colour", "only_where_no_target", "gappy", "id"]])
 def test_preflight_from_facts_gives_the_full_table_verdict(features):
     df = _frame()
-    full = preflight(df, target="y", task="multiclass", features=features)
+    full = preflight(df, target="y", problem_type="multiclass", features=features)
 
     fast = preflight_from_facts(
-        table_facts(df), df["y"], target="y", task="multiclass", features=features, read_columns=_reader(df)
+        table_facts(df), df["y"], target="y", problem_type="multiclass", features=features, read_columns=_reader(df)
     )
 
     assert _issues(fast) == _issues(full)
@@ -64,7 +64,7 @@ def test_preflight_from_facts_counts_missing_targets_exactly_and_says_leakage_wa
     df = _frame(n=30_000, seed=1, rare=False)
     facts = table_facts(df, sample_rows=1_000)
 
-    check = preflight_from_facts(facts, df["y"], target="y", task="binary", read_columns=_reader(df))
+    check = preflight_from_facts(facts, df["y"], target="y", problem_type="binary", read_columns=_reader(df))
 
     assert facts.sampled
     assert check.rows_dropped_missing_target == 3_000

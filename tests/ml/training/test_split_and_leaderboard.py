@@ -22,7 +22,7 @@ def _imbalanced(seed: int) -> pd.Series:
 def test_classification_split_keeps_each_class_share_within_one_row(seed, test_size):
     y = _imbalanced(seed)
 
-    train_pos, test_pos, info = split_rows(y, task="multiclass", test_size=test_size, seed=seed)
+    train_pos, test_pos, info = split_rows(y, problem_type="multiclass", test_size=test_size, seed=seed)
 
     assert info["stratified"]
     assert len(train_pos) + len(test_pos) == len(y)
@@ -38,7 +38,7 @@ def test_train_records_a_stratified_split_for_classification():
     frame["target"] = frame["target"].map(dict(enumerate(["setosa", "versicolor", "virginica"])))
 
     result = train(
-        frame, TrainConfig(target="target", task="multiclass", algorithms=("DecisionTree",), budget_seconds=5)
+        frame, TrainConfig(target="target", problem_type="multiclass", algorithms=("DecisionTree",), budget_seconds=5)
     )
 
     held_out = frame.loc[result.split["test_index"], "target"].value_counts()
@@ -50,7 +50,7 @@ def test_train_records_a_stratified_split_for_classification():
 def test_leaderboard_rows_carry_cv_mean_spread_fit_and_predict_times():
     frame = load_iris(as_frame=True).frame
     config = TrainConfig(
-        target="target", task="multiclass", algorithms=("LogisticRegression", "DecisionTree"), budget_seconds=8
+        target="target", problem_type="multiclass", algorithms=("LogisticRegression", "DecisionTree"), budget_seconds=8
     )
 
     result = train(frame, config)

@@ -49,7 +49,7 @@ def test_log_target_inverse_is_clipped_to_the_training_range():
 def test_build_pipeline_wraps_a_log_target_regressor_and_refuses_it_for_classifiers():
     pipeline = build_pipeline(
         algorithm="HistGradientBoosting",
-        task="regression",
+        problem_type="regression",
         feature_types=KINDS,
         params={"log_target": True, "max_iter": 20},
         seed=0,
@@ -59,12 +59,12 @@ def test_build_pipeline_wraps_a_log_target_regressor_and_refuses_it_for_classifi
     assert model.regressor.max_iter == 20
     with pytest.raises(ValueError, match="regression only"):
         build_pipeline(
-            algorithm="DecisionTree", task="binary", feature_types=KINDS, params={"log_target": True}, seed=0
+            algorithm="DecisionTree", problem_type="binary", feature_types=KINDS, params={"log_target": True}, seed=0
         )
 
 
 def test_train_chooses_the_log_target_when_cross_validation_prefers_it():
-    config = TrainConfig(target="price", task="regression", algorithms=("LinearRegression",), budget_seconds=20)
+    config = TrainConfig(target="price", problem_type="regression", algorithms=("LinearRegression",), budget_seconds=20)
     result = train(_skewed(), config)
     assert [t.params for t in result.trials[:2]] == [{}, {"log_target": True}]
     assert result.trials[1].cv_mean > result.trials[0].cv_mean + 0.02
@@ -74,20 +74,22 @@ def test_train_chooses_the_log_target_when_cross_validation_prefers_it():
 
 def test_train_does_not_try_a_log_target_on_a_symmetric_target():
     frame = _skewed().assign(price=lambda f: 3 * f["a"] + f["b"])
-    result = train(frame, TrainConfig(target="price", task="regression", algorithms=("Ridge",), budget_seconds=10))
+    result = train(
+        frame, TrainConfig(target="price", problem_type="regression", algorithms=("Ridge",), budget_seconds=10)
+    )
     assert not any("log_target" in t.params for t in result.trials)
 
 
 def test_train_fits_the_default_histgradientboosting_first():
     iris = load_iris(as_frame=True).frame
-    result = train(iris, TrainConfig(target="target", task="multiclass", budget_seconds=5))
+    result = train(iris, TrainConfig(target="target", problem_type="multiclass", budget_seconds=5))
     assert (result.trials[0].algorithm, result.trials[0].params) == ("HistGradientBoosting", {})
 
 
 @pytest.mark.slow
 def test_train_with_log_target_and_blends_is_deterministic():
     config = TrainConfig(
-        target="price", task="regression", algorithms=("DecisionTree", "Ridge"), budget_seconds=120, seed=2
+        target="price", problem_type="regression", algorithms=("DecisionTree", "Ridge"), budget_seconds=120, seed=2
     )
     first, second = train(_skewed(), config), train(_skewed(), config)
     # Well inside the budget: the whole plan ran, so the budget did not cut either run short.
@@ -96,18 +98,18 @@ def test_train_with_log_target_and_blends_is_deterministic():
     assert [t.params for t in first.trials] == [t.params for t in second.trials]
 
 
-def _data(task: str, y: pd.Series) -> SearchData:
+def _data(problem_type: str, y: pd.Series) -> SearchData:
     X = pd.DataFrame({"a": np.arange(len(y), dtype=float)})
-    folds = cv_folds(y, task=task, folds=4, seed=0)
-    return SearchData(X=X, y=y, task=task, kinds={"a": "float"}, folds=folds, seed=0, n_jobs=1)
+    folds = cv_folds(y, problem_type=problem_type, folds=4, seed=0)
+    return SearchData(X=X, y=y, problem_type=problem_type, kinds={"a": "float"}, folds=folds, seed=0, n_jobs=1)
 
 
 def _trial(data: SearchData, name: str, oof: np.ndarray, params: dict | None = None) -> Trial:
     from csv_processor.ml.training.evaluation import main_score
 
     y = data.y.to_numpy()
-    decided = oof if data.task == "regression" else data.classes[np.argmax(oof, axis=1)]
-    scores = tuple(main_score(data.task, y[val], decided[val]) for _, val in data.folds)
+    decided = oof if data.problem_type == "regression" else data.classes[np.argmax(oof, axis=1)]
+    scores = tuple(main_score(data.problem_type, y[val], decided[val]) for _, val in data.folds)
     return Trial(name, params or {}, scores, 0.01, 0.001, True, oof=oof)
 
 
@@ -141,9 +143,9 @@ def test_blend_pipeline_refits_its_members_and_predicts_classes():
     data = SearchData(
         X=X,
         y=y,
-        task="multiclass",
+        problem_type="multiclass",
         kinds=kinds,
-        folds=cv_folds(y, task="multiclass", folds=3, seed=0),
+        folds=cv_folds(y, problem_type="multiclass", folds=3, seed=0),
         seed=0,
         n_jobs=1,
     )
@@ -161,19 +163,19 @@ def test_blend_pipeline_refits_its_members_and_predicts_classes():
 
 def test_raw_importance_ranks_the_signal_above_the_noise():
     frame = _skewed(300)
-    pipeline = build_pipeline(algorithm="Ridge", task="regression", feature_types=KINDS, params={}, seed=0)
+    pipeline = build_pipeline(algorithm="Ridge", problem_type="regression", feature_types=KINDS, params={}, seed=0)
     X, y = frame[list(KINDS)], np.log(frame["price"])
     pipeline.fit(X, y)
-    rows = raw_importance(pipeline, X, y, task="regression", features=tuple(KINDS), seed=0, repeats=2)
+    rows = raw_importance(pipeline, X, y, problem_type="regression", features=tuple(KINDS), seed=0, repeats=2)
     assert [row["feature"] for row in rows] == ["a", "b", "noise"]
     assert rows[0]["importance"] > 0.5
     assert abs(rows[2]["importance"]) < 0.01
-    assert rows == raw_importance(pipeline, X, y, task="regression", features=tuple(KINDS), seed=0, repeats=2)
+    assert rows == raw_importance(pipeline, X, y, problem_type="regression", features=tuple(KINDS), seed=0, repeats=2)
 
 
 def test_train_with_a_single_algorithm_never_returns_a_blend():
     iris = load_iris(as_frame=True).frame
-    config = TrainConfig(target="target", task="multiclass", algorithms=("DecisionTree",), budget_seconds=5)
+    config = TrainConfig(target="target", problem_type="multiclass", algorithms=("DecisionTree",), budget_seconds=5)
     result = train(iris, config)
     assert len({t.params.__repr__() for t in result.trials}) > 1
     assert [c.algorithm for c in result.leaderboard] == ["DecisionTree"]

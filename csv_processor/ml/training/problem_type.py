@@ -22,7 +22,7 @@ from csv_processor.ml.types import ColumnType
 
 logger = logging.getLogger(__name__)
 
-TASKS = ("binary", "multiclass", "regression")
+PROBLEM_TYPES = ("binary", "multiclass", "regression")
 MAX_CLASSES = 20
 # An integer column with more distinct values than this share of its rows is a quantity, not a class.
 CLASS_RATIO = 0.05
@@ -36,28 +36,30 @@ _TARGET_NAME = re.compile(
 
 
 @dataclass(frozen=True)
-class TaskGuess:
-    task: str
+class ProblemTypeGuess:
+    problem_type: str
     reason: str
 
 
-def detect_task(series: pd.Series) -> TaskGuess:
+def detect_problem_type(series: pd.Series) -> ProblemTypeGuess:
     """Guess binary / multiclass / regression from the target's values, with a one-line reason."""
     present = series.dropna()
     n_values = int(present.nunique())
     if n_values == 2:
-        return TaskGuess("binary", "2 values: binary classification")
+        return ProblemTypeGuess("binary", "2 values: binary classification")
     if n_values < 2:
-        return TaskGuess("binary", f"{n_values} value{'s' if n_values != 1 else ''}: cannot train (needs 2 or more)")
+        return ProblemTypeGuess(
+            "binary", f"{n_values} value{'s' if n_values != 1 else ''}: cannot train (needs 2 or more)"
+        )
     numbers = _as_numbers(present)
     if numbers is None:
-        return TaskGuess("multiclass", f"text with {n_values} values: multiclass classification")
+        return ProblemTypeGuess("multiclass", f"text with {n_values} values: multiclass classification")
     whole = bool(np.all(np.mod(numbers, 1) == 0))
     if whole and n_values <= MAX_CLASSES and n_values <= max(CLASS_RATIO * len(numbers), 3):
-        return TaskGuess("multiclass", f"integers with {n_values} values: multiclass classification")
+        return ProblemTypeGuess("multiclass", f"integers with {n_values} values: multiclass classification")
     if whole:
-        return TaskGuess("regression", f"integers with {n_values} values: regression")
-    return TaskGuess("regression", "floats: regression")
+        return ProblemTypeGuess("regression", f"integers with {n_values} values: regression")
+    return ProblemTypeGuess("regression", "floats: regression")
 
 
 def _as_numbers(present: pd.Series) -> np.ndarray | None:
