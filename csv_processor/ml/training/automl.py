@@ -195,19 +195,13 @@ def _importance(
     reporter: Reporter,
 ) -> list[dict]:
     reporter.report("importance", message="measuring which columns matter")
-    if config.exact:
-        return raw_importance(
-            best.pipeline,
-            X_test,
-            y_test,
-            problem_type=config.problem_type,
-            features=prepared.features,
-            seed=config.seed,
-        )
-    # Sized to what is left of the budget: fewer rows or a single repeat rather than running over.
-    seconds = min(reporter.clock.remaining(), BUDGET_SHARE * config.budget_seconds)
-    cost = predict_cost(best.pipeline, X_test)
-    rows, repeats = importance_plan(seconds, len(prepared.kinds), len(X_test), cost)
+    sizing: dict[str, int] = {}
+    if not config.exact:
+        # Sized to what is left of the budget: fewer rows or a single repeat rather than running over.
+        seconds = min(reporter.clock.remaining(), BUDGET_SHARE * config.budget_seconds)
+        cost = predict_cost(best.pipeline, X_test)
+        rows, repeats = importance_plan(seconds, len(prepared.kinds), len(X_test), cost)
+        sizing = {"rows": rows, "repeats": repeats}
     return raw_importance(
         best.pipeline,
         X_test,
@@ -215,8 +209,7 @@ def _importance(
         problem_type=config.problem_type,
         features=prepared.features,
         seed=config.seed,
-        rows=rows,
-        repeats=repeats,
+        **sizing,
     )
 
 
