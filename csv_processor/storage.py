@@ -299,6 +299,66 @@ def stored_names_older_than(*, folders: Iterable[str], cutoff: float) -> list[st
     return names
 
 
+# --- Migration from local disk into the bucket (manage.py storage_migrate) --------------------------
+
+
+class UnsafeStoredName(ValueError):
+    """A stored name that would leave its folder (`..`, an absolute path): never joined to a path."""
+
+
+def store_is_bucket() -> bool:
+    return not _is_local()
+
+
+def media_root() -> Path:
+    """The local media folder (MEDIA_ROOT): where files lived before the install moved to a bucket."""
+    return Path(settings.MEDIA_ROOT)
+
+
+def cache_root() -> Path:
+    """This host's read-through cache of the bucket (never a source of files to migrate)."""
+    return _cache_root()
+
+
+def local_file_in(root: Path, name: str) -> Path:
+    """The file of stored name `name` in a local media folder `root`; refuses names that leave it."""
+    parts = Path(name).parts
+    if not name or Path(name).is_absolute() or "\\" in name or any(part in {"..", "."} for part in parts):
+        raise UnsafeStoredName(f"The stored name {name!r} is not a plain relative name.")
+    return root.joinpath(*parts)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stored_sha256(file: StoredName) -> str | None:
+    """The SHA-256 of the object as the bucket holds it (read from the bucket, never the cache); None if absent."""
+    name = _name(file)
+    digest = hashlib.sha256()
+    try:
+        with _s3_errors(name):
+            body = default_storage.bucket.Object(_key(name)).get()["Body"]
+            for block in body.iter_chunks(1024 * 1024):
+                digest.update(block)
+    except StoredFileMissing:
+        return None
+    return digest.hexdigest()
+
+
+def stored_copy_from_local(file: StoredName, path: Path) -> None:
+    """Put the local file `path` into the bucket under the stored name (streamed, multipart when large)."""
+    name = _name(file)
+    # A cached copy of an earlier, different object must not outlive it.
+    _cache_path(name).unlink(missing_ok=True)
+    with _s3_errors(name):
+        default_storage.bucket.upload_file(str(path), _key(name))
+
+
 def store_check() -> str:
     """ "ok" when the store takes writes (local disk) or answers (bucket); else what is wrong."""
     if _is_local():
