@@ -2,10 +2,12 @@
 
 Fixtures live in conftest.py files; these are plain functions and values."""
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from botocore.config import Config
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -16,6 +18,8 @@ from csv_processor.services.training.runs import TrainingOptions, training_run_c
 
 # MLflow at a closed port: tracking fails fast and stays pending, which serving tests do not need.
 UNREACHABLE_MLFLOW = "http://127.0.0.1:9"
+# The test S3 server's credentials and region (moto accepts any).
+S3_KEY, S3_SECRET, S3_REGION = "testing", "testing", "us-east-1"
 
 
 def media_files(media_root: Path) -> list[Path]:
@@ -84,3 +88,29 @@ def train_and_deploy(user, folder: Path, body: bytes, *, target: str, algorithms
 
 def record(x1: float = 0.5, x2: float = 0.1, colour: str = "red", **extra) -> dict:
     return {"x1": x1, "x2": x2, "colour": colour, **extra}
+
+
+def s3_storages(endpoint: str, bucket: str) -> dict:
+    """STORAGES for a bucket of the test S3 server (tests/csv_processor/conftest.py), under a prefix."""
+    options = {
+        "bucket_name": bucket,
+        "location": "tenant-a",
+        "endpoint_url": endpoint,
+        "region_name": S3_REGION,
+        "access_key": S3_KEY,
+        "secret_key": S3_SECRET,
+        "default_acl": None,
+        "file_overwrite": True,
+    }
+    options["client_config"] = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1})
+    return {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

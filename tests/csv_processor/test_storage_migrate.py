@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from csv_processor.models import TrainedModel
-from tests.csv_processor.test_storage_s3 import KEY, REGION, SECRET, _storages, s3_endpoint  # noqa: F401
+from tests.csv_processor.helpers import S3_KEY, S3_REGION, S3_SECRET, s3_storages
 from tests.factories import DatasetVersionFactory, TrainingRunFactory, UploadFactory, _stored
 
 pytestmark = pytest.mark.django_db
@@ -42,14 +42,14 @@ def install(user, media_root):
 
 
 @pytest.fixture
-def bucket(install, s3_endpoint, settings):  # noqa: F811
+def bucket(install, s3_endpoint, settings):
     """A fresh bucket, made the default storage once the local install exists."""
     name = f"csva-{uuid.uuid4().hex[:12]}"
     client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET, region_name=REGION
+        "s3", endpoint_url=s3_endpoint, aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET, region_name=S3_REGION
     )
     client.create_bucket(Bucket=name)
-    settings.STORAGES = _storages(s3_endpoint, name)
+    settings.STORAGES = s3_storages(s3_endpoint, name)
     settings.STORAGE_TIMEOUT_SECONDS = 2
     return client, name
 

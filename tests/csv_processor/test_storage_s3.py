@@ -6,12 +6,7 @@ nothing half-written, /readyz says so) and an object deleted behind the app's ba
 """
 
 import io
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -29,61 +24,19 @@ from csv_processor.services.serving.batch import batch_prediction_execute
 from csv_processor.services.serving.deploy import deployed_model_deploy
 from csv_processor.services.training.execute import training_run_execute
 from csv_processor.storage import StoredFileMissing, parquet_file, stored_local_path
-from tests.csv_processor.helpers import UNREACHABLE_MLFLOW, classification_csv, queue_run
+from tests.csv_processor.helpers import (
+    S3_KEY,
+    S3_REGION,
+    S3_SECRET,
+    UNREACHABLE_MLFLOW,
+    classification_csv,
+    free_port,
+    queue_run,
+    s3_storages,
+)
 from tests.factories import DatasetVersionFactory
 
 pytestmark = pytest.mark.django_db
-
-KEY, SECRET, REGION = "testing", "testing", "us-east-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on a free loopback port, for the module."""
-    port = _free_port()
-    server = Path(sys.executable).parent / "moto_server"
-    process = subprocess.Popen(
-        [str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("moto_server did not start")
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def _storages(endpoint: str, bucket: str) -> dict:
-    options = {
-        "bucket_name": bucket,
-        "location": "tenant-a",
-        "endpoint_url": endpoint,
-        "region_name": REGION,
-        "access_key": KEY,
-        "secret_key": SECRET,
-        "default_acl": None,
-        "file_overwrite": True,
-    }
-    from botocore.config import Config
-
-    options["client_config"] = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1})
-    return {
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @pytest.fixture
@@ -91,10 +44,10 @@ def bucket(s3_endpoint, settings):
     """A fresh bucket, and STORAGES pointing at it (the default storage is rebuilt on the change)."""
     name = f"csva-{uuid.uuid4().hex[:12]}"
     client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET, region_name=REGION
+        "s3", endpoint_url=s3_endpoint, aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET, region_name=S3_REGION
     )
     client.create_bucket(Bucket=name)
-    settings.STORAGES = _storages(s3_endpoint, name)
+    settings.STORAGES = s3_storages(s3_endpoint, name)
     settings.STORAGE_TIMEOUT_SECONDS = 2
     settings.MLFLOW_TRACKING_URI = UNREACHABLE_MLFLOW
     return client, name
@@ -110,8 +63,8 @@ def _local_files(media_root: Path) -> list[Path]:
 
 
 def _unreachable(settings) -> None:
-    port = _free_port()  # nothing listens there
-    settings.STORAGES = _storages(f"http://127.0.0.1:{port}", "gone")
+    port = free_port()  # nothing listens there
+    settings.STORAGES = s3_storages(f"http://127.0.0.1:{port}", "gone")
 
 
 @pytest.mark.slow
