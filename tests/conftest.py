@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
+from csv_processor.models import CleanModelArtifact
 from csv_processor.services.serving.deploy import deployed_model_deploy
 from tests.csv_processor.helpers import (
     UNREACHABLE_MLFLOW,
@@ -78,6 +79,7 @@ def served(django_db_setup, django_db_blocker, tmp_path_factory):
     and their API tokens; its rows are removed at the end. A module may override it with another model."""
     media = tmp_path_factory.mktemp("serving-media")
     with override_settings(MEDIA_ROOT=media, MLFLOW_TRACKING_URI=UNREACHABLE_MLFLOW), django_db_blocker.unblock():
+        suggestion_models = set(CleanModelArtifact.objects.values_list("pk", flat=True))
         user, other = UserFactory(), UserFactory()
         run = train_and_deploy(
             user, media, classification_csv(), target="label", algorithms=("LogisticRegression",), name="clients.csv"
@@ -88,6 +90,8 @@ def served(django_db_setup, django_db_blocker, tmp_path_factory):
         yield Served(user, other, token, other_token, run, model, media)
         user.delete()
         other.delete()
+        # The suggestion model trained on first use belongs to no user: its file goes with this media folder.
+        CleanModelArtifact.objects.exclude(pk__in=suggestion_models).delete()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from csv_processor.models import TrainedModel
+from csv_processor.models import CleanModelArtifact, TrainedModel
 from tests.csv_processor.helpers import S3_KEY, S3_REGION, S3_SECRET, s3_storages
 from tests.factories import DatasetVersionFactory, TrainingRunFactory, UploadFactory, _stored
 
@@ -26,6 +26,9 @@ PREFIX = "tenant-a"
 @pytest.fixture
 def install(user, media_root):
     """A small install on local disk: an upload, a version and a model file, each with its row."""
+    # Module-scoped fixtures of other modules (outside any test transaction) may leave the suggestion
+    # model's row behind, its file gone with their media folder: start without one (rolled back after).
+    CleanModelArtifact.objects.all().delete()
     upload = UploadFactory(owner=user)
     version = DatasetVersionFactory(dataset__owner=user)
     body = b"not really a model"
