@@ -12,6 +12,7 @@ from csv_processor.forms.training import DEFAULT_FOLDS, MAX_FOLDS, TrainingForm
 from csv_processor.models import DatasetVersion
 from csv_processor.selectors.datasets import dataset_get_for_user, dataset_version_get_for_user
 from csv_processor.selectors.serving import deploy_target_list
+from csv_processor.selectors.training.compare import training_runs_compare
 from csv_processor.selectors.training.runs import (
     training_run_card,
     training_run_get_for_user,
@@ -182,3 +183,14 @@ def dataset_runs_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = dataset_get_for_user(user=request.user, dataset_id=dataset_id)
     runs = training_run_list(user=request.user, dataset=dataset)[:10]
     return render(request, "csv_processor/partials/_run_list.html", {"runs": runs, "dataset": dataset})
+
+
+def run_compare(request: HttpRequest) -> HttpResponse:
+    """2-4 runs side by side (`?run=1&run=2`): metrics, settings, leaderboards, overlaid test-split curves."""
+    try:
+        comparison = training_runs_compare(user=request.user, run_ids=request.GET.getlist("run"))
+    except ValidationError as exc:
+        context = {"error": " ".join(exc.messages), "runs": training_run_list(user=request.user)[:20]}
+        return render(request, "csv_processor/run_compare.html", context, status=400)
+    dataset = comparison.runs[0].dataset_version.dataset
+    return render(request, "csv_processor/run_compare.html", {"comparison": comparison, "dataset": dataset})
