@@ -262,3 +262,21 @@ def test_progress_fragment_shows_the_leaderboard_growing(user_client, user, data
     assert fragment.index("RandomForest") < fragment.index("DecisionTree")
     assert "0.912 ± 0.020" in fragment or "0.913 ± 0.020" in fragment
     assert 'hx-trigger="every 1s"' in fragment
+
+
+def test_run_page_shows_inside_the_model_with_a_sentence_per_chart(user, user_client, dataset):
+    run = training_run_execute(run_id=queue_run(user, dataset.current_version, algorithms=["RandomForest"]).pk)
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+
+    page = user_client.get(reverse("csv_processor:run-detail", args=[run.pk])).content.decode()
+    shown = run.plots["partial_dependence"]
+
+    assert "Inside the model" in page
+    assert 'data-chart="calibration"' in page
+    assert 'data-chart="gain"' in page
+    assert escape(run.plots["calibration"]["sentence"]) in page
+    assert shown[0]["feature"] == "x1"  # the column the label depends on most
+    assert "Higher x1 tends to raise the chance of “yes”" in shown[0]["sentence"]
+    for index, item in enumerate(shown):
+        assert f'data-chart="pd-{index}"' in page
+        assert escape(item["sentence"]) in page

@@ -15,6 +15,7 @@ from csv_processor.ml.training.blend import BlendPlan
 from csv_processor.ml.training.ensemble import Blend
 from csv_processor.ml.training.evaluation import classification_report, main_score, regression_report
 from csv_processor.ml.training.importance import importance_seconds
+from csv_processor.ml.training.inspection import inspection_seconds
 from csv_processor.ml.training.pipeline import with_recipe
 from csv_processor.ml.training.progress import Reporter
 from csv_processor.ml.training.search import SearchData, Trial
@@ -68,13 +69,14 @@ def refit_seconds(trial: Choice, n_folds: int) -> float:
 
 
 def reserve_seconds(trials: list[Trial], data: SearchData, budget: float, n_test: int) -> float:
-    """What to keep free for the final refit, the test evaluation and the importance."""
+    """What to keep free for the final refit, the test evaluation, the importance and the inspection."""
     margin = MARGIN_SHARE * budget + MARGIN_SECONDS
     leaders = [t for t in best_trials(trials) if t.algorithm != "Dummy"]
     if not leaders:
         return margin
     best = leaders[0]
     importance = importance_seconds(len(data.kinds), n_test, best.predict_ms_per_row, budget)
+    importance += inspection_seconds(best.predict_ms_per_row, budget)
     others = sum(refit_seconds(t, len(data.folds)) for t in leaders[1 : 1 + BLEND_MEMBERS])
     return margin + refit_seconds(best, len(data.folds)) + importance + min(others, BLEND_SHARE * budget)
 
