@@ -1,9 +1,15 @@
 """HTML input for deployed models: the prediction form (built from the training schema) and batch uploads."""
 
 import hashlib
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html, format_html_join
+
+if TYPE_CHECKING:
+    # For annotations only: a form has no use for the serving runtime (scikit-learn) at import.
+    from csv_processor.services.serving.runtime import FieldSpec
 
 
 class PredictionForm(forms.Form):
@@ -17,7 +23,7 @@ class PredictionForm(forms.Form):
 
     explain = forms.BooleanField(required=False, initial=True, label="Show which columns pushed the answer")
 
-    def __init__(self, *args: object, fields_spec: tuple = (), **kwargs: object) -> None:
+    def __init__(self, *args: Any, fields_spec: "tuple[FieldSpec, ...]" = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.input_names = []
         for spec in fields_spec:
@@ -61,7 +67,7 @@ class ListInput(forms.TextInput):
         super().__init__(attrs)
         self.options = options
 
-    def render(self, name: str, value: object, attrs: dict | None = None, renderer: object = None) -> str:
+    def render(self, name: str, value: object, attrs: dict | None = None, renderer: BaseRenderer | None = None) -> str:
         # Column names may hold spaces, which an id must not: the list's id is a digest of the name.
         list_id = "options-" + hashlib.sha256(name.encode()).hexdigest()[:12]
         html = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
@@ -69,7 +75,7 @@ class ListInput(forms.TextInput):
         return format_html('{}<datalist id="{}">{}</datalist>', html, list_id, options)
 
 
-def _field_for(spec: object) -> forms.Field:
+def _field_for(spec: "FieldSpec") -> forms.Field:
     if spec.role == "numeric":
         low, high, median = spec.minimum, spec.maximum, spec.median
         help_text = f"Training range {low:g} to {high:g}, median {median:g}." if low is not None else ""

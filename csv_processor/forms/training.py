@@ -1,6 +1,7 @@
 """HTML input for training runs. Whether the data allows training is decided by the services."""
 
 import uuid
+from typing import Any
 
 from django import forms
 
@@ -54,11 +55,11 @@ class TrainingForm(forms.Form):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         columns: list[str],
         algorithms: dict[str, list[str]],
         problem_type: str | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         """`algorithms` lists each problem type's algorithms; `problem_type` (chosen or detected) limits the
         offer to its own. Without one every algorithm is accepted here and the training service checks the
