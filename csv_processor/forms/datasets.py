@@ -1,6 +1,6 @@
 """HTML input for datasets and uploads. Validation of meaning lives in the services."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -59,7 +59,7 @@ class ParseOptionsForm(forms.Form):
         # Keep a detected encoding selectable even if it is not in the short list.
         encoding = self.initial.get("encoding") or (self.data.get("encoding") if self.data else None)
         if encoding and encoding not in dict(ENCODINGS):
-            self.fields["encoding"].choices = [(encoding, encoding), *ENCODINGS]
+            cast(forms.ChoiceField, self.fields["encoding"]).choices = [(encoding, encoding), *ENCODINGS]
 
     @staticmethod
     def initial_from(options: dict, dataset_name: str) -> dict:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 if TYPE_CHECKING:
     # For annotations only: a form has no use for the serving runtime (scikit-learn) at import.
@@ -55,7 +56,7 @@ class PredictionForm(forms.Form):
     def error_messages(self) -> dict[str, list[str]]:
         """Messages by field label (the column's name), for the result panel."""
         return {
-            (self.fields[name].label if name in self.fields else "") or "Form": list(messages)
+            str((self.fields[name].label if name in self.fields else "") or "Form"): [str(m) for m in messages]
             for name, messages in self.errors.items()
         }
 
@@ -67,7 +68,9 @@ class ListInput(forms.TextInput):
         super().__init__(attrs)
         self.options = options
 
-    def render(self, name: str, value: object, attrs: dict | None = None, renderer: BaseRenderer | None = None) -> str:
+    def render(
+        self, name: str, value: object, attrs: dict | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
         # Column names may hold spaces, which an id must not: the list's id is a digest of the name.
         list_id = "options-" + hashlib.sha256(name.encode()).hexdigest()[:12]
         html = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
@@ -97,7 +100,9 @@ def _field_for(spec: "FieldSpec") -> forms.Field:
             widget=ListInput(spec.categories, attrs={"placeholder": spec.categories[0], "autocomplete": "off"}),
         )
     if spec.role == "datetime":
-        help_text = f"Training dates {spec.date_min[:10]} to {spec.date_max[:10]}." if spec.date_min else ""
+        help_text = (
+            f"Training dates {spec.date_min[:10]} to {spec.date_max[:10]}." if spec.date_min and spec.date_max else ""
+        )
         return forms.CharField(required=False, help_text=help_text, widget=forms.DateInput(attrs={"type": "date"}))
     return forms.CharField(required=False, max_length=1000)
 
