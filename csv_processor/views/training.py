@@ -29,7 +29,7 @@ from csv_processor.services.training.runs import (
 
 
 def _form(
-    version: DatasetVersion, data: object = None, initial: dict | None = None, problem_type: str | None = None
+    version: DatasetVersion, data: QueryDict | None = None, initial: dict | None = None, problem_type: str | None = None
 ) -> TrainingForm:
     columns = [column["name"] for column in version.schema]
     return TrainingForm(
