@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from csv_processor.forms.training import DEFAULT_FOLDS, MAX_FOLDS, TrainingForm
 from csv_processor.models import DatasetVersion
@@ -18,6 +18,11 @@ from csv_processor.selectors.training.runs import (
     training_run_get_for_user,
     training_run_list,
     training_run_mlflow_url,
+)
+from csv_processor.selectors.training.script import (
+    NotReproducible,
+    training_run_script,
+    training_run_script_refusal,
 )
 from csv_processor.selectors.training.setup import algorithm_names, training_setup
 from csv_processor.services.training.runs import (
@@ -142,10 +147,24 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "dataset": run.dataset_version.dataset,
         "mlflow_url": training_run_mlflow_url(run=run),
         "deploy_targets": deploy_target_list(user=request.user, run=run),
+        "script_refusal": training_run_script_refusal(run=run),
         # One key per rendered page: a double-clicked "Repeat exactly" starts one run.
         "repeat_key": uuid.uuid4().hex,
     }
     return render(request, "csv_processor/run_detail.html", context)
+
+
+@require_GET
+def run_download_python(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A script that rebuilds the chosen model and prints its cross-validation scores; 409 when none can."""
+    run = training_run_get_for_user(user=request.user, run_id=run_id)
+    try:
+        script = training_run_script(run=run)
+    except NotReproducible as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(script, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.py"'
+    return response
 
 
 @require_POST

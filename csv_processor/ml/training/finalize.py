@@ -44,6 +44,8 @@ class Candidate:
     test_score: float | None
     fit_seconds: float
     predict_ms_per_row: float
+    # The score of each cross-validation fold, in fold order (the mean and spread summarise them).
+    cv_scores: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,14 @@ def score(data: SearchData, trial: Choice, X_test: pd.DataFrame, y_test: pd.Seri
     predict_ms = 1000 * (time.perf_counter() - start) / max(len(X_test), 1)
     test_score = main_score(data.problem_type, y_test.to_numpy(), predicted)
     candidate = Candidate(
-        trial.algorithm, trial.params, trial.cv_mean, trial.cv_std, test_score, fit_seconds, predict_ms
+        trial.algorithm,
+        trial.params,
+        trial.cv_mean,
+        trial.cv_std,
+        test_score,
+        fit_seconds,
+        predict_ms,
+        tuple(trial.cv_scores),
     )
     return Scored(pipeline, candidate, predicted, proba)
 
@@ -141,6 +150,7 @@ def unscored(trial: Trial) -> Candidate:
         None,
         trial.fold_fit_seconds,
         trial.predict_ms_per_row,
+        tuple(trial.cv_scores),
     )
 
 

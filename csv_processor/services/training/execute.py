@@ -292,4 +292,5 @@ def _candidate(candidate: Any) -> dict:
         "test_score": candidate.test_score,
         "fit_seconds": candidate.fit_seconds,
         "predict_ms_per_row": candidate.predict_ms_per_row,
+        "cv_scores": list(candidate.cv_scores),
     }
