@@ -371,7 +371,8 @@ def _pairwise_pearson(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     sum_xy = values.T @ values
     width = values.shape[1]
     sum_x = np.repeat(values.sum(axis=0)[:, None], width, axis=1)
-    sum_xx = np.repeat(np.einsum("ij,ij->j", values, values)[:, None], width, axis=1)
+    column_xx = np.einsum("ij,ij->j", values, values)
+    sum_xx = np.repeat(column_xx[:, None], width, axis=1)
     pairs = np.repeat(present[:, None], width, axis=1)
     for j in np.flatnonzero(missing.any(axis=0)):
         rows = np.flatnonzero(missing[:, j])
@@ -384,7 +385,7 @@ def _pairwise_pearson(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
         var_x = sum_xx - sum_x**2 / pairs
         var_y = var_x.T
         r = np.where(pairs >= 2, np.clip(cov / np.sqrt(var_x * var_y), -1.0, 1.0), np.nan)
-    # The subtraction in var_x loses about 1e-16 of sum_xx: below 1e-8 of it, r keeps under 8 digits.
-    sum_yy = sum_xx.T
-    suspect = (pairs >= 2) & ((var_x <= 1e-8 * sum_xx) | (var_y <= 1e-8 * sum_yy))
+    # The subtractions in var_x (of the left-out rows' sums, then of sum_x**2) lose about 1e-16 of the whole
+    # column's sum of squares, not only the pair's: below 1e-8 of it, r keeps under 8 digits.
+    suspect = (pairs >= 2) & ((var_x <= 1e-8 * column_xx[:, None]) | (var_y <= 1e-8 * column_xx[None, :]))
     return r, suspect, constant

@@ -226,3 +226,17 @@ def test_profile_rejects_types_for_other_columns():
     with pytest.raises(ValueError, match="1 column types given for 2 columns"):
         profile_frame(df, types=infer_column_types(df[["a"]]))
     assert profile_frame(df, types=infer_column_types(df)).rows == 1
+
+
+@pytest.mark.parametrize("scale", [1e3, 5e3, 2e4])
+def test_correlation_of_a_few_rows_in_a_column_of_large_values_is_exact(scale):
+    """The pair's rows sit near the column's mean while the rest of it is large: the left-out rows' sums
+    are subtracted from the whole column's, whose rounding must not leak into the pair's r."""
+    large = np.random.default_rng(0).normal(scale=scale, size=19)
+    df = pd.DataFrame(
+        {"a": [*large, *-large, 0.01, 0.03, 0.02], "b": [np.nan] * 38 + [1.0, 2.0, 4.0]},
+    )
+
+    ours = profile_frame(df, max_corr_columns=40).correlation["matrix"]
+
+    assert ours[0][1] == pytest.approx(df.corr().iloc[0, 1], abs=1e-9)
