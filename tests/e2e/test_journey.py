@@ -114,6 +114,37 @@ def _read_results(page) -> None:
         page.wait_for_selector(f"[data-chart={chart}] svg.main-svg")
 
 
+def _see_inside_the_model(page) -> None:
+    for chart in ("calibration", "gain", "pd-0"):
+        page.wait_for_selector(f"[data-chart={chart}] svg.main-svg")
+    inside = page.inner_text("section:has(#inside-heading)")
+    assert "Its probabilities" in inside or "Read its probabilities with care" in inside, inside
+    assert re.search(r"hold \d+% of all “Yes” rows", inside), inside
+    assert re.search(r"(tends to (raise|lower)|is (highest|lowest) when|gives the highest|barely moves)", inside)
+
+
+def _repeat_and_compare(page, base: str) -> None:
+    """Repeat the run exactly, then tick both in the runs list and compare them side by side."""
+    first = re.search(r"/runs/(\d+)/$", page.url).group(1)
+    page.click("main button:has-text('Repeat exactly')")
+    page.wait_for_url(re.compile(r".*/runs/\d+/$"))
+    second = re.search(r"/runs/(\d+)/$", page.url).group(1)
+    assert second != first
+    page.wait_for_selector("#card-heading", timeout=WORKER_TIMEOUT)
+    page.goto(f"{base}/runs/")
+    for run in (first, second):
+        page.check(f"input[name=run][value='{run}']")
+    page.click("main button:has-text('Compare the ticked runs')")
+    page.wait_for_selector("h1:has-text('Compare 2 runs')")
+    for chart in ("roc", "pr"):
+        page.wait_for_selector(f"[data-chart={chart}] svg.main-svg")
+    table = page.inner_text("main table")
+    # Exactly repeated: the same scores, so neither is marked better.
+    assert "best" not in table, table
+    assert page.locator("main button:has-text('Deploy this one')").count() == 2
+    page.goto(f"{base}/runs/{first}/")
+
+
 def _deploy(page) -> int:
     page.click("main button:has-text('Deploy this model')")
     page.wait_for_selector("text=Deployed as")
@@ -221,6 +252,10 @@ def test_new_user_journey(live_server, worker_process, steps, tmp_path):
         _start_and_watch_progress(page)
     with steps.step("read the results"):
         _read_results(page)
+    with steps.step("see inside the model"):
+        _see_inside_the_model(page)
+    with steps.step("repeat the run exactly and compare the two"):
+        _repeat_and_compare(page, base)
     with steps.step("deploy"):
         model_id = _deploy(page)
     with steps.step("predict through the form"):
