@@ -7,7 +7,7 @@ from django.urls import reverse
 from csv_processor.ml.csv import workbook
 from csv_processor.models import Dataset, Upload
 from csv_processor.services.datasets.ingest import upload_ingest
-from tests.csv_processor.helpers import media_files, post_upload
+from tests.csv_processor.helpers import make_dataset, media_files, post_upload
 from tests.workbooks import parquet_bytes, with_parts, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +192,11 @@ def test_a_sheet_problem_past_the_checked_rows_fails_the_parse_with_its_row(user
     assert "Row 1502" in upload.error
     assert Dataset.objects.count() == 0
     assert media_files(media_root) == [media_root / upload.file.name]
+
+
+def test_the_import_path_reads_a_workbooks_first_sheet(user, tmp_path):
+    dataset = make_dataset(user, tmp_path, BOOK, name="team.xlsx")
+
+    version = dataset.current_version
+    assert [column["name"] for column in version.schema] == ["name", "age"]
+    assert version.row_count == 3
