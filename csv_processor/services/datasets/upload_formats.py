@@ -87,15 +87,14 @@ def head_check(fmt: str, head: bytes) -> None:
 
 def stored_check(fmt: str, path: Path, *, size: int) -> dict:
     """Check a stored upload of kind ``fmt``; the parse options to keep with it."""
-    # Small CSVs are parsed in full now so their errors show at once; big ones in the worker. A workbook
-    # packs ten times the cells per byte and openpyxl reads them slowly, so only its first rows are read here.
-    nrows = None if size <= settings.SYNC_PARSE_MAX_BYTES else CHECK_ROWS
     if fmt == Upload.Format.XLSX:
         try:
             inspect_workbook(path)
             sheets = workbook_sheets(path)
         except WorkbookRefused as exc:
             raise ValidationError(str(exc), code="content") from exc
+        # A workbook packs many cells per byte and openpyxl reads them slowly: only the first rows are read
+        # here, whatever its size; the worker reads the rest.
         _sheet_check(path, sheets[0], nrows=CHECK_ROWS)
         return {"sheets": list(sheets), "sheet": sheets[0]}
     if fmt == Upload.Format.PARQUET:
@@ -105,7 +104,8 @@ def stored_check(fmt: str, path: Path, *, size: int) -> dict:
             raise ValidationError(str(exc), code="content") from exc
         return {}
     options = detect_parse_options(path)
-    parse_check(path, options, nrows=nrows)
+    # Small CSVs are parsed in full now so their errors show at once; big ones in the worker.
+    parse_check(path, options, nrows=None if size <= settings.SYNC_PARSE_MAX_BYTES else CHECK_ROWS)
     return options.to_dict()
 
 
