@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.contrib import admin
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
 from csv_processor.models import (
@@ -90,7 +91,7 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     readonly_fields = read_only(DatasetVersion)
     exclude = file_fields(DatasetVersion)
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -143,7 +144,7 @@ class TrainingRunAdmin(admin.ModelAdmin):
     readonly_fields = read_only(TrainingRun)
     inlines = [TrainedModelInline]
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -155,7 +156,7 @@ class TrainedModelAdmin(admin.ModelAdmin):
     readonly_fields = read_only(TrainedModel)
     exclude = file_fields(TrainedModel)
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -188,7 +189,7 @@ class PredictionAdmin(admin.ModelAdmin):
     # The log is written by the serving path only.
     readonly_fields = read_only(Prediction)
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -199,5 +200,5 @@ class BatchPredictionAdmin(admin.ModelAdmin):
     readonly_fields = read_only(BatchPrediction)
     exclude = file_fields(BatchPrediction)
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

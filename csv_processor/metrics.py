@@ -18,10 +18,14 @@ import functools
 import logging
 import re
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from django.core.exceptions import ValidationError
 from prometheus_client import Counter, Histogram
+
+if TYPE_CHECKING:
+    # For the annotation only: importing a model needs the app registry, and metrics does not.
+    from users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +133,7 @@ def cleaning_operation_applied(*, operation: str) -> None:
 # --- Accounts (connected to Django's auth signals in apps.py; users never imports csv_processor) -------
 
 
-def on_user_saved(sender: type, instance: object, created: bool, raw: bool = False, **kwargs: Any) -> None:
+def on_user_saved(sender: type, instance: "User", created: bool, raw: bool = False, **kwargs: Any) -> None:
     if created and not raw:
         SIGNUPS.inc()
 
@@ -138,7 +142,7 @@ def on_user_logged_in(sender: type, **kwargs: Any) -> None:
     LOGINS.inc()
 
 
-def on_user_login_failed(sender: object, **kwargs: Any) -> None:
+def on_user_login_failed(sender: str, **kwargs: Any) -> None:
     LOGIN_FAILURES.inc()
 
 

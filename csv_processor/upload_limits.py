@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -112,15 +113,23 @@ class SpaceCheckedUploadHandler(TemporaryFileUploadHandler):
     """Django's temporary-file handler, except that a full disk removes the partial file and flags the
     request (`upload_storage_full`) instead of failing the request with a 500."""
 
-    def new_file(self, *args: object, **kwargs: object) -> None:
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
+    ) -> None:
         with self._no_space_stops_the_upload():
-            super().new_file(*args, **kwargs)
+            super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
 
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         with self._no_space_stops_the_upload():
             return super().receive_data_chunk(raw_data, start)
 
-    def file_complete(self, file_size: int) -> object:
+    def file_complete(self, file_size: int) -> UploadedFile | None:
         with self._no_space_stops_the_upload():
             return super().file_complete(file_size)
 

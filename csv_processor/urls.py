@@ -48,9 +48,11 @@ urlpatterns += [
     ),
     path("datasets/<int:dataset_id>/runs/", training_views.dataset_runs_partial, name="dataset-runs"),
     path("runs/", training_views.run_list, name="run-list"),
+    path("runs/compare/", training_views.run_compare, name="run-compare"),
     path("runs/<int:run_id>/", training_views.run_detail, name="run-detail"),
     path("runs/<int:run_id>/cancel/", training_views.run_cancel, name="run-cancel"),
     path("runs/<int:run_id>/repeat/", training_views.run_repeat, name="run-repeat"),
+    path("runs/<int:run_id>/download.py", training_views.run_download_python, name="run-download-python"),
 ]
 
 # --- Serving ----------------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ class PredictionCreateApi(PredictionApiView):
         return self.respond(body)
 
 
-def mlflow_error(status: int, body: object) -> dict:
+def mlflow_error(status: int, body: dict | list) -> dict:
     """An error body in MLflow's shape: `{"error_code", "message"}`."""
     if isinstance(body, dict) and "error_code" in body:
         return body
@@ -170,7 +170,7 @@ class ModelInvocationsApi(PredictionApiView):
             raise ModelNotReadyError(str(exc)) from None
         return self.respond({"predictions": result.predictions})
 
-    def error_body(self, status: int, body: dict | list) -> object:
+    def error_body(self, status: int, body: dict | list) -> dict:
         return mlflow_error(status, body)
 
     def handle_exception(self, exc: Exception) -> Response:

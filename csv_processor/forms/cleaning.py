@@ -1,5 +1,7 @@
 """The cleaning step form, built from an operation's parameter list (see ml/cleaning/schema.py)."""
 
+from typing import Any
+
 from django import forms
 
 SINGLE_KINDS = {"column", "choice", "text", "text_opt", "number", "scalar"}
@@ -52,7 +54,7 @@ class CleaningStepForm(forms.Form):
     base_version = forms.IntegerField(widget=forms.HiddenInput)
     confirm_loss = forms.BooleanField(label="I understand that some values will become missing", required=False)
 
-    def __init__(self, *args: object, spec: dict, columns: list[str], **kwargs: object) -> None:
+    def __init__(self, *args: Any, spec: dict, columns: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.spec = spec
         for param in spec["params"]:

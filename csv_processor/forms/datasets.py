@@ -1,5 +1,7 @@
 """HTML input for datasets and uploads. Validation of meaning lives in the services."""
 
+from typing import Any, cast
+
 from django import forms
 from django.http import QueryDict
 
@@ -95,12 +97,12 @@ class ParseOptionsForm(ConfirmForm):
         help_text='Comma-separated values that mean "missing", such as ?, -999, n/a or unknown.',
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Keep a detected encoding selectable even if it is not in the short list.
         encoding = self.initial.get("encoding") or (self.data.get("encoding") if self.data else None)
         if encoding and encoding not in dict(ENCODINGS):
-            self.fields["encoding"].choices = [(encoding, encoding), *ENCODINGS]
+            cast(forms.ChoiceField, self.fields["encoding"]).choices = [(encoding, encoding), *ENCODINGS]
 
     @staticmethod
     def initial_from(options: dict, dataset_name: str) -> dict:

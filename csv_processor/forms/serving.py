@@ -1,9 +1,16 @@
 """HTML input for deployed models: the prediction form (built from the training schema) and batch uploads."""
 
 import hashlib
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+if TYPE_CHECKING:
+    # For annotations only: a form has no use for the serving runtime (scikit-learn) at import.
+    from csv_processor.services.serving.runtime import FieldSpec
 
 
 class PredictionForm(forms.Form):
@@ -17,7 +24,7 @@ class PredictionForm(forms.Form):
 
     explain = forms.BooleanField(required=False, initial=True, label="Show which columns pushed the answer")
 
-    def __init__(self, *args: object, fields_spec: tuple = (), **kwargs: object) -> None:
+    def __init__(self, *args: Any, fields_spec: "tuple[FieldSpec, ...]" = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.input_names = []
         for spec in fields_spec:
@@ -49,7 +56,7 @@ class PredictionForm(forms.Form):
     def error_messages(self) -> dict[str, list[str]]:
         """Messages by field label (the column's name), for the result panel."""
         return {
-            (self.fields[name].label if name in self.fields else "") or "Form": list(messages)
+            str((self.fields[name].label if name in self.fields else "") or "Form"): [str(m) for m in messages]
             for name, messages in self.errors.items()
         }
 
@@ -61,7 +68,9 @@ class ListInput(forms.TextInput):
         super().__init__(attrs)
         self.options = options
 
-    def render(self, name: str, value: object, attrs: dict | None = None, renderer: object = None) -> str:
+    def render(
+        self, name: str, value: object, attrs: dict | None = None, renderer: BaseRenderer | None = None
+    ) -> SafeString:
         # Column names may hold spaces, which an id must not: the list's id is a digest of the name.
         list_id = "options-" + hashlib.sha256(name.encode()).hexdigest()[:12]
         html = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
@@ -69,7 +78,7 @@ class ListInput(forms.TextInput):
         return format_html('{}<datalist id="{}">{}</datalist>', html, list_id, options)
 
 
-def _field_for(spec: object) -> forms.Field:
+def _field_for(spec: "FieldSpec") -> forms.Field:
     if spec.role == "numeric":
         low, high, median = spec.minimum, spec.maximum, spec.median
         help_text = f"Training range {low:g} to {high:g}, median {median:g}." if low is not None else ""
@@ -91,7 +100,9 @@ def _field_for(spec: object) -> forms.Field:
             widget=ListInput(spec.categories, attrs={"placeholder": spec.categories[0], "autocomplete": "off"}),
         )
     if spec.role == "datetime":
-        help_text = f"Training dates {spec.date_min[:10]} to {spec.date_max[:10]}." if spec.date_min else ""
+        help_text = (
+            f"Training dates {spec.date_min[:10]} to {spec.date_max[:10]}." if spec.date_min and spec.date_max else ""
+        )
         return forms.CharField(required=False, help_text=help_text, widget=forms.DateInput(attrs={"type": "date"}))
     return forms.CharField(required=False, max_length=1000)
 

@@ -1,6 +1,7 @@
 """HTML input for training runs. Whether the data allows training is decided by the services."""
 
 import uuid
+from typing import Any, cast
 
 from django import forms
 
@@ -54,18 +55,18 @@ class TrainingForm(forms.Form):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         columns: list[str],
         algorithms: dict[str, list[str]],
         problem_type: str | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         """`algorithms` lists each problem type's algorithms; `problem_type` (chosen or detected) limits the
         offer to its own. Without one every algorithm is accepted here and the training service checks the
         detected problem type."""
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [(name, name) for name in columns]
-        self.fields["features"].choices = [(name, name) for name in columns]
+        for name in ("target", "features"):
+            cast(forms.ChoiceField, self.fields[name]).choices = [(column, column) for column in columns]
         self.algorithms_by_problem_type = algorithms
         self.offer_algorithms(problem_type)
         self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
@@ -80,10 +81,11 @@ class TrainingForm(forms.Form):
             )
         else:
             names = list(dict.fromkeys(name for names in self.algorithms_by_problem_type.values() for name in names))
-        self.fields["algorithms"].choices = [(name, name) for name in names]
+        cast(forms.ChoiceField, self.fields["algorithms"]).choices = [(name, name) for name in names]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("target") and data.get("features"):
             data["features"] = [name for name in data["features"] if name != data["target"]]
             if not data["features"]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django import template
 
+from csv_processor.ml.training.evaluation import LOWER_IS_BETTER
 from csv_processor.models import TrainingRun
 
 register = template.Library()
@@ -24,18 +25,19 @@ class MetricWords:
     lower_is_better: bool = False
 
 
-METRICS = {
-    "accuracy": MetricWords("Accuracy"),
-    "balanced_accuracy": MetricWords("Balanced accuracy"),
-    "precision_macro": MetricWords("Precision"),
-    "recall_macro": MetricWords("Recall"),
-    "f1_macro": MetricWords("F1 score"),
-    "roc_auc": MetricWords("ROC AUC"),
-    "log_loss": MetricWords("Log loss", lower_is_better=True),
-    "r2": MetricWords("R²"),
-    "rmse": MetricWords("RMSE", lower_is_better=True),
-    "mae": MetricWords("MAE", lower_is_better=True),
+LABELS = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "precision_macro": "Precision",
+    "recall_macro": "Recall",
+    "f1_macro": "F1 score",
+    "roc_auc": "ROC AUC",
+    "log_loss": "Log loss",
+    "r2": "R²",
+    "rmse": "RMSE",
+    "mae": "MAE",
 }
+METRICS = {key: MetricWords(label, key in LOWER_IS_BETTER) for key, label in LABELS.items()}
 
 # The reasons ml.training.problem_type writes: "<evidence>: <verdict>", with " (you chose <type>)" on an override.
 _REASON = re.compile(r"^(?P<evidence>.+?): (?P<verdict>.+?)(?: \(you chose (?P<chosen>\w+)\))?$")

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from csv_processor.forms.cleaning import CleaningStepForm
+from csv_processor.models import CleaningJob, DatasetVersion
 from csv_processor.selectors.datasets import (
     cleaning_job_get_for_user,
     dataset_get_for_user,
@@ -29,7 +30,7 @@ def _specs() -> dict[str, dict]:
     return {spec["op"]: spec for spec in cleaning_op_specs()}
 
 
-def _step_form(request: HttpRequest, version: object, op: str) -> CleaningStepForm | None:
+def _step_form(request: HttpRequest, version: DatasetVersion, op: str) -> CleaningStepForm | None:
     spec = _specs().get(op)
     if spec is None:
         return None
@@ -40,7 +41,9 @@ def _step_form(request: HttpRequest, version: object, op: str) -> CleaningStepFo
     return CleaningStepForm(data, spec=spec, columns=columns, initial=initial)
 
 
-def _render_page(request: HttpRequest, version: object, form: object, op: str, status: int = 200) -> HttpResponse:
+def _render_page(
+    request: HttpRequest, version: DatasetVersion, form: CleaningStepForm | None, op: str, status: int = 200
+) -> HttpResponse:
     context = {
         "dataset": version.dataset,
         "version": version,
@@ -99,7 +102,7 @@ def cleaning_apply(request: HttpRequest, dataset_id: int) -> HttpResponse:
     return _after_job(request, job)
 
 
-def _after_job(request: HttpRequest, job: object) -> HttpResponse:
+def _after_job(request: HttpRequest, job: CleaningJob) -> HttpResponse:
     if job.is_in_progress:
         return redirect("csv_processor:cleaning-job", job_id=job.pk)
     if job.status == job.Status.FAILED:
@@ -145,7 +148,7 @@ def suggestion_apply(request: HttpRequest, dataset_id: int) -> HttpResponse:
     return redirect("csv_processor:dataset-detail", dataset_id=dataset_id)
 
 
-def _apply_suggestions(request: HttpRequest, version: object, wanted: set) -> tuple[int, list[str]]:
+def _apply_suggestions(request: HttpRequest, version: DatasetVersion, wanted: set) -> tuple[int, list[str]]:
     """Apply each wanted suggestion in turn, each on the version the previous one made."""
     applied, problems = 0, []
     for item in dataset_suggestions(dataset=version.dataset, version=version):

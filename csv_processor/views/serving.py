@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from csv_processor.forms.serving import BatchUploadForm, DeployForm, PredictionForm, VersionDeployForm
+from csv_processor.models import DeployedModel
 from csv_processor.selectors.serving import (
     batch_prediction_get_for_user,
     deployable_run_list,
@@ -38,7 +39,9 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
     return _model_page(request, model, BatchUploadForm())
 
 
-def _model_page(request: HttpRequest, model: object, batch_form: BatchUploadForm, status: int = 200) -> HttpResponse:
+def _model_page(
+    request: HttpRequest, model: DeployedModel, batch_form: BatchUploadForm, status: int = 200
+) -> HttpResponse:
     context = {
         "model": model,
         "detail": deployed_model_detail(deployed_model=model),

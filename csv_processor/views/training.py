@@ -6,17 +6,23 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from csv_processor.forms.training import DEFAULT_FOLDS, MAX_FOLDS, TrainingForm
 from csv_processor.models import DatasetVersion
 from csv_processor.selectors.datasets import dataset_get_for_user, dataset_version_get_for_user
 from csv_processor.selectors.serving import deploy_target_list
+from csv_processor.selectors.training.compare import training_runs_compare
 from csv_processor.selectors.training.runs import (
     training_run_card,
     training_run_get_for_user,
     training_run_list,
     training_run_mlflow_url,
+)
+from csv_processor.selectors.training.script import (
+    NotReproducible,
+    training_run_script,
+    training_run_script_refusal,
 )
 from csv_processor.selectors.training.setup import algorithm_names, training_setup
 from csv_processor.services.training.runs import (
@@ -28,7 +34,7 @@ from csv_processor.services.training.runs import (
 
 
 def _form(
-    version: DatasetVersion, data: object = None, initial: dict | None = None, problem_type: str | None = None
+    version: DatasetVersion, data: QueryDict | None = None, initial: dict | None = None, problem_type: str | None = None
 ) -> TrainingForm:
     columns = [column["name"] for column in version.schema]
     return TrainingForm(
@@ -141,10 +147,24 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "dataset": run.dataset_version.dataset,
         "mlflow_url": training_run_mlflow_url(run=run),
         "deploy_targets": deploy_target_list(user=request.user, run=run),
+        "script_refusal": training_run_script_refusal(run=run),
         # One key per rendered page: a double-clicked "Repeat exactly" starts one run.
         "repeat_key": uuid.uuid4().hex,
     }
     return render(request, "csv_processor/run_detail.html", context)
+
+
+@require_GET
+def run_download_python(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A script that rebuilds the chosen model and prints its cross-validation scores; 409 when none can."""
+    run = training_run_get_for_user(user=request.user, run_id=run_id)
+    try:
+        script = training_run_script(run=run)
+    except NotReproducible as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(script, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.py"'
+    return response
 
 
 @require_POST
@@ -182,3 +202,14 @@ def dataset_runs_partial(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = dataset_get_for_user(user=request.user, dataset_id=dataset_id)
     runs = training_run_list(user=request.user, dataset=dataset)[:10]
     return render(request, "csv_processor/partials/_run_list.html", {"runs": runs, "dataset": dataset})
+
+
+def run_compare(request: HttpRequest) -> HttpResponse:
+    """2-4 runs side by side (`?run=1&run=2`): metrics, settings, leaderboards, overlaid test-split curves."""
+    try:
+        comparison = training_runs_compare(user=request.user, run_ids=request.GET.getlist("run"))
+    except ValidationError as exc:
+        context = {"error": " ".join(exc.messages), "runs": training_run_list(user=request.user)[:20]}
+        return render(request, "csv_processor/run_compare.html", context, status=400)
+    dataset = comparison.runs[0].dataset_version.dataset
+    return render(request, "csv_processor/run_compare.html", {"comparison": comparison, "dataset": dataset})

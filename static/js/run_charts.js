@@ -48,6 +48,28 @@
       plot("residuals", [{ type: "scatter", mode: "markers", x: residuals.predicted, y: residuals.residual, marker: { size: 5, color: "#2457d6" } }],
         { xaxis: { title: { text: "predicted" } }, yaxis: { title: { text: "actual − predicted" } } });
     }
+    const calibration = plots.calibration;
+    if (calibration) {
+      plot("calibration", [
+        { type: "scatter", mode: "lines+markers", name: "model", x: calibration.predicted, y: calibration.observed, marker: { color: "#2457d6" } },
+        diagonal,
+      ], { xaxis: { title: { text: "chance given" }, range: [0, 1] }, yaxis: { title: { text: "share that were" }, range: [0, 1] } });
+    }
+    const gain = plots.gain;
+    if (gain) {
+      plot("gain", [
+        { type: "scatter", mode: "lines", name: "model", x: gain.share, y: gain.gain, line: { color: "#2457d6" } },
+        { ...diagonal, name: "random" },
+      ], { xaxis: { title: { text: "share of rows, surest first" }, tickformat: ".0%" }, yaxis: { title: { text: "share found" }, tickformat: ".0%" } });
+    }
+    (plots.partial_dependence || []).forEach((item, index) => {
+      const lines = item.ice.map((line) => ({ type: "scatter", mode: "lines", x: item.grid, y: line, showlegend: false,
+        hoverinfo: "skip", line: { color: "rgba(36, 87, 214, 0.15)", width: 1 } }));
+      const average = { type: item.categorical ? "bar" : "scatter", mode: "lines", name: "average", x: item.grid, y: item.average,
+        line: { color: "#1b1f3a", width: 3 }, marker: { color: item.categorical ? "rgba(36, 87, 214, 0.6)" : "#1b1f3a" } };
+      plot(`pd-${index}`, item.categorical ? [average] : [...lines, average],
+        { xaxis: { title: { text: item.feature }, type: item.categorical ? "category" : "-" }, yaxis: { title: { text: item.what } }, showlegend: false });
+    });
     const rows = importance.slice(0, 20).reverse();
     plot("importance", rows.length ? [{ type: "bar", orientation: "h", x: rows.map((r) => r.importance), y: rows.map((r) => r.feature),
       error_x: { type: "data", array: rows.map((r) => r.std) }, marker: { color: "#2457d6" } }] : [],

@@ -238,3 +238,45 @@ def test_model_card_marks_row_filters_as_training_only(user_client, user, datase
     assert escape(
         "Learnt from version 2 of 'clients', made from the upload by: delete rows where \"x1\" < -2 (training only)."
     ) in _section(page, "card-heading")
+
+
+def test_progress_fragment_shows_the_leaderboard_growing(user_client, user, dataset):
+    run = queue_run(user, dataset.current_version)
+    url = reverse("csv_processor:run-detail", args=[run.pk])
+    board = {
+        "metric": "accuracy",
+        "rows": [
+            {"algorithm": "RandomForest", "cv_mean": 0.9125, "cv_std": 0.02, "trials": 2},
+            {"algorithm": "DecisionTree", "cv_mean": 0.85, "cv_std": None, "trials": 1},
+        ],
+    }
+    _running(run, stage="search", candidate=3, total=12, elapsed=5.0, remaining=55.0)
+    before = user_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="run-progress").content.decode()
+    _running(run, stage="search", candidate=4, total=12, elapsed=9.0, remaining=51.0, board=board)
+
+    fragment = user_client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="run-progress").content.decode()
+
+    assert "Leaderboard so far" not in before
+    assert "Leaderboard so far" in fragment
+    assert "Accuracy (CV mean ± std)" in fragment
+    assert fragment.index("RandomForest") < fragment.index("DecisionTree")
+    assert "0.912 ± 0.020" in fragment or "0.913 ± 0.020" in fragment
+    assert 'hx-trigger="every 1s"' in fragment
+
+
+def test_run_page_shows_inside_the_model_with_a_sentence_per_chart(user, user_client, dataset):
+    run = training_run_execute(run_id=queue_run(user, dataset.current_version, algorithms=["RandomForest"]).pk)
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.error
+
+    page = user_client.get(reverse("csv_processor:run-detail", args=[run.pk])).content.decode()
+    shown = run.plots["partial_dependence"]
+
+    assert "Inside the model" in page
+    assert 'data-chart="calibration"' in page
+    assert 'data-chart="gain"' in page
+    assert escape(run.plots["calibration"]["sentence"]) in page
+    assert shown[0]["feature"] == "x1"  # the column the label depends on most
+    assert "Higher x1 tends to raise the chance of “yes”" in shown[0]["sentence"]
+    for index, item in enumerate(shown):
+        assert f'data-chart="pd-{index}"' in page
+        assert escape(item["sentence"]) in page

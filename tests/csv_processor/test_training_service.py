@@ -223,3 +223,17 @@ def test_json_value_turns_numpy_and_non_finite_values_into_plain_json():
     value = {"a": np.float64("nan"), "b": [np.int64(3), float("inf")], 4: np.array([1.5])}
 
     assert json_value(value) == {"a": None, "b": [3, None], "4": [1.5]}
+
+
+def test_training_run_execute_stores_the_leaderboard_so_far_as_json(user, dataset, monkeypatch):
+    monkeypatch.setattr(training_execute, "PROGRESS_EVERY_SECONDS", 0.0)
+    run = queue_run(user, dataset.current_version)
+    reports: list[dict] = []
+
+    training_run_execute(run_id=run.pk, on_progress=reports.append)
+
+    boards = [report["board"] for report in reports if report["board"]]
+    assert boards, [report["stage"] for report in reports]
+    assert boards[-1]["metric"] == "accuracy"
+    assert sum(row["trials"] for row in boards[-1]["rows"]) == 3  # queue_run asks for exactly 3 candidates
+    assert all(isinstance(row["cv_mean"], float) for row in boards[-1]["rows"])

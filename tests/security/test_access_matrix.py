@@ -50,6 +50,7 @@ ACCESS: dict[str, Callable[[Estate], dict]] = {
     "csv_processor:run-detail": lambda e: {"run_id": e.run.pk},
     "csv_processor:run-cancel": lambda e: {"run_id": e.run.pk},
     "csv_processor:run-repeat": lambda e: {"run_id": e.run.pk},
+    "csv_processor:run-download-python": lambda e: {"run_id": e.run.pk},
     "csv_processor:model-deploy": lambda e: {"run_id": e.run.pk},
     "csv_processor:model-detail": lambda e: {"model_id": e.model.pk},
     "csv_processor:model-version-activate": lambda e: {"model_id": e.model.pk, "number": 1},

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,8 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     databases: list[str] = field(default_factory=list)
     app_env: dict[str, str] = field(default_factory=dict)
+    # In the names of its databases: two stacks of one test session must not drop each other's.
+    label: str = "stack"
 
     @property
     def url(self) -> str:
@@ -211,7 +214,7 @@ class Stack:
             subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True, timeout=300)
 
     def _create_databases(self) -> tuple[str, str]:
-        names = [f"csva_stack_{os.getpid()}", f"csva_stack_mlflow_{os.getpid()}"]
+        names = [f"csva_{self.label}_{os.getpid()}", f"csva_{self.label}_mlflow_{os.getpid()}"]
         with contextlib.closing(psycopg2.connect(f"{POSTGRES}/postgres")) as connection:
             connection.autocommit = True
             with connection.cursor() as cursor:
@@ -260,17 +263,22 @@ class Stack:
             "GUNICORN_THREADS": "2",
         }
 
-    def _start_mlflow(self, backend_uri: str) -> None:
-        artifacts = self.workdir / "mlflow-artifacts"
-        artifacts.mkdir()
+    def _start_mlflow(self, backend_uri: str, artifacts: str = "", store_env: dict[str, str] | None = None) -> None:
+        """The MLflow server, proxying artifacts to `artifacts` (default: a folder of the run), reached with
+        `store_env` (an S3 endpoint and its credentials, which only this process gets)."""
+        if not artifacts:
+            folder = self.workdir / "mlflow-artifacts"
+            folder.mkdir()
+            artifacts = str(folder)
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", str(self.workdir)),
             "MLFLOW_BACKEND_STORE_URI": backend_uri,
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+            **(store_env or {}),
         }
         command = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(self.ports.mlflow)]
-        command += ["--workers", "1", "--serve-artifacts", "--artifacts-destination", str(artifacts)]
+        command += ["--workers", "1", "--serve-artifacts", "--artifacts-destination", artifacts]
         self.spawn("mlflow", command, env)
 
     def _nginx_conf(self) -> Path:
@@ -358,6 +366,21 @@ class Stack:
     def scalar(self, expr: str) -> float | None:
         result = self.query(expr)
         return float(result[0]["value"][1]) if result else None
+
+    def await_next_scrape(self) -> None:
+        """Return once Prometheus has scraped every target after this call: what happened before is in."""
+        called = datetime.now(UTC)
+
+        def scraped_since() -> bool:
+            targets = requests.get(f"{self.prometheus_url}/api/v1/targets", timeout=10).json()["data"]
+            return all(scrape_time(target["lastScrape"]) > called for target in targets["activeTargets"])
+
+        wait_until(scraped_since, timeout=30, what="a scrape of every target", interval=0.2)
+
+
+def scrape_time(text: str) -> datetime:
+    """Prometheus's RFC 3339 time with nanoseconds, to the microsecond Python keeps."""
+    return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00"))
 
 
 def dashboard_expression(expr: str, rate_window: str) -> str:

@@ -7,6 +7,7 @@ version (or --dataset-version N), then both are scored on those rows. Promote it
 """
 
 import time
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--owner", help="Username the model must belong to (a check against a wrong id).")
         parser.add_argument("--promote", action="store_true", help="Promote the candidate if it is at least as good.")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
         model = self._model(options["model_id"], options["owner"])
         version = None
         if options["dataset_version"] is not None:

@@ -42,6 +42,7 @@ from csv_processor.ml.training.finalize import (
 )
 from csv_processor.ml.training.fit import threads_for
 from csv_processor.ml.training.importance import BUDGET_SHARE, importance_plan, predict_cost, raw_importance
+from csv_processor.ml.training.inspection import PD_ROWS, inspection_rows, inspection_seconds, model_inspection
 from csv_processor.ml.training.prepare import TrainingData, prepare
 from csv_processor.ml.training.progress import Cancelled, Clock, Progress, Reporter
 from csv_processor.ml.training.search import SearchData, Trial, run_trial, search
@@ -129,6 +130,22 @@ def _fit_all(prepared: TrainingData, config: TrainConfig, reporter: Reporter, sp
     metrics, plots = test_report(data, best, y_test, classes)
     baseline_metrics, _ = test_report(data, baseline, y_test, classes)
     importance = _importance(best, prepared, X_test, y_test, config, reporter)
+    reporter.report("inspect", message="drawing how the model uses its top columns")
+    cost = best.candidate.predict_ms_per_row
+    seconds = min(reporter.clock.remaining(), inspection_seconds(cost, config.budget_seconds))
+    plots |= model_inspection(
+        best.pipeline,
+        X_test,
+        y_test,
+        best.proba,
+        importance,
+        prepared.kinds,
+        problem_type=config.problem_type,
+        classes=classes,
+        target=config.target,
+        seed=config.seed,
+        rows=PD_ROWS if config.exact else inspection_rows(seconds, cost),
+    )
     reporter.report("evaluate", message="scoring the other algorithms on the test split")
     others = ranked if choice is not ranked[0] else ranked[1:]
     board = leaderboard(data, others, best, X_test, y_test, reporter, score_all=config.exact)

@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils import ClassifierTags, RegressorTags, Tags
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,15 @@ class Blend(BaseEstimator):
         self.members = members
         self.weights = weights
         self.task = task
+
+    def __sklearn_tags__(self) -> Tags:
+        """A classifier or a regressor by `task`, as scikit-learn's tools (partial_dependence) ask."""
+        tags = super().__sklearn_tags__()
+        if self.task == "regression":
+            tags.estimator_type, tags.regressor_tags = "regressor", RegressorTags()
+        else:
+            tags.estimator_type, tags.classifier_tags = "classifier", ClassifierTags()
+        return tags
 
     def fit(self, X: pd.DataFrame, y: pd.Series) -> "Blend":
         self.fitted_ = [clone(model).fit(X, y) for _, model in self.members]

@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["MAIN_METRIC", "classification_report", "main_score", "model_card", "regression_report"]
 
 MAIN_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "r2"}
+# Test metrics where less is better; every other one is better higher.
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 MAX_CURVE_POINTS = 200
 MAX_SCATTER_POINTS = 500
 

@@ -15,6 +15,7 @@ from csv_processor.ml.training.blend import BlendPlan
 from csv_processor.ml.training.ensemble import Blend
 from csv_processor.ml.training.evaluation import classification_report, main_score, regression_report
 from csv_processor.ml.training.importance import importance_seconds
+from csv_processor.ml.training.inspection import inspection_seconds
 from csv_processor.ml.training.pipeline import with_recipe
 from csv_processor.ml.training.progress import Reporter
 from csv_processor.ml.training.search import SearchData, Trial
@@ -43,6 +44,8 @@ class Candidate:
     test_score: float | None
     fit_seconds: float
     predict_ms_per_row: float
+    # The score of each cross-validation fold, in fold order (the mean and spread summarise them).
+    cv_scores: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,14 @@ def refit_seconds(trial: Choice, n_folds: int) -> float:
 
 
 def reserve_seconds(trials: list[Trial], data: SearchData, budget: float, n_test: int) -> float:
-    """What to keep free for the final refit, the test evaluation and the importance."""
+    """What to keep free for the final refit, the test evaluation, the importance and the inspection."""
     margin = MARGIN_SHARE * budget + MARGIN_SECONDS
     leaders = [t for t in best_trials(trials) if t.algorithm != "Dummy"]
     if not leaders:
         return margin
     best = leaders[0]
     importance = importance_seconds(len(data.kinds), n_test, best.predict_ms_per_row, budget)
+    importance += inspection_seconds(best.predict_ms_per_row, budget)
     others = sum(refit_seconds(t, len(data.folds)) for t in leaders[1 : 1 + BLEND_MEMBERS])
     return margin + refit_seconds(best, len(data.folds)) + importance + min(others, BLEND_SHARE * budget)
 
@@ -113,7 +117,14 @@ def score(data: SearchData, trial: Choice, X_test: pd.DataFrame, y_test: pd.Seri
     predict_ms = 1000 * (time.perf_counter() - start) / max(len(X_test), 1)
     test_score = main_score(data.problem_type, y_test.to_numpy(), predicted)
     candidate = Candidate(
-        trial.algorithm, trial.params, trial.cv_mean, trial.cv_std, test_score, fit_seconds, predict_ms
+        trial.algorithm,
+        trial.params,
+        trial.cv_mean,
+        trial.cv_std,
+        test_score,
+        fit_seconds,
+        predict_ms,
+        tuple(trial.cv_scores),
     )
     return Scored(pipeline, candidate, predicted, proba)
 
@@ -139,6 +150,7 @@ def unscored(trial: Trial) -> Candidate:
         None,
         trial.fold_fit_seconds,
         trial.predict_ms_per_row,
+        tuple(trial.cv_scores),
     )
 
 

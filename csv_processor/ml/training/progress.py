@@ -13,9 +13,28 @@ class Cancelled(Exception):
 
 
 @dataclass(frozen=True)
+class Standing:
+    """An algorithm's best complete trial so far: the live leaderboard's row."""
+
+    algorithm: str
+    cv_mean: float
+    cv_std: float
+    trials: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """The leaderboard so far, best first, ranked by cross-validated `metric`."""
+
+    metric: str
+    rows: tuple[Standing, ...]
+
+
+@dataclass(frozen=True)
 class Progress:
     """One report: `stage` is preflight, search, refit, evaluate, importance or done; `candidate` of
-    `total` counts trials in the search plan (the budget may end it before `total`)."""
+    `total` counts trials in the search plan (the budget may end it before `total`); `board` is the
+    leaderboard so far, best first."""
 
     stage: str
     candidate: int
@@ -23,6 +42,7 @@ class Progress:
     elapsed: float
     remaining: float
     message: str = ""
+    board: Board | None = None
 
 
 class Clock:
@@ -49,6 +69,8 @@ class Reporter:
         self.clock = clock
         self._progress = progress
         self._should_cancel = should_cancel
+        # Kept up to date by the search; every later report carries it.
+        self.board: Board | None = None
 
     def check_cancel(self) -> None:
         if self._should_cancel is not None and self._should_cancel():
@@ -57,4 +79,5 @@ class Reporter:
 
     def report(self, stage: str, candidate: int = 0, total: int = 0, message: str = "") -> None:
         if self._progress is not None:
-            self._progress(Progress(stage, candidate, total, self.clock.elapsed(), self.clock.remaining(), message))
+            elapsed, remaining = self.clock.elapsed(), self.clock.remaining()
+            self._progress(Progress(stage, candidate, total, elapsed, remaining, message, self.board))

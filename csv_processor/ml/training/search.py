@@ -28,9 +28,9 @@ import pandas as pd
 
 from csv_processor.ml.training.algorithms import BASELINE, AlgorithmSpec, algorithm_spec
 from csv_processor.ml.training.configs import LEADER_DRAWS, config_key, next_round
-from csv_processor.ml.training.evaluation import main_score
+from csv_processor.ml.training.evaluation import MAIN_METRIC, main_score
 from csv_processor.ml.training.pipeline import LOG_TARGET, build_pipeline
-from csv_processor.ml.training.progress import Cancelled, Reporter
+from csv_processor.ml.training.progress import Board, Cancelled, Reporter, Standing
 from csv_processor.ml.training.target import inner_estimator
 
 logger = logging.getLogger(__name__)
@@ -269,11 +269,25 @@ class _Runner:
             index = (self.done, self.total)
             if self.max_trials is not None:
                 self.trials.append(_run_exact(self.data, name, params, self.reporter, index))
-                continue
-            has_model = any(t.complete for t in self.trials)
-            trial = _maybe_run(self.data, name, params, self.reporter, self.reserve(self.trials), index, has_model)
-            if trial is not None:
+            else:
+                has_model = any(t.complete for t in self.trials)
+                reserve = self.reserve(self.trials)
+                trial = _maybe_run(self.data, name, params, self.reporter, reserve, index, has_model)
+                if trial is None:
+                    continue
                 self.trials.append(trial)
+            self.reporter.board = Board(MAIN_METRIC[self.data.problem_type], standings(self.trials))
+
+
+def standings(trials: list[Trial]) -> tuple[Standing, ...]:
+    """Each algorithm's best complete trial, best first, with how many of its trials ran."""
+    counts: dict[str, int] = {}
+    best: dict[str, Trial] = {}
+    for trial in sorted(trials, key=lambda t: t.rank_key()):
+        counts[trial.algorithm] = counts.get(trial.algorithm, 0) + 1
+        if trial.complete:
+            best.setdefault(trial.algorithm, trial)
+    return tuple(Standing(name, t.cv_mean, t.cv_std, counts[name]) for name, t in best.items())
 
 
 def _maybe_run(

@@ -10,7 +10,7 @@ def cleaning_op_specs() -> list[dict]:
     return op_schema()
 
 
-def _scalar(text: str) -> object:
+def _scalar(text: str) -> int | float | str | None:
     text = text.strip()
     if text == "" or text.lower() in {"null", "none"}:
         return None

@@ -14,7 +14,15 @@ from django.conf import settings
 from sklearn.pipeline import Pipeline
 
 from csv_processor import metrics
-from csv_processor.ml.serving import InputError, InputSpec, Predicted, PreparedRows, predict_frame, records_frame
+from csv_processor.ml.serving import (
+    FieldSpec,
+    InputError,
+    InputSpec,
+    Predicted,
+    PreparedRows,
+    predict_frame,
+    records_frame,
+)
 from csv_processor.ml.serving.compiled import (
     CompiledBlend,
     CompiledPipeline,
@@ -34,7 +42,9 @@ from users.models import User
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "FieldSpec",
     "InputError",
+    "InputSpec",
     "ModelNotReady",
     "PredictionResult",
     "deployed_model_for_serving",

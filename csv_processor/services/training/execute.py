@@ -66,6 +66,20 @@ class _Monitor:
             "elapsed": round(progress.elapsed, 1),
             "remaining": round(progress.remaining, 1),
             "message": progress.message[:200],
+            # The leaderboard so far, for the run page while the search goes on.
+            "board": progress.board
+            and {
+                "metric": progress.board.metric,
+                "rows": [
+                    {
+                        "algorithm": standing.algorithm,
+                        "cv_mean": json_value(standing.cv_mean),
+                        "cv_std": json_value(standing.cv_std),
+                        "trials": standing.trials,
+                    }
+                    for standing in progress.board.rows
+                ],
+            },
         }
         if not self.mine().update(progress=state, heartbeat_at=timezone.now()):
             self.lost = True
@@ -278,4 +292,5 @@ def _candidate(candidate: Any) -> dict:
         "test_score": candidate.test_score,
         "fit_seconds": candidate.fit_seconds,
         "predict_ms_per_row": candidate.predict_ms_per_row,
+        "cv_scores": list(candidate.cv_scores),
     }

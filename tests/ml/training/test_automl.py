@@ -162,3 +162,19 @@ def test_refit_params_replace_early_stopping_with_the_rounds_cross_validation_ch
     assert refit_params(stopped, 5) == {"learning_rate": 0.1, "early_stopping": False, "max_iter": 100}
     plain = Trial("RandomForest", {"n_estimators": 200}, (0.8,) * 5, 1.0, 0.1, True)
     assert refit_params(plain, 5) == {"n_estimators": 200}
+
+
+def test_progress_carries_the_leaderboard_so_far_best_first(iris):
+    reports = []
+    config = TrainConfig(target="target", problem_type="multiclass", budget_seconds=60, max_trials=4)
+    result = train(iris, config, progress=reports.append)
+
+    boards = [r.board for r in reports if r.board is not None]
+    sizes = [sum(row.trials for row in board.rows) for board in boards]
+    last = boards[-1]
+    assert reports[0].board is None  # nothing has been tried at the preflight
+    assert sizes == sorted(sizes)  # it grows with each candidate tried
+    assert sizes[-1] == 4
+    assert last.metric == "accuracy"
+    assert [row.cv_mean for row in last.rows] == sorted((row.cv_mean for row in last.rows), reverse=True)
+    assert {row.algorithm for row in last.rows} <= {c.algorithm for c in result.leaderboard}

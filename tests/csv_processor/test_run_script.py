@@ -1,0 +1,109 @@
+""" "Download as Python": the run page's link, the owner-scoped download, and the script run in a clean
+virtualenv with only scikit-learn, pandas and pyarrow printing the run's cross-validation scores."""
+
+import subprocess
+import sys
+import venv
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from csv_processor.services.training.execute import training_run_execute
+from tests.csv_processor.helpers import classification_csv, make_dataset, queue_run, regression_csv
+
+# What the script may import, pinned to this environment's versions so the numbers agree.
+PACKAGES = ("scikit-learn", "pandas", "pyarrow", "numpy", "scipy", "joblib", "threadpoolctl")
+
+
+def _script_url(run) -> str:
+    return reverse("csv_processor:run-download-python", args=[run.pk])
+
+
+def _trained(user, version, **options):
+    run = queue_run(user, version, **options)
+    return training_run_execute(run_id=run.pk, defer_tracking=True)
+
+
+def test_run_download_python_is_an_attachment_for_the_owner(user_client, user, dataset, media_root):
+    run = _trained(user, dataset.current_version, algorithms=["LogisticRegression"])
+
+    response = user_client.get(_script_url(run))
+    page = user_client.get(reverse("csv_processor:run-detail", args=[run.pk])).content.decode()
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="run-{run.pk}.py"'
+    script = response.content.decode()
+    assert "LogisticRegression(" in script
+    assert "max_iter=2000" in script
+    assert "random_state=0" in script
+    assert _script_url(run) in page
+    assert reverse("csv_processor:dataset-download-parquet", args=[dataset.pk, 1]) in page
+
+
+def test_run_download_python_is_404_for_another_users_run(client, other_user, user, dataset):
+    run = queue_run(user, dataset.current_version)
+    client.force_login(other_user)
+
+    response = client.get(_script_url(run))
+
+    assert response.status_code == 404
+
+
+def test_run_download_python_refuses_a_run_not_succeeded(user_client, user, dataset):
+    run = queue_run(user, dataset.current_version)
+
+    response = user_client.get(_script_url(run))
+
+    assert response.status_code == 409
+    assert "succeeded" in response.content.decode()
+
+
+@pytest.fixture(scope="session")
+def clean_python(tmp_path_factory) -> Path:
+    """A virtualenv with only the packages the script needs, at this environment's versions (once per session)."""
+    folder = tmp_path_factory.mktemp("clean-venv")
+    venv.create(folder, with_pip=True)
+    python = folder / "bin" / "python"
+    pins = [f"{name}=={metadata.version(name)}" for name in PACKAGES]
+    installed = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if installed.returncode != 0:
+        pytest.fail(f"could not install {pins} from the package index: {installed.stderr[-2000:]}")
+    return python
+
+
+def _scores(printed: str, name: str) -> list[float]:
+    return [float(line.split(":")[1]) for line in printed.splitlines() if line.startswith(name)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("body", "target", "algorithm"),
+    [(None, "label", "HistGradientBoosting"), (regression_csv(), "price", "RandomForest")],
+)
+def test_run_script_in_a_clean_virtualenv_prints_the_runs_cv_scores(
+    user_client, user, tmp_path, media_root, clean_python, body, target, algorithm
+):
+    dataset = make_dataset(user, tmp_path, body or classification_csv(), name="data.csv")
+    run = _trained(user, dataset.current_version, target=target, algorithms=[algorithm])
+    parquet = user_client.get(reverse("csv_processor:dataset-download-parquet", args=[dataset.pk, 1]))
+    # No argument: the script reads the Parquet file under the name the download gives it.
+    (tmp_path / parquet.filename).write_bytes(b"".join(parquet.streaming_content))
+    (tmp_path / f"run-{run.pk}.py").write_bytes(user_client.get(_script_url(run)).content)
+
+    done = subprocess.run(
+        [clean_python, "-I", f"run-{run.pk}.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+
+    assert done.returncode == 0, done.stderr
+    chosen = run.leaderboard[0]
+    assert _scores(done.stdout, "fold ") == pytest.approx(chosen["cv_scores"], abs=1e-9)
+    assert _scores(done.stdout, "mean") == pytest.approx([chosen["cv_mean"]], abs=1e-9)
+    assert _scores(done.stdout, "std") == pytest.approx([chosen["cv_std"]], abs=1e-9)
+    assert sys.executable not in done.stdout
