@@ -64,7 +64,7 @@ class SheetForm(ConfirmForm):
         super().__init__(data, initial=initial)
         self.sheets = sheets
         if len(sheets) > 1:
-            self.fields["sheet"].choices = [(name, name) for name in sheets]
+            cast(forms.ChoiceField, self.fields["sheet"]).choices = [(name, name) for name in sheets]
         else:
             del self.fields["sheet"]
 
