@@ -3,6 +3,9 @@
 from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
+
+from csv_processor.models import Upload
 
 DELIMITERS = [(",", "Comma  ,"), (";", "Semicolon  ;"), ("\t", "Tab"), ("|", "Pipe  |")]
 DECIMALS = [(".", "Point  1.5"), (",", "Comma  1,5")]
@@ -30,16 +33,56 @@ ENCODINGS = [
 ]
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="A .csv, .tsv or .txt file. Excel files: save as CSV first.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,text/csv,text/plain"}),
+        label="Data file",
+        help_text="A CSV (.csv, .tsv or .txt), an Excel workbook (.xlsx, without macros) or a Parquet file (.parquet).",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": f".csv,.tsv,.txt,.xlsx,.parquet,text/csv,text/plain,{XLSX_TYPE}"}
+        ),
     )
 
 
-class ParseOptionsForm(forms.Form):
+class ConfirmForm(forms.Form):
+    """The confirm step of a file with nothing to choose but the dataset's name (Parquet)."""
+
     dataset_name = forms.CharField(label="Dataset name", max_length=200)
+
+    def options(self) -> dict:
+        return {}
+
+
+class SheetForm(ConfirmForm):
+    """The confirm step of an Excel workbook: which sheet, when it has more than one."""
+
+    sheet = forms.ChoiceField(label="Sheet", help_text="The sheet to read; its first row holds the column names.")
+
+    def __init__(self, data: QueryDict | None = None, *, sheets: list[str], initial: dict | None = None) -> None:
+        super().__init__(data, initial=initial)
+        self.sheets = sheets
+        if len(sheets) > 1:
+            cast(forms.ChoiceField, self.fields["sheet"]).choices = [(name, name) for name in sheets]
+        else:
+            del self.fields["sheet"]
+
+    def options(self) -> dict:
+        return {"sheet": self.cleaned_data.get("sheet") or self.sheets[0]}
+
+
+def confirm_form(upload: Upload, data: QueryDict | None) -> ConfirmForm:
+    """The confirm step's form for the kind of file uploaded, bound to ``data`` when given."""
+    if upload.source_format == Upload.Format.XLSX:
+        initial = {"dataset_name": upload.dataset_name, "sheet": upload.parse_options.get("sheet")}
+        return SheetForm(data, initial=initial, sheets=upload.parse_options.get("sheets", []))
+    if upload.source_format == Upload.Format.PARQUET:
+        return ConfirmForm(data, initial={"dataset_name": upload.dataset_name})
+    return ParseOptionsForm(data, initial=ParseOptionsForm.initial_from(upload.parse_options, upload.dataset_name))
+
+
+class ParseOptionsForm(ConfirmForm):
     encoding = forms.ChoiceField(choices=ENCODINGS, help_text="How the text is encoded. Wrong letters? Try another.")
     delimiter = forms.ChoiceField(choices=DELIMITERS, help_text="What separates the columns.")
     quotechar = forms.ChoiceField(label="Quote character", choices=QUOTES)

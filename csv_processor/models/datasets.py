@@ -5,7 +5,13 @@ from csv_processor.models.jobs import Job
 
 
 class Upload(Job):
-    """An uploaded original CSV and the job that parses it into a dataset's first version."""
+    """An uploaded original file (CSV, Excel workbook or Parquet) and the job that parses it into a dataset's
+    first version."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel workbook"
+        PARQUET = "parquet", "Parquet"
 
     class Status(models.TextChoices):
         AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting confirmation"
@@ -19,6 +25,8 @@ class Upload(Job):
     file = models.FileField(upload_to="uploads/", max_length=255)
     size_bytes = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
+    source_format = models.CharField(max_length=16, choices=Format.choices, default=Format.CSV)
+    # A CSV's parse settings; a workbook's sheets and the one chosen; nothing for Parquet.
     parse_options = models.JSONField(default=dict)
     dataset_name = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.AWAITING_CONFIRMATION)

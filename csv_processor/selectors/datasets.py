@@ -11,8 +11,10 @@ from django.db.models import Max, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from csv_processor.ml.csv.parquet_source import read_parquet_head
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
 from csv_processor.ml.csv.tables import iter_csv_chunks, read_page
+from csv_processor.ml.csv.workbook import read_sheet
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion, Upload, WorkerHeartbeat
 from csv_processor.storage import parquet_file, stored_local_path
@@ -117,10 +119,11 @@ def _rows(frame: pd.DataFrame) -> list[list[Cell]]:
 
 
 def upload_preview(*, upload: Upload, options: dict | None = None, rows: int = 20) -> TableView:
-    """The first rows as parsed with the given (or stored) options, or the problem in plain words."""
+    """The first rows as parsed with the given (or stored) options (a CSV's settings, a workbook's sheet), or
+    the problem in plain words."""
+    chosen = options if options is not None else upload.parse_options
     try:
-        parsed = ParseOptions.from_dict(options if options is not None else upload.parse_options)
-        frame = read_csv_sniffed(stored_local_path(upload.file), parsed, nrows=rows)
+        frame = _upload_head(upload, chosen, rows)
     except (CsvParseError, ValueError, TypeError) as exc:
         return TableView(columns=[], rows=[], total_rows=0, offset=0, error=str(exc))
     columns = [
@@ -128,6 +131,18 @@ def upload_preview(*, upload: Upload, options: dict | None = None, rows: int = 2
         for column in infer_column_types(frame)
     ]
     return TableView(columns=columns, rows=_rows(frame), total_rows=len(frame), offset=0)
+
+
+def _upload_head(upload: Upload, options: dict, rows: int) -> pd.DataFrame:
+    path = stored_local_path(upload.file)
+    if upload.source_format == Upload.Format.XLSX:
+        sheet = str(options.get("sheet", ""))
+        if sheet not in upload.parse_options.get("sheets", ()):
+            raise ValueError("Choose one of the workbook's sheets.")
+        return read_sheet(path, sheet, nrows=rows)
+    if upload.source_format == Upload.Format.PARQUET:
+        return read_parquet_head(path, nrows=rows)
+    return read_csv_sniffed(path, ParseOptions.from_dict(options), nrows=rows)
 
 
 def dataset_version_frame(*, version: DatasetVersion, columns: list[str] | None = None) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Upload a CSV, confirm how it parses, and watch the parse."""
+"""Upload a file (CSV, Excel workbook, Parquet), confirm how it reads, and watch the parse."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from csv_processor import metrics
-from csv_processor.forms.datasets import ParseOptionsForm, UploadForm
+from csv_processor.forms.datasets import UploadForm, confirm_form
 from csv_processor.models import Upload
 from csv_processor.selectors.datasets import upload_get_for_user, upload_preview
 from csv_processor.services.datasets.uploads import QuotaExceeded, upload_confirm, upload_create, upload_discard
@@ -55,8 +55,7 @@ def upload_confirm_view(request: HttpRequest, upload_id: int) -> HttpResponse:
     upload = upload_get_for_user(user=request.user, upload_id=upload_id)
     if upload.status in {Upload.Status.QUEUED, Upload.Status.RUNNING, Upload.Status.SUCCEEDED}:
         return redirect("csv_processor:upload-status", upload_id=upload.pk)
-    initial = ParseOptionsForm.initial_from(upload.parse_options, upload.dataset_name)
-    form = ParseOptionsForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = confirm_form(upload, request.POST if request.method == "POST" else None)
     options = form.options() if form.is_valid() else None
     if request.method == "POST" and options is not None:
         try:
@@ -77,7 +76,7 @@ def upload_confirm_view(request: HttpRequest, upload_id: int) -> HttpResponse:
 def upload_preview_partial(request: HttpRequest, upload_id: int) -> HttpResponse:
     """The preview table for the settings currently in the form (htmx)."""
     upload = upload_get_for_user(user=request.user, upload_id=upload_id)
-    form = ParseOptionsForm(request.GET)
+    form = confirm_form(upload, request.GET)
     if not form.is_valid():
         return render(request, "csv_processor/partials/_form_errors.html", {"form": form}, status=400)
     preview = upload_preview(upload=upload, options=form.options())

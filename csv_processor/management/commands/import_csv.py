@@ -12,7 +12,7 @@ from csv_processor.services.datasets.imports import dataset_import_file
 
 
 class Command(BaseCommand):
-    help = "Import a CSV file as a dataset (the same checks and parse as the web upload)."
+    help = "Import a CSV, .xlsx (its first sheet) or .parquet file as a dataset (the web upload's checks and parse)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)

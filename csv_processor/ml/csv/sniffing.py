@@ -44,6 +44,9 @@ _WESTERN = ("cp1252", "cp125", "cp8", "cp7", "latin", "iso8859", "mac", "ascii")
 # charset-normalizer may name the base code page; the Windows superset reads every file the base reads.
 _SUPERSETS = {"euc_kr": "cp949", "gb2312": "gb18030", "gbk": "gb18030", "shift_jis": "cp932", "big5": "big5hkscs"}
 _RE_EXPORT = "Export or save it as CSV (comma- or semicolon-separated text) and upload that file."
+# Workbooks and Parquet files are imported as they are, when their name says what they are.
+_RENAME = "Keep its {suffix} name when you upload it, and it is imported directly."
+_XLSX = "an Excel workbook (.xlsx)"
 
 
 def refuse_reason(head: bytes) -> str | None:
@@ -51,10 +54,13 @@ def refuse_reason(head: bytes) -> str | None:
     if not head:
         return "The file is empty."
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        return f"This is {_zip_kind(head)}, not a CSV. {_RE_EXPORT}"
+        kind = _zip_kind(head)
+        advice = _RENAME if kind == _XLSX else _RE_EXPORT
+        return f"This is {kind}, not a CSV. {advice.format(suffix='.xlsx')}"
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            return f"This is {kind}, not a CSV. {_RE_EXPORT}"
+            advice = _RENAME if magic == b"PAR1" else _RE_EXPORT
+            return f"This is {kind}, not a CSV. {advice.format(suffix='.parquet')}"
     if _utf16_encoding(head) is not None:
         return None
     if b"\x00" in head or _control_ratio(head) > 0.1:
@@ -64,7 +70,7 @@ def refuse_reason(head: bytes) -> str | None:
 
 def _zip_kind(head: bytes) -> str:
     if b"xl/" in head or b"spreadsheetml" in head:
-        return "an Excel workbook (.xlsx)"
+        return _XLSX
     if b"opendocument.spreadsheet" in head:
         return "an OpenDocument spreadsheet (.ods)"
     if b"word/" in head or b"opendocument.text" in head:

@@ -1,4 +1,4 @@
-"""The background parse of a confirmed upload into a dataset and its first version."""
+"""The background parse of a confirmed upload (CSV, Excel sheet, Parquet) into a dataset and its first version."""
 
 import logging
 import threading
@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models import F
 
 from csv_processor import metrics
-from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, csv_to_parquet
+from csv_processor.ml.csv.reader import CsvParseError
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import Dataset, DatasetVersion, Upload
+from csv_processor.services.datasets.upload_formats import to_parquet
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.storage import (
     StoredFileMissing,
@@ -65,11 +66,9 @@ def upload_ingest(*, upload_id: int, on_progress: Callable[[float], None] | None
     upload = Upload.objects.get(pk=upload_id)
     version_name = file_name_new(folder="versions", suffix=".parquet")
     try:
-        options = ParseOptions.from_dict(upload.parse_options)
         with stored_write(version_name) as version_path:
-            summary = csv_to_parquet(
-                stored_local_path(upload.file), options, version_path, progress=_progress_writer(upload_id, on_progress)
-            )
+            progress = _progress_writer(upload_id, on_progress)
+            summary = to_parquet(upload, stored_local_path(upload.file), version_path, progress)
             schema = [column.to_dict() for column in infer_column_types(pd.read_parquet(version_path))]
     except StoredFileMissing:
         files_delete([version_name])
@@ -114,7 +113,12 @@ def _create_dataset(upload: Upload, version_name: str, rows: int, columns: int, 
             row_count=rows,
             column_count=columns,
             schema=schema,
-            produced_by={"kind": "parse", "upload_id": upload.pk, "parse_options": upload.parse_options},
+            produced_by={
+                "kind": "parse",
+                "upload_id": upload.pk,
+                "format": upload.source_format,
+                "parse_options": upload.parse_options,
+            },
         )
         Dataset.objects.filter(pk=dataset.pk).update(current_version=version, updated_at=F("created_at"))
         Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.SUCCEEDED, progress=1.0, dataset=dataset)

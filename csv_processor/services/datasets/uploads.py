@@ -1,4 +1,5 @@
-"""Uploads: take a file in, check it, keep the original, and (after the user confirms) parse it."""
+"""Uploads: take a file in (CSV, Excel workbook, Parquet), check it, keep the original, and (after the user
+confirms) parse it."""
 
 import hashlib
 import logging
@@ -10,17 +11,23 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from csv_processor import metrics
-from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
-from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
 from csv_processor.models import Upload
 from csv_processor.selectors.datasets import user_storage_used
+from csv_processor.services.datasets.upload_formats import (
+    CSV_SUFFIXES,
+    confirmed_options,
+    head_check,
+    stored_check,
+    upload_format,
+)
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.storage import file_name_new, files_delete, stored_local_path, stored_write
 from users.models import User
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_SUFFIXES = (".csv", ".tsv", ".txt")
+# Batch predictions read CSV only.
+ALLOWED_SUFFIXES = CSV_SUFFIXES
 HEAD_BYTES = 8192
 
 
@@ -32,11 +39,6 @@ def display_name(raw_name: str) -> str:
     """The browser's file name reduced to its last part, for display only (never a storage path)."""
     name = PurePath(raw_name.replace("\\", "/")).name.strip().replace("\x00", "")
     return name[:255] or "upload.csv"
-
-
-def _check_name(name: str) -> None:
-    if not name.lower().endswith(ALLOWED_SUFFIXES):
-        raise ValidationError("Choose a .csv, .tsv or .txt file.", code="suffix")
 
 
 def _check_quota(owner: User, size: int) -> None:
@@ -59,43 +61,28 @@ def _copy_and_hash(source: IO[bytes], target: Path) -> str:
     return digest.hexdigest()
 
 
-def parse_check(path: Path, options: ParseOptions, *, nrows: int | None) -> None:
-    """Parse (the start of) a file; ValidationError with the reason in plain words if it does not read."""
-    try:
-        read_csv_sniffed(path, options, nrows=nrows)
-    except CsvParseError as exc:
-        raise ValidationError(str(exc), code="parse") from exc
-    except UnicodeError as exc:
-        raise ValidationError(
-            f"The file does not read as {options.encoding}. Choose another encoding.", code="encoding"
-        ) from exc
-
-
 @metrics.counts_upload_refusals("upload")
 def upload_create(*, owner: User, uploaded_file: IO[bytes], name: str, size: int) -> Upload:
-    """Check and store an uploaded CSV; raise ValidationError with a user-facing message if it is refused."""
+    """Check and store an uploaded file; raise ValidationError with a user-facing message if it is refused."""
     shown_name = display_name(name)
-    _check_name(shown_name)
+    fmt = upload_format(shown_name)
     head = uploaded_file.read(HEAD_BYTES)
     uploaded_file.seek(0)
-    reason = refuse_reason(head)
-    if reason:
-        raise ValidationError(reason, code="content")
+    head_check(fmt, head)
     _check_quota(owner, size)
-    stored_name = file_name_new(folder="uploads", suffix=".csv")
+    stored_name = file_name_new(folder="uploads", suffix=f".{fmt}")
     try:
         with stored_write(stored_name) as path:
             sha256 = _copy_and_hash(uploaded_file, path)
-            options = detect_parse_options(path)
-            # Small files are parsed in full now so their errors show at once; big ones in the worker.
-            parse_check(path, options, nrows=None if size <= settings.SYNC_PARSE_MAX_BYTES else 1000)
+            options = stored_check(fmt, path, size=size)
         upload = Upload.objects.create(
             owner=owner,
             original_name=shown_name,
             file=stored_name,
             size_bytes=size,
             sha256=sha256,
-            parse_options=options.to_dict(),
+            source_format=fmt,
+            parse_options=options,
             dataset_name=Path(shown_name).stem[:200] or "Dataset",
         )
     except BaseException:
@@ -106,26 +93,18 @@ def upload_create(*, owner: User, uploaded_file: IO[bytes], name: str, size: int
     return upload
 
 
-def parse_options_from_dict(data: dict) -> ParseOptions:
-    """Validated parse options from form or JSON input; ValidationError with the reason otherwise."""
-    try:
-        return ParseOptions.from_dict(data)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValidationError(str(exc), code="options") from exc
-
-
 @metrics.counts_upload_refusals("confirm")
 def upload_confirm(*, upload: Upload, options: dict, dataset_name: str, enqueue: bool = True) -> Upload:
-    """Record the user's parse settings and queue the full parse (the command line runs it itself)."""
-    parsed = parse_options_from_dict(options)
+    """Record the user's parse settings (a CSV's options, a workbook's sheet) and queue the full parse (the
+    command line runs it itself)."""
     if upload.status not in {Upload.Status.AWAITING_CONFIRMATION, Upload.Status.FAILED}:
         raise ValidationError("This file is already being parsed.", code="state")
-    parse_check(stored_local_path(upload.file), parsed, nrows=1000)
+    kept = confirmed_options(upload, stored_local_path(upload.file), options)
     with transaction.atomic():
         changed = Upload.objects.filter(
             pk=upload.pk, status__in=[Upload.Status.AWAITING_CONFIRMATION, Upload.Status.FAILED]
         ).update(
-            parse_options=parsed.to_dict(),
+            parse_options=kept,
             dataset_name=dataset_name,
             status=Upload.Status.QUEUED,
             progress=0.0,

@@ -24,7 +24,8 @@ from csv_processor.ml.csv.tables import neutralise_formulas
 from csv_processor.ml.json_values import json_value
 from csv_processor.ml.serving import InputSpec, Predicted, predict_frame
 from csv_processor.models import BatchPrediction, DeployedModel
-from csv_processor.services.datasets.uploads import ALLOWED_SUFFIXES, HEAD_BYTES, display_name, parse_check
+from csv_processor.services.datasets.upload_formats import parse_check
+from csv_processor.services.datasets.uploads import ALLOWED_SUFFIXES, HEAD_BYTES, display_name
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.serving.predictions import predictions_log
 from csv_processor.services.serving.runtime import ModelNotReady, serving_model_get
