@@ -20,8 +20,10 @@ what a fleet of hosts shares, and two SQLite workers would queue on its one writ
    20 small uploads (15,000 flights rows each, 1.4 MB) on the bucket. A job is a task row: each upload's
    ingest and the profile it queues, 40 in all; the time runs from the first enqueue to the last finish
    (the tasks' own timestamps). Each worker has its own empty MEDIA_ROOT and cache, like a host of its own; workers are
-   started and idle before the uploads are queued, so their start-up is not counted. Each round prints
-   the cores the workers kept busy (their CPU time over the wall time) and the load average.
+   started and idle before the uploads are queued, so their start-up is not counted. Each round prints the
+   cores the workers and the S3 server kept busy (CPU time over wall time), how long the workers' main
+   threads were runnable but waited for a core, and the load average: a full machine, not the app, is
+   then what stops a second worker from helping.
 
 Sides alternate, every figure is a median of REPEATS (>= 5) rounds, the cores and the load average at the
 start and end are printed, and the last line is one JSON object with "pass"; the exit status is 1 when a
@@ -65,7 +67,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def s3_server(port: int, bucket: str) -> Iterator[None]:
+def s3_server(port: int, bucket: str) -> Iterator[int]:
     """moto's S3 server, started as the tests start it (imported once Django is set up), with a bucket."""
     from tests.csv_processor.helpers import s3_server_start
 
@@ -81,7 +83,7 @@ def s3_server(port: int, bucket: str) -> Iterator[None]:
             aws_secret_access_key=S3_SECRET,
             region_name=S3_REGION,
         ).create_bucket(Bucket=bucket)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -141,8 +143,8 @@ def main() -> None:
             os.environ.update(env)
             from bench.objectstore.rounds import run_all  # sets Django up
 
-            with s3_server(port, bucket):
-                figures = run_all(work=work, repeats=repeats, worker_env=dict(os.environ))
+            with s3_server(port, bucket) as store:
+                figures = run_all(work=work, repeats=repeats, worker_env=dict(os.environ), store=store)
     except BaseException:
         print(f"logs kept in {work}", file=sys.stderr)
         raise

@@ -190,16 +190,18 @@ def wait_for(check, *, what: str, work: Path, timeout: float = WORKER_TIMEOUT_SE
         time.sleep(0.1)
 
 
-def cpu_seconds(processes: list[subprocess.Popen]) -> float:
-    """CPU time (user and system, all threads) the processes used so far, from /proc."""
-    ticks = 0
-    for process in processes:
-        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(processes: list[int]) -> tuple[float, float]:
+    """Seconds so far the processes ran on a core (all threads, from /proc stat) and their main threads, which
+    run the tasks, waited runnable for one (from /proc schedstat): busy workers, or a machine that is full."""
+    ran = waited = 0.0
+    for pid in processes:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ran += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        waited += int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    return ran, waited
 
 
-def queue_round(*, workers: int, owner: User, csvs: list[Path], env: dict[str, str], work: Path) -> float:
+def queue_round(*, workers: int, owner: User, csvs: list[Path], env: dict[str, str], work: Path, store: int) -> float:
     """Jobs per minute of `workers` db_workers on a queue of the small uploads (ingest and profile each)."""
     work.mkdir(parents=True)
     with storage_side("bucket", work=work, host="queue-web"):
@@ -210,7 +212,8 @@ def queue_round(*, workers: int, owner: User, csvs: list[Path], env: dict[str, s
             uploads.append(upload_confirm(upload=upload, options=upload.parse_options, dataset_name="q", enqueue=False))
     processes = start_workers(workers, env=env, work=work)
     try:
-        cpu_before, marker = cpu_seconds(processes), timezone.now()
+        pids = [process.pid for process in processes]
+        cpu_before, store_before, marker = cpu_seconds(pids), cpu_seconds([store]), timezone.now()
         with transaction.atomic():
             for upload in uploads:
                 task_enqueue_on_commit("upload_ingest_task", upload.pk)
@@ -218,7 +221,8 @@ def queue_round(*, workers: int, owner: User, csvs: list[Path], env: dict[str, s
         jobs = DBTaskResult.objects.filter(task_path__in=paths, enqueued_at__gte=marker)
         expected = len(uploads) * len(JOB_TASKS)
         wait_for(lambda: jobs.exclude(status__in=_UNFINISHED).count() >= expected, what=f"{expected} jobs", work=work)
-        cpu = cpu_seconds(processes) - cpu_before
+        ran, waited = (after - before for after, before in zip(cpu_seconds(pids), cpu_before, strict=True))
+        store_ran = cpu_seconds([store])[0] - store_before[0]
     finally:
         stop_workers(processes)
     unfinished = Upload.objects.filter(pk__in=[upload.pk for upload in uploads]).exclude(status=Upload.Status.SUCCEEDED)
@@ -231,26 +235,29 @@ def queue_round(*, workers: int, owner: User, csvs: list[Path], env: dict[str, s
     jobs.delete()
     print(
         f"workers {workers}  {expected / seconds * 60:6.1f} jobs/min ({expected} jobs in {seconds:.1f}s, "
-        f"workers busy {cpu / seconds:.2f} cores, load {os.getloadavg()[0]:.1f})",
+        f"workers on a core {ran / seconds:.2f}, main threads waiting for one {waited / seconds:.2f}, "
+        f"S3 server on a core {store_ran / seconds:.2f}, load {os.getloadavg()[0]:.1f})",
         flush=True,
     )
     return expected / seconds * 60
 
 
-def worker_rounds(*, owner: User, env: dict[str, str], work: Path, repeats: int) -> dict:
+def worker_rounds(*, owner: User, env: dict[str, str], work: Path, repeats: int, store: int) -> dict:
     csvs = small_csvs(work, SMALL_UPLOADS, SMALL_ROWS)
     with storage_side("bucket", work=work, host="queue-web"):
         suggestion_model_get()  # trained and stored once, as an install has it; each worker reads it
     per_minute: dict[str, list[float]] = {"1": [], "2": []}
     for attempt in range(repeats):
         for workers in (1, 2) if attempt % 2 == 0 else (2, 1):
+            folder = work / f"queue-{attempt}-{workers}"
             per_minute[str(workers)].append(
-                queue_round(workers=workers, owner=owner, csvs=csvs, env=env, work=work / f"queue-{attempt}-{workers}")
+                queue_round(workers=workers, owner=owner, csvs=csvs, env=env, work=folder, store=store)
             )
     return per_minute
 
 
-def run_all(*, work: Path, repeats: int, worker_env: dict[str, str]) -> dict[str, dict[str, list[float]]]:
+def run_all(*, work: Path, repeats: int, worker_env: dict[str, str], store: int) -> dict[str, dict[str, list[float]]]:
+    """Every round; `store` is the S3 server's process id (its CPU time is reported)."""
     call_command("migrate", verbosity=0)
     owner = User.objects.create_user("bench", password="bench-password-1")
     csv_path = work / "flights_3x.csv"
@@ -262,5 +269,5 @@ def run_all(*, work: Path, repeats: int, worker_env: dict[str, str]) -> dict[str
         with storage_side(side, work=work, host="cleanup"):
             dataset_delete(dataset=dataset)
     queue_owner = User.objects.create_user("bench-queue", password="bench-password-1")
-    jobs = worker_rounds(owner=queue_owner, env=worker_env, work=work, repeats=repeats)
+    jobs = worker_rounds(owner=queue_owner, env=worker_env, work=work, repeats=repeats, store=store)
     return {"preview_s": preview_s, "ingest_s": ingest_s, "store_transfer_s": transfer_s, "jobs_per_minute": jobs}
