@@ -27,7 +27,7 @@ what a fleet of hosts shares, and two SQLite workers would queue on its one writ
 
 Sides alternate, every figure is a median of REPEATS (>= 5) rounds, the cores and the load average at the
 start and end are printed, and the last line is one JSON object with "pass"; the exit status is 1 when a
-bar is missed. Needs ../shared/datasets/nycflights13_flights.csv (see the README) and about 5 minutes.
+bar is missed. Needs ../shared/datasets/nycflights13_flights.csv (see the README) and 10-15 minutes.
 Run from the project root: .venv/bin/python bench/storage.py [--repeats N]
 """
 
