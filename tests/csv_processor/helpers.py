@@ -3,6 +3,9 @@
 Fixtures live in conftest.py files; these are plain functions and values."""
 
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,3 +117,21 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def s3_server_start(port: int) -> subprocess.Popen:
+    """moto's standalone S3 server (from this venv) on a loopback port, once it takes connections."""
+    server = Path(sys.executable).parent / "moto_server"
+    process = subprocess.Popen(
+        [str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("moto_server did not start") from None
+            time.sleep(0.1)
