@@ -1,8 +1,12 @@
 """ "Download as Python": the run page's link, the owner-scoped download, and the script run in a clean
 virtualenv with only scikit-learn, pandas and pyarrow printing the run's cross-validation scores."""
 
+import hashlib
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from importlib import metadata
 from pathlib import Path
@@ -61,20 +65,36 @@ def test_run_download_python_refuses_a_run_not_succeeded(user_client, user, data
 
 
 @pytest.fixture(scope="session")
-def clean_python(tmp_path_factory) -> Path:
-    """A virtualenv with only the packages the script needs, at this environment's versions (once per session)."""
-    folder = tmp_path_factory.mktemp("clean-venv")
-    venv.create(folder, with_pip=True)
-    python = folder / "bin" / "python"
+def clean_python() -> Path:
+    """A virtualenv with only the packages the script needs, at this environment's versions.
+
+    Built once per machine and set of versions under the user's cache folder (into a temporary folder, then
+    renamed, so a run that dies half-way leaves nothing that looks ready): each `make test` reuses it.
+    """
     pins = [f"{name}=={metadata.version(name)}" for name in PACKAGES]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "csv-analyzer"
+    folder = cache / f"clean-venv-{hashlib.sha256(' '.join(pins).encode()).hexdigest()[:16]}"
+    python = folder / "bin" / "python"
+    if python.exists():
+        return python
+    cache.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix="clean-venv-", dir=cache))
+    venv.create(building, with_pip=True)
     installed = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
+        [building / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
         capture_output=True,
         text=True,
         timeout=900,
     )
     if installed.returncode != 0:
+        shutil.rmtree(building, ignore_errors=True)
         pytest.fail(f"could not install {pins} from the package index: {installed.stderr[-2000:]}")
+    # Only `python -m pip` and `python` are used, which find their packages relative to themselves: the
+    # folder can move. Another session that finished first keeps its copy.
+    try:
+        building.rename(folder)
+    except OSError:
+        shutil.rmtree(building, ignore_errors=True)
     return python
 
 
