@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.inspection import partial_dependence
 from sklearn.pipeline import Pipeline
 
 from csv_processor.ml.json_values import json_value
@@ -30,7 +29,7 @@ GRID_POINTS = 20
 MAX_CATEGORIES = 12
 # A partial dependence flatter than this share of the prediction's spread "barely moves" it.
 FLAT_SHARE = 0.02
-# scikit-learn's own time per partial dependence (about 0.1 s on a quiet 2-core machine).
+# The fixed cost of a column's partial dependence: one prediction call and the stacked frame.
 INSPECTION_OVERHEAD_SECONDS = 0.1
 INSPECTION_SHARE = 0.05
 MIN_PD_ROWS = 50
@@ -40,7 +39,7 @@ MONOTONE_SHARE = 0.6
 
 def inspection_seconds(predict_ms_per_row: float, budget: float) -> float:
     """What the search keeps for `model_inspection`: every grid point of each feature predicts PD_ROWS rows,
-    plus scikit-learn's overhead per feature, but never more than INSPECTION_SHARE of the budget."""
+    plus a prediction call's overhead per feature, but never more than INSPECTION_SHARE of the budget."""
     rows = PD_FEATURES * GRID_POINTS * PD_ROWS
     full = PD_FEATURES * INSPECTION_OVERHEAD_SECONDS + rows * predict_ms_per_row / 1000
     return min(full, INSPECTION_SHARE * budget)
@@ -134,34 +133,27 @@ def partial_dependences(
     roles = {name: ROLE_OF_KIND.get(kind) for name, kind in kinds.items()}
     features = [name for name in ranked_features if roles.get(name) in ("numeric", "categorical")][:PD_FEATURES]
     sample = X.sample(min(len(X), rows), random_state=seed) if len(X) else X
-    output, what = _output(problem_type, classes, target, focus)
+    what = _what(problem_type, classes, target, focus)
     plots = []
     for feature in features:
         categorical = roles[feature] == "categorical"
         frame = sample
         if not categorical:
-            # As numbers (floats: scikit-learn refuses integer columns, which would round the grid).
+            # As numbers: floats, so the grid may fall between whole numbers; numbers written as text parsed.
             frame = sample.assign(**{feature: parse_numbers(sample[feature]).astype(float)})
         values = frame[feature].dropna()
         if values.nunique() < 2:
             continue
         grid = _category_grid(values) if categorical else _numeric_grid(values)
         try:
-            result = partial_dependence(
-                pipeline,
-                frame,
-                [feature],
-                categorical_features=[feature] if categorical else None,
-                custom_values={feature: grid},
-                kind="both",
-            )
+            lines_all = individual_lines(pipeline, frame, feature, grid, problem_type=problem_type, focus=focus)
         except (ValueError, TypeError) as exc:
             # A chart is never worth failing a run that trained: leave this one out.
             logger.warning("partial dependence of %r left out: %s", feature, exc)
             continue
-        average = np.asarray(result["average"])[output]
-        lines = np.asarray(result["individual"])[output][:ICE_LINES]
-        shown_grid = [json_value(v) for v in result["grid_values"][0]]
+        average = lines_all.mean(axis=0)
+        lines = lines_all[:ICE_LINES]
+        shown_grid = [json_value(v) for v in grid]
         plots.append(
             {
                 "feature": feature,
@@ -176,14 +168,32 @@ def partial_dependences(
     return plots
 
 
-def _output(problem_type: str, classes: list, target: str, focus: int) -> tuple[int, str]:
-    """Which row of sklearn's answer to show (one row for regression and binary, one per class otherwise),
-    and what it is in words."""
+def individual_lines(
+    pipeline: Pipeline, frame: pd.DataFrame, feature: str, grid: np.ndarray, *, problem_type: str, focus: int = 0
+) -> np.ndarray:
+    """Each row's prediction with `feature` set to each grid value: (rows, grid), the ICE lines whose mean is
+    the partial dependence. scikit-learn's `partial_dependence(kind="both")` computes the same (brute force),
+    with one prediction call per grid value; here all of them are one call, many times faster for a pipeline
+    (tests/ml/training/test_inspection.py checks the two agree). The prediction is the chance of the positive
+    class (binary), of classes_[focus] (multiclass), or the predicted value (regression)."""
+    rows, points = len(frame), len(grid)
+    stacked = frame.iloc[np.repeat(np.arange(rows), points)].reset_index(drop=True)
+    values = np.tile(np.asarray(grid, dtype=object if grid.dtype == object else float), rows)
+    stacked[feature] = pd.Series(values, dtype=object if grid.dtype == object else float)
     if problem_type == "regression":
-        return 0, f"predicted {target}"
+        predicted = np.asarray(pipeline.predict(stacked), dtype=float)
+    else:
+        predicted = pipeline.predict_proba(stacked)[:, 1 if problem_type == "binary" else focus]
+    return predicted.reshape(rows, points)
+
+
+def _what(problem_type: str, classes: list, target: str, focus: int) -> str:
+    """What the partial dependence shows, in words."""
+    if problem_type == "regression":
+        return f"predicted {target}"
     if len(classes) == 2:
-        return 0, f"chance of “{classes[1]}”"
-    return focus, f"chance of “{classes[focus]}”"
+        return f"chance of “{classes[1]}”"
+    return f"chance of “{classes[focus]}”"
 
 
 def _numeric_grid(values: pd.Series) -> np.ndarray:

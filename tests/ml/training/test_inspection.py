@@ -131,3 +131,42 @@ def test_the_inspection_takes_a_small_share_of_a_budget_and_fewer_rows_when_shor
     assert inspection_rows(10.0, 0.001) == PD_ROWS
     assert inspection_rows(0.25, 0.05) == MIN_PD_ROWS
     assert MIN_PD_ROWS < inspection_rows(0.35, 0.005) < PD_ROWS
+
+
+@pytest.mark.parametrize(
+    ("problem_type", "algorithm", "target"),
+    [("binary", "RandomForest", "label"), ("multiclass", "LogisticRegression", "kind"), ("regression", "Ridge", "y")],
+)
+def test_the_lines_are_scikit_learns_partial_dependence_in_one_prediction_call(problem_type, algorithm, target):
+    from sklearn.inspection import partial_dependence
+
+    from csv_processor.ml.training.inspection import individual_lines
+
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"x": rng.normal(size=300), "colour": rng.choice(["red", "blue", "green"], 300)})
+    score = frame["x"] + (frame["colour"] == "red")
+    frame["label"] = np.where(score > 0.5, "yes", "no")
+    frame["kind"] = np.select([score < 0, score < 1], ["a", "b"], "c")
+    frame["y"] = 2 * score + rng.normal(scale=0.1, size=300)
+    config = TrainConfig(target=target, problem_type=problem_type, algorithms=(algorithm,), max_trials=1)
+    pipeline = train(frame[["x", "colour", target]], config).pipeline
+    X = frame[["x", "colour"]].head(60)
+    focus = 2 if problem_type == "multiclass" else 0
+
+    for feature, grid, categorical in (
+        ("x", np.linspace(-1, 1, 7), False),
+        ("colour", np.array(["red", "blue"], dtype=object), True),
+    ):
+        ours = individual_lines(pipeline, X, feature, grid, problem_type=problem_type, focus=focus)
+        theirs = partial_dependence(
+            pipeline,
+            X,
+            [feature],
+            categorical_features=[feature] if categorical else None,
+            custom_values={feature: grid},
+            kind="both",
+        )
+        output = focus if problem_type == "multiclass" else 0
+
+        assert ours == pytest.approx(np.asarray(theirs["individual"])[output], abs=1e-9)
+        assert ours.mean(axis=0) == pytest.approx(np.asarray(theirs["average"])[output], abs=1e-9)
