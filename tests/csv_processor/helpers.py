@@ -6,9 +6,11 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import numpy as np
 from botocore.config import Config
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -91,6 +93,18 @@ def train_and_deploy(user, folder: Path, body: bytes, *, target: str, algorithms
 
 def record(x1: float = 0.5, x2: float = 0.1, colour: str = "red", **extra) -> dict:
     return {"x1": x1, "x2": x2, "colour": colour, **extra}
+
+
+def s3_bucket_use(endpoint: str, settings) -> tuple:
+    """A fresh bucket on the test S3 server, made the default storage: (boto3 client, bucket name)."""
+    name = f"csva-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET, region_name=S3_REGION
+    )
+    client.create_bucket(Bucket=name)
+    settings.STORAGES = s3_storages(endpoint, name)
+    settings.STORAGE_TIMEOUT_SECONDS = 2
+    return client, name
 
 
 def s3_storages(endpoint: str, bucket: str) -> dict:

@@ -6,16 +6,14 @@ command copies the files the rows refer to, verifying each by its SHA-256.
 
 import hashlib
 import io
-import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from csv_processor.models import CleanModelArtifact, TrainedModel
-from tests.csv_processor.helpers import S3_KEY, S3_REGION, S3_SECRET, s3_storages
+from tests.csv_processor.helpers import s3_bucket_use
 from tests.factories import DatasetVersionFactory, TrainingRunFactory, UploadFactory, _stored
 
 pytestmark = pytest.mark.django_db
@@ -47,13 +45,7 @@ def install(user, media_root):
 @pytest.fixture
 def bucket(install, s3_endpoint, settings):
     """A fresh bucket, made the default storage once the local install exists."""
-    name = f"csva-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET, region_name=S3_REGION
-    )
-    client.create_bucket(Bucket=name)
-    settings.STORAGES = s3_storages(s3_endpoint, name)
-    settings.STORAGE_TIMEOUT_SECONDS = 2
+    client, name = s3_bucket_use(s3_endpoint, settings)
     return client, name
 
 

@@ -6,10 +6,8 @@ nothing half-written, /readyz says so) and an object deleted behind the app's ba
 """
 
 import io
-import uuid
 from pathlib import Path
 
-import boto3
 import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -25,13 +23,11 @@ from csv_processor.services.serving.deploy import deployed_model_deploy
 from csv_processor.services.training.execute import training_run_execute
 from csv_processor.storage import StoredFileMissing, parquet_file, stored_local_path
 from tests.csv_processor.helpers import (
-    S3_KEY,
-    S3_REGION,
-    S3_SECRET,
     UNREACHABLE_MLFLOW,
     classification_csv,
     free_port,
     queue_run,
+    s3_bucket_use,
     s3_storages,
 )
 from tests.factories import DatasetVersionFactory
@@ -42,13 +38,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def bucket(s3_endpoint, settings):
     """A fresh bucket, and STORAGES pointing at it (the default storage is rebuilt on the change)."""
-    name = f"csva-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET, region_name=S3_REGION
-    )
-    client.create_bucket(Bucket=name)
-    settings.STORAGES = s3_storages(s3_endpoint, name)
-    settings.STORAGE_TIMEOUT_SECONDS = 2
+    client, name = s3_bucket_use(s3_endpoint, settings)
     settings.MLFLOW_TRACKING_URI = UNREACHABLE_MLFLOW
     return client, name
 
