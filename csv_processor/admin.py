@@ -12,6 +12,7 @@ from csv_processor.models import (
     DatasetVersion,
     DeployedModel,
     Prediction,
+    TargetExploration,
     TrainedModel,
     TrainingRun,
     Upload,
@@ -90,6 +91,19 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     # Versions are immutable: staff can look, not edit.
     readonly_fields = read_only(DatasetVersion)
     exclude = file_fields(DatasetVersion)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(TargetExploration)
+class TargetExplorationAdmin(admin.ModelAdmin):
+    list_display = ("version", "target", "problem_type", "status", "created_at", "finished_at")
+    list_filter = ("status", "problem_type")
+    search_fields = ("target", "version__dataset__name", "version__dataset__owner__username")
+    list_select_related = ("version__dataset",)
+    # A cached result of the worker: staff can look or delete it (it is computed again on request).
+    readonly_fields = read_only(TargetExploration)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -3,6 +3,7 @@
 from django_tasks import task
 
 from csv_processor.services.cleaning.jobs import cleaning_job_execute
+from csv_processor.services.datasets.explore import target_exploration_execute
 from csv_processor.services.datasets.ingest import upload_ingest
 from csv_processor.services.datasets.manage import dataset_version_profile_compute
 from csv_processor.services.jobs.storage_sweep import stored_files_orphaned_delete
@@ -20,6 +21,11 @@ def upload_ingest_task(upload_id: int) -> None:
 @task()
 def dataset_version_profile_task(version_id: int) -> None:
     dataset_version_profile_compute(version_id=version_id)
+
+
+@task()
+def target_exploration_task(exploration_id: int) -> None:
+    target_exploration_execute(exploration_id=exploration_id)
 
 
 @task()

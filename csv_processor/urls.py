@@ -19,6 +19,7 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/edit/", datasets.dataset_edit, name="dataset-edit"),
     path("datasets/<int:dataset_id>/delete/", datasets.dataset_delete_view, name="dataset-delete"),
     path("datasets/<int:dataset_id>/v/<int:number>/profile/", datasets.dataset_profile, name="dataset-profile"),
+    path("datasets/<int:dataset_id>/v/<int:number>/explore/", datasets.dataset_explore, name="dataset-explore"),
     path(
         "datasets/<int:dataset_id>/v/<int:number>/download.csv",
         datasets.dataset_download_csv,

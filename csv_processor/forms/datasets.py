@@ -142,3 +142,23 @@ class TableQueryForm(forms.Form):
     desc = forms.BooleanField(required=False)
     col = forms.CharField(required=False, max_length=300)
     q = forms.CharField(required=False, max_length=200)
+
+
+class ExploreForm(forms.Form):
+    """The target (and problem type) to rank a version's columns against."""
+
+    target = forms.ChoiceField(label="Target")
+    problem_type = forms.ChoiceField(
+        label="Problem type",
+        required=False,
+        choices=[
+            ("", "Detect from the values"),
+            ("binary", "Binary classification"),
+            ("multiclass", "Multiclass classification"),
+            ("regression", "Regression"),
+        ],
+    )
+
+    def __init__(self, *args: Any, columns: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["target"]).choices = [(name, name) for name in columns]

@@ -1,7 +1,7 @@
 """csv_processor's models, one module per sub-domain; import them from here."""
 
 from csv_processor.models.cleaning import CleaningJob, CleanModelArtifact
-from csv_processor.models.datasets import Dataset, DatasetVersion, Upload
+from csv_processor.models.datasets import Dataset, DatasetVersion, TargetExploration, Upload
 from csv_processor.models.serving import (
     BatchPrediction,
     DeployedModel,
@@ -24,6 +24,7 @@ __all__ = [
     "ModelVersion",
     "PredictRateWindow",
     "Prediction",
+    "TargetExploration",
     "TrainedModel",
     "TrainingRun",
     "Upload",

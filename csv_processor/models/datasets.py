@@ -95,3 +95,33 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset.name} v{self.number}"
+
+
+class TargetExploration(Job):
+    """Every column of a version against one target (issue 18 point 1), computed once in the worker and kept
+    with the version: the ranking, the measures and the plot data (`ml.profiling.target`)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Computing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="explorations")
+    target = models.TextField()
+    problem_type = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "target", "problem_type"], name="target_exploration_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} against {self.target} ({self.get_status_display()})"

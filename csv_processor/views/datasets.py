@@ -1,13 +1,14 @@
-"""Browse, rename, download and delete datasets."""
+"""Browse, rename, explore, download and delete datasets."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
+from django.urls import reverse
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.http import require_http_methods
 
-from csv_processor.forms.datasets import DatasetEditForm, TableQueryForm
+from csv_processor.forms.datasets import DatasetEditForm, ExploreForm, TableQueryForm
 from csv_processor.selectors.datasets import (
     dataset_get_for_user,
     dataset_list,
@@ -16,8 +17,10 @@ from csv_processor.selectors.datasets import (
     dataset_version_download_name,
     dataset_version_get_for_user,
     dataset_version_page,
+    target_exploration_find,
     user_storage_used,
 )
+from csv_processor.services.datasets.explore import target_exploration_request
 from csv_processor.services.datasets.manage import dataset_delete, dataset_rename
 from csv_processor.storage import stored_open
 
@@ -56,6 +59,34 @@ def dataset_profile(request: HttpRequest, dataset_id: int, number: int) -> HttpR
     version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
     template = "csv_processor/partials/_profile.html" if request.htmx else "csv_processor/dataset_profile.html"
     return render(request, template, {"dataset": version.dataset, "version": version, "profile": version.profile})
+
+
+@require_http_methods(["GET", "POST"])
+def dataset_explore(request: HttpRequest, dataset_id: int, number: int) -> HttpResponse:
+    """Every column of a version ranked against a target: GET shows it (or its progress), POST asks for it."""
+    version = dataset_version_get_for_user(user=request.user, dataset_id=dataset_id, number=number)
+    columns = [column["name"] for column in version.schema]
+    data = request.POST if request.method == "POST" else (request.GET if "target" in request.GET else None)
+    form = ExploreForm(data, columns=columns)
+    exploration = None
+    if form.is_valid():
+        target, problem_type = form.cleaned_data["target"], form.cleaned_data["problem_type"] or None
+        if request.method == "POST":
+            try:
+                exploration = target_exploration_request(version=version, target=target, problem_type=problem_type)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                query = urlencode({"target": target, "problem_type": exploration.problem_type})
+                url = reverse("csv_processor:dataset-explore", args=[dataset_id, number])
+                return redirect(f"{url}?{query}")
+        else:
+            exploration = target_exploration_find(version=version, target=target, problem_type=problem_type)
+    context = {"dataset": version.dataset, "version": version, "form": form, "exploration": exploration}
+    if request.htmx and request.htmx.target == "exploration":
+        return render(request, "csv_processor/partials/_exploration.html", context)
+    status = 400 if data is not None and not form.is_valid() else 200
+    return render(request, "csv_processor/dataset_explore.html", context, status=status)
 
 
 def dataset_download_csv(request: HttpRequest, dataset_id: int, number: int) -> StreamingHttpResponse:

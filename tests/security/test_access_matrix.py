@@ -35,6 +35,7 @@ ACCESS: dict[str, Callable[[Estate], dict]] = {
     "csv_processor:dataset-edit": lambda e: {"dataset_id": e.dataset.pk},
     "csv_processor:dataset-delete": lambda e: {"dataset_id": e.dataset.pk},
     "csv_processor:dataset-profile": lambda e: {"dataset_id": e.dataset.pk, "number": 1},
+    "csv_processor:dataset-explore": lambda e: {"dataset_id": e.dataset.pk, "number": 1},
     "csv_processor:dataset-download-csv": lambda e: {"dataset_id": e.dataset.pk, "number": 1},
     "csv_processor:dataset-download-parquet": lambda e: {"dataset_id": e.dataset.pk, "number": 1},
     "csv_processor:cleaning": lambda e: {"dataset_id": e.dataset.pk},

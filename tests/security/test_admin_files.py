@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from csv_processor.models import Prediction, WorkerHeartbeat
+from csv_processor.models import Prediction, TargetExploration, WorkerHeartbeat
 from tests.factories import UserFactory
 from tests.security.estate import Estate, estate_objects
 
@@ -25,7 +25,10 @@ def _objects(estate: Estate) -> list[models.Model]:
         worker_id="admin-test", hostname="here", pid=1, started_at=timezone.now(), last_seen_at=timezone.now()
     )
     prediction = Prediction.objects.get(public_id=estate.prediction_ids[0])
-    return [*estate_objects(estate), estate.owner, prediction, heartbeat]
+    exploration = TargetExploration.objects.create(
+        version=estate.dataset.versions.first(), target="label", problem_type="binary", status="ready", result={}
+    )
+    return [*estate_objects(estate), estate.owner, prediction, heartbeat, exploration]
 
 
 def _file_fields(item: models.Model) -> list:

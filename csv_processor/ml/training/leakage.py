@@ -32,16 +32,23 @@ def leakage_suspects(
 ) -> list[str]:
     """One sentence per suspect feature, naming it and the evidence. `rows`: how many rows the table has
     when `df` is already a sample of it (the sentences then say how many were checked)."""
+    return list(leakage_evidence(df, y, problem_type, features, rows=rows).values())
+
+
+def leakage_evidence(
+    df: pd.DataFrame, y: pd.Series, problem_type: str, features: list[str], *, rows: int | None = None
+) -> dict[str, str]:
+    """`leakage_suspects`, keyed by the suspect feature's name."""
     rows = len(df) if rows is None else rows
     if len(df) > SAMPLE_ROWS:
         df = df.sample(SAMPLE_ROWS, random_state=SEED)
         y = y.loc[df.index]
     note = sample_note(len(df), rows)
-    messages = []
+    messages = {}
     for name in features:
         evidence = _evidence(df[name], y, problem_type)
         if evidence:
-            messages.append(
+            messages[name] = (
                 f"{name!r} predicts the target almost perfectly on its own ({evidence}{note}): "
                 "check that it is known before the outcome."
             )

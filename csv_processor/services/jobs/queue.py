@@ -22,6 +22,7 @@ TASKS_MODULE = "csv_processor.tasks"
 TaskName = Literal[
     "upload_ingest_task",
     "dataset_version_profile_task",
+    "target_exploration_task",
     "cleaning_job_execute_task",
     "stored_files_sweep_task",
     "training_run_execute_task",

@@ -1,10 +1,11 @@
 """Jobs whose task ended without finishing them are queued again.
 
-An upload being parsed, a version being profiled or a cleaning step applied in the worker is a status
-row plus a task. If the database goes away while the task saves its result, or the worker is killed,
-the task row ends (failed by `services.workers` for a living or a dead worker) while the job row
-still says "running": the user would watch a spinner for ever. Each job's service claims only a
-waiting row, so queueing it again is safe (ADR 0002). Training runs have their own heartbeat reaper.
+An upload being parsed, a version being profiled or ranked against a target, or a cleaning step applied
+in the worker is a status row plus a task. If the database goes away while the task saves its result, or
+the worker is killed, the task row ends (failed by `services.workers` for a living or a dead worker)
+while the job row still says "running": the user would watch a spinner for ever. Each job's service
+claims only a waiting row, so queueing it again is safe (ADR 0002). Training runs have their own
+heartbeat reaper.
 """
 
 import datetime as dt
@@ -17,7 +18,7 @@ from django_tasks import TaskResultStatus
 from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult
 
-from csv_processor.models import CleaningJob, DatasetVersion, Upload
+from csv_processor.models import CleaningJob, DatasetVersion, TargetExploration, Upload
 from csv_processor.services.jobs.queue import task_get
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Job:
-    model: type[Upload] | type[DatasetVersion] | type[CleaningJob]
+    model: type[Upload] | type[DatasetVersion] | type[CleaningJob] | type[TargetExploration]
     status_field: str
     unfinished: tuple[str, ...]
     waiting: str
@@ -41,6 +42,8 @@ def _jobs() -> tuple[_Job, ...]:
              task_get("dataset_version_profile_task")),
         _Job(CleaningJob, "status", (CleaningJob.Status.QUEUED, CleaningJob.Status.RUNNING),
              CleaningJob.Status.QUEUED, task_get("cleaning_job_execute_task")),
+        _Job(TargetExploration, "status", (TargetExploration.Status.QUEUED, TargetExploration.Status.RUNNING),
+             TargetExploration.Status.QUEUED, task_get("target_exploration_task")),
     )  # fmt: skip
 
 
