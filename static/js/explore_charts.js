@@ -46,7 +46,8 @@
     } else if (plot.type === "rate") {
       traces = rateTraces(plot);
       layout.barmode = plot.classes.length > 1 ? "stack" : "group";
-      layout.yaxis = { automargin: true, tickformat: ".0%", title: { text: "share of rows" } };
+      const share = plot.classes.length === 1 ? `share “${plot.classes[0]}”` : "share of rows";
+      layout.yaxis = { automargin: true, tickformat: ".0%", title: { text: share } };
       layout.shapes = plot.classes.length === 1 ? [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: plot.overall[0],
         y1: plot.overall[0], line: { dash: "dot", color: "#555" } }] : [];
     } else if (plot.type === "binned_mean") {

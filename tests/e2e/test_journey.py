@@ -50,6 +50,27 @@ def _apply_suggestion(page, column: str) -> None:
     page.wait_for_selector("text=Applied 1 suggestion")
 
 
+def _explore_against(page, target: str) -> str:
+    """Rank every column against the target (computed by the worker) and open two columns' charts; return
+    the dataset page's address."""
+    dataset_page = page.url
+    page.click("main a:has-text('Explore against a target')")
+    page.select_option("select[name=target]", target)
+    page.click("main button:has-text('Rank the columns')")
+    page.wait_for_selector(".exploration-table", timeout=WORKER_TIMEOUT)
+    rows = page.locator(".exploration-table tbody tr:not(.exploration-detail)")
+    assert rows.count() == 20  # every column but the target
+    identifier = page.locator(".exploration-table tbody tr", has_text="customerID").first
+    assert identifier.locator(".badge", has_text="identifier-like").count() == 1
+    page.wait_for_selector("details[open] [data-chart=explore] svg.main-svg")  # the first opens by itself
+    second = page.locator("details[data-plot-index='1']")
+    second.locator("summary").click()
+    page.wait_for_selector("details[data-plot-index='1'] [data-chart=explore] svg.main-svg")
+    summary = second.locator("summary").inner_text()
+    assert re.search(r"association: knowing .+ removes \d+% of the uncertainty about Churn", summary), summary
+    return dataset_page
+
+
 def _setup_response(features: int | None = None):
     """Matches the set-up fragment's answer (htmx); with `features`, the one asked for that many features."""
     return lambda r: "/train/setup/" in r.url and (features is None or r.url.count("features=") == features)
@@ -246,7 +267,10 @@ def test_new_user_journey(live_server, worker_process, steps, tmp_path):
     with steps.step("redo it"):
         page.locator(".versions li", has_text="v2").locator("button", has_text="make current").click()
         page.wait_for_selector("text=Version 2 is current again")
+    with steps.step("explore the columns against the target"):
+        dataset_page = _explore_against(page, "Churn")
     with steps.step("set up training in Auto mode"):
+        page.goto(dataset_page)
         _set_up_training(page, "Churn", trials=TRIALS)
     with steps.step("start training and watch the progress"):
         _start_and_watch_progress(page)

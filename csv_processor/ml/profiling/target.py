@@ -3,18 +3,19 @@ association that fits the pair named beside it, and the data of one plot per col
 
 Decisions:
 * One estimator ranks every column, so the ranking compares like with like: mutual information on a
-  contingency table over all rows whose target is usable. Numbers and dates are cut into (at most) 20
-  quantile bins, text keeps its 30 most common values and pools the rest as "other", and a missing value is
-  a value of its own (that a value is missing can tell about the target). A regression target is cut into
-  20 quantile bins too. The plug-in estimate is corrected for its bias (Miller-Madow) and reported in bits
-  and as the share of the target's uncertainty it removes (the uncertainty coefficient, 0 to 1). Linear
-  in the rows: exact on a 1M-row table in seconds, no sample.
+  contingency table over all rows whose target is usable. Numbers and dates with more than 20 values are cut
+  into 20 quantile bins (fewer keep a code per value), text keeps its 30 most common values and pools the rest
+  as "other", and a missing value is a value of its own (that a value is missing can tell about the target). A
+  regression target is cut into 20 quantile bins too. The plug-in estimate is corrected for its bias (Miller-
+  Madow) and reported in bits and as the share of the target's uncertainty it removes (the uncertainty
+  coefficient, 0 to 1). Linear in the rows: exact on a 1M-row table in seconds, no sample.
 * Beside it, the classical measure for the pair: correlation ratio (eta) for a number against classes or
   classes of a column against a numeric target, Cramer's V for text against classes, Pearson's r for two
   numbers. Each is named in the result.
-* Plots: classes against a number, a box per class (quartiles, whiskers at 1.5 IQR); classes against text
-  or a date, the share of each class per value or period; a numeric target against a number or a date, the
-  mean (with quartiles) per bin; a numeric target against text, a box per value.
+* Plots: classes against a number of many values, a box per class (quartiles, whiskers at 1.5 IQR); classes
+  against text, a date or a number of few values, the share of each class per value or period; a numeric
+  target against a number or a date, the mean (with quartiles) per bin; a numeric target against text, a box
+  per value.
 * Columns the pre-flight would flag are marked: leakage suspects (evidence from `leakage_evidence`) and
   identifier-like columns (kind "identifier").
 """
@@ -48,6 +49,7 @@ class Coded:
     codes: np.ndarray
     labels: list[str]
     numbers: np.ndarray | None  # the values as float (NaN where missing) for numbers and dates
+    discrete: bool = False  # numbers coded value by value, not in bins
 
 
 def explore_target(
@@ -105,8 +107,8 @@ def _explore(
         "method": (
             "Columns are ranked by mutual information with the target: the share of the target's uncertainty "
             f"that knowing the column removes, measured on all {rows:,} rows with a usable target (numbers and "
-            f"dates in {BINS} equal-count bins, the {TOP_VALUES} most common values of text, missing as a "
-            "value of its own, corrected for small-sample bias)."
+            f"dates of many values in {BINS} equal-count bins, the {TOP_VALUES} most common values of text, "
+            "missing as a value of its own, corrected for small-sample bias)."
         ),
     }
     if rows < 2 or len(y_coded.labels) < 2:
@@ -186,24 +188,26 @@ def _feature_codes(series: pd.Series) -> tuple[str, Coded]:
 
 
 def _number_codes(values: np.ndarray, *, dates: bool) -> Coded:
-    """Quantile bins of the finite values; non-finite values share the last code, "(missing)"."""
+    """A code per value when there are at most BINS of them (0/1 flags, counts of rooms), else quantile
+    bins of the finite values; non-finite values share the last code, "(missing)"."""
     values = values.astype("float64", copy=True)
     finite = np.isfinite(values)
     values[~finite] = np.nan
     present = values[finite]
-    edges = np.unique(np.quantile(present, np.linspace(0, 1, BINS + 1))) if present.size else np.array([])
-    if edges.size >= 2:
-        inner = edges[1:-1]
-        codes = np.searchsorted(inner, np.where(finite, values, 0.0), side="right")
-        labels = [_range_label(edges[i], edges[i + 1], dates=dates) for i in range(edges.size - 1)]
+    distinct = np.unique(present)
+    filled = np.where(finite, values, distinct[0] if distinct.size else 0.0)
+    if distinct.size <= BINS:
+        codes = np.searchsorted(distinct, filled)
+        labels = [_value_label(value, dates=dates) for value in distinct]
     else:
-        codes = np.zeros(values.size, dtype="int64")
-        labels = [_value_label(edges[0], dates=dates)] if edges.size else []
+        edges = np.unique(np.quantile(present, np.linspace(0, 1, BINS + 1)))
+        codes = np.searchsorted(edges[1:-1], filled, side="right")
+        labels = [_range_label(edges[i], edges[i + 1], dates=dates) for i in range(edges.size - 1)]
     codes = codes.astype("int64")
     if not finite.all():
         codes[~finite] = len(labels)
         labels.append(MISSING_LABEL)
-    return Coded(codes, labels, values)
+    return Coded(codes, labels, values, discrete=distinct.size <= BINS)
 
 
 def _text_codes(series: pd.Series, *, top: int = TOP_VALUES) -> Coded:
@@ -323,7 +327,7 @@ def _measure(kind: str, coded: Coded, y: Coded, y_values: np.ndarray | None, *, 
     if regression:
         assert y_values is not None
         if coded.numbers is not None:
-            return _named("Pearson correlation", "r", _pearson(coded.numbers, y_values))
+            return _named("Pearson's r", "r", _pearson(coded.numbers, y_values))
         return _named("correlation ratio", "η", _correlation_ratio(coded.codes, y_values))
     if coded.numbers is not None:
         return _named("correlation ratio", "η", _correlation_ratio(y.codes, coded.numbers))
@@ -331,7 +335,8 @@ def _measure(kind: str, coded: Coded, y: Coded, y_values: np.ndarray | None, *, 
 
 
 def _named(name: str, symbol: str, value: float | None) -> dict:
-    return {"name": name, "symbol": symbol, "value": None if value is None else round(value, 4)}
+    label = name if name.endswith(f" {symbol}") else f"{name} {symbol}"
+    return {"name": name, "symbol": symbol, "label": label, "value": None if value is None else round(value, 4)}
 
 
 def _sentence(column: dict, target: str) -> str:
@@ -353,7 +358,7 @@ def _plot(kind: str, coded: Coded, y: Coded, y_values: np.ndarray | None, *, reg
         if coded.numbers is not None:
             return _binned_mean(coded, y_values)
         return _boxes(coded.codes, coded.labels, y_values, limit=PLOT_VALUES)
-    if kind == "number":
+    if kind == "number" and not coded.discrete:
         assert coded.numbers is not None
         return _boxes(y.codes, y.labels, coded.numbers, limit=PLOT_CLASSES)
     return _rates(coded, y)

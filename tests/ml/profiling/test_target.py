@@ -59,6 +59,7 @@ def test_measures_are_named_and_fit_the_pair():
 
     assert columns["signal"]["measure"]["name"] == "correlation ratio"
     assert columns["colour"]["measure"]["name"] == "Cramér's V"
+    assert columns["colour"]["measure"]["label"] == "Cramér's V"
     assert columns["signal"]["measure"]["value"] > columns["noise"]["measure"]["value"]
     assert "signal" in columns["signal"]["sentence"]
     assert "label" in columns["signal"]["sentence"]
@@ -124,12 +125,26 @@ def test_regression_plots_binned_means_and_boxes_per_value():
     assert binned["mean"] == sorted(binned["mean"])  # price grows with size
     assert sum(binned["counts"]) == 1000
     assert columns["size"]["measure"] == {
-        "name": "Pearson correlation",
+        "name": "Pearson's r",
         "symbol": "r",
+        "label": "Pearson's r",
         "value": pytest.approx(0.99, abs=0.01),
     }
     assert columns["town"]["plot"]["type"] == "box"
     assert columns["town"]["measure"]["name"] == "correlation ratio"
+
+
+def test_numbers_of_few_values_keep_a_code_per_value():
+    rng = np.random.default_rng(4)
+    flag = rng.integers(0, 2, size=1000)
+    label = np.where(rng.random(1000) < np.where(flag == 1, 0.8, 0.2), "yes", "no")
+
+    column = _by_name(explore_target(pd.DataFrame({"flag": flag, "label": label}), "label", "binary"))["flag"]
+
+    assert column["score"] > 0.1  # one bin for 0 and 1 would hide it
+    assert column["plot"]["type"] == "rate"
+    assert column["plot"]["values"] == ["0", "1"]
+    assert column["measure"]["label"] == "correlation ratio η"
 
 
 def test_missing_values_count_as_a_value_and_unusable_targets_are_left_out():
