@@ -72,5 +72,10 @@ urlpatterns += [
     path("batches/<int:batch_id>/", serving_views.batch_detail, name="batch-detail"),
     path("batches/<int:batch_id>/download.csv", serving_views.batch_download, name="batch-download"),
     path("models/<int:model_id>/retrain/", serving_views.model_retrain, name="model-retrain"),
+    path(
+        "models/<int:model_id>/retrain/schedule/",
+        serving_views.model_retrain_schedule,
+        name="model-retrain-schedule",
+    ),
     path("retrains/<int:retrain_id>/decide/", serving_views.retrain_decide, name="retrain-decide"),
 ]

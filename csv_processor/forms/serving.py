@@ -8,6 +8,8 @@ from django.forms.renderers import BaseRenderer
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from csv_processor.models import DeployedModel
+
 if TYPE_CHECKING:
     # For annotations only: a form has no use for the serving runtime (scikit-learn) at import.
     from csv_processor.services.serving.runtime import FieldSpec
@@ -122,3 +124,10 @@ class VersionDeployForm(forms.Form):
     """The run to deploy as a model's next version (its owner is checked by the view's selector)."""
 
     run = forms.IntegerField(min_value=1)
+
+
+class RetrainScheduleForm(forms.Form):
+    """When a deployed model retrains by itself (services/serving/retrain.py)."""
+
+    schedule = forms.ChoiceField(label="Retrain on the newest data", choices=DeployedModel.RetrainSchedule.choices)
+    on_drift = forms.BooleanField(label="Also when the drift alert fires", required=False)

@@ -23,6 +23,18 @@ class DeployedModel(models.Model):
     )
     drift = models.JSONField(default=dict, blank=True, help_text="Latest drift report: verdict, rows, features.")
     drift_computed_at = models.DateTimeField(null=True, blank=True)
+
+    class RetrainSchedule(models.TextChoices):
+        OFF = "off", "Never on a schedule"
+        DAILY = "daily", "Every day"
+        WEEKLY = "weekly", "Every week"
+
+    # Automatic retraining (services/serving/retrain.py): on the dataset's newest version, kept only when
+    # it beats the active version on the same held-out rows.
+    retrain_schedule = models.CharField(max_length=8, choices=RetrainSchedule.choices, default=RetrainSchedule.OFF)
+    retrain_on_drift = models.BooleanField(default=False, help_text="Retrain when the drift alert fires.")
+    retrain_checked_at = models.DateTimeField(null=True, blank=True, help_text="When the schedule last looked.")
+    retrain_check_note = models.CharField(max_length=500, blank=True, help_text="What the last look found.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,7 +134,8 @@ class BatchPrediction(Job):
 
 class ModelRetrain(Job):
     """A retraining of a deployed model on a newer dataset version, compared with the active version on
-    the same held-out rows; the user promotes the candidate or keeps the old one."""
+    the same held-out rows; the user promotes the candidate or keeps the old one (an automatic retraining
+    promotes it only when it is strictly better)."""
 
     class Status(models.TextChoices):
         TRAINING = "training", "Training"
@@ -136,8 +149,15 @@ class ModelRetrain(Job):
     CLAIM_TO = Status.COMPARING
     IN_PROGRESS = frozenset({Status.TRAINING, Status.COMPARING})
 
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Started by hand"
+        SCHEDULE = "schedule", "On schedule"
+        DRIFT = "drift", "On the drift alert"
+
     deployed_model = models.ForeignKey(DeployedModel, on_delete=models.CASCADE, related_name="retrains")
     base_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    # An automatic retraining is decided by the comparison: promoted when strictly better, else kept.
+    trigger = models.CharField(max_length=8, choices=Trigger.choices, default=Trigger.MANUAL)
     run = models.OneToOneField("TrainingRun", on_delete=models.CASCADE, related_name="retrain")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
     comparison = models.JSONField(default=dict, blank=True)

@@ -4,6 +4,7 @@ They live beside the serving services while selectors.py belongs to the datasets
 the selector pattern so they can move there unchanged.
 """
 
+import datetime as dt
 import math
 from dataclasses import asdict, dataclass
 from typing import Any, TypeGuard
@@ -240,3 +241,17 @@ def _number(value: Any) -> TypeGuard[str | float]:
         return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
+
+
+RETRAIN_PERIODS: dict[str, dt.timedelta] = {
+    DeployedModel.RetrainSchedule.DAILY: dt.timedelta(days=1),
+    DeployedModel.RetrainSchedule.WEEKLY: dt.timedelta(days=7),
+}
+
+
+def retrain_next_check(deployed_model: DeployedModel) -> dt.datetime | None:
+    """When the retraining schedule looks next (None when there is no schedule)."""
+    period = RETRAIN_PERIODS.get(deployed_model.retrain_schedule)
+    if period is None:
+        return None
+    return (deployed_model.retrain_checked_at or deployed_model.created_at) + period

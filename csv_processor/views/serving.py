@@ -8,7 +8,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from csv_processor.forms.serving import BatchUploadForm, DeployForm, PredictionForm, VersionDeployForm
+from csv_processor.forms.serving import (
+    BatchUploadForm,
+    DeployForm,
+    PredictionForm,
+    RetrainScheduleForm,
+    VersionDeployForm,
+)
 from csv_processor.models import DeployedModel
 from csv_processor.selectors.serving import (
     batch_prediction_get_for_user,
@@ -19,11 +25,17 @@ from csv_processor.selectors.serving import (
     model_retrain_get_for_user,
     model_retrain_open,
     model_version_get,
+    retrain_next_check,
 )
 from csv_processor.selectors.training.runs import training_run_get_for_user
 from csv_processor.services.serving.batch import batch_prediction_create, batch_result_open
 from csv_processor.services.serving.deploy import deployed_model_deploy, model_version_activate
-from csv_processor.services.serving.retrain import model_retrain_keep, model_retrain_promote, model_retrain_start
+from csv_processor.services.serving.retrain import (
+    deployed_model_retrain_schedule_set,
+    model_retrain_keep,
+    model_retrain_promote,
+    model_retrain_start,
+)
 from csv_processor.services.serving.runtime import InputError, ModelNotReady, prediction_make, serving_spec_get
 from csv_processor.upload_limits import too_large_response
 
@@ -40,12 +52,19 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
 
 
 def _model_page(
-    request: HttpRequest, model: DeployedModel, batch_form: BatchUploadForm, status: int = 200
+    request: HttpRequest,
+    model: DeployedModel,
+    batch_form: BatchUploadForm,
+    status: int = 200,
+    schedule_form: RetrainScheduleForm | None = None,
 ) -> HttpResponse:
+    initial = {"schedule": model.retrain_schedule, "on_drift": model.retrain_on_drift}
     context = {
         "model": model,
         "detail": deployed_model_detail(deployed_model=model),
-        "retrains": model.retrains.select_related("run")[:5],
+        "retrains": model.retrains.select_related("run__dataset_version", "base_version")[:20],
+        "schedule_form": schedule_form or RetrainScheduleForm(initial=initial),
+        "retrain_next": retrain_next_check(model),
         "batches": model.batches.all()[:10],
         "batch_form": batch_form,
         "deployable_runs": deployable_run_list(deployed_model=model),
@@ -186,6 +205,20 @@ def model_retrain(request: HttpRequest, model_id: int) -> HttpResponse:
     else:
         version = retrain.run.dataset_version.number
         messages.success(request, f"Retraining started on dataset version {version} (run #{retrain.run_id}).")
+    return redirect("csv_processor:model-detail", model_id=model.pk)
+
+
+@require_POST
+def model_retrain_schedule(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = deployed_model_get_for_user(user=request.user, model_id=model_id)
+    form = RetrainScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose never, every day or every week.")
+        return _model_page(request, model, BatchUploadForm(), status=400, schedule_form=form)
+    deployed_model_retrain_schedule_set(
+        deployed_model=model, schedule=form.cleaned_data["schedule"], on_drift=form.cleaned_data["on_drift"]
+    )
+    messages.success(request, "Saved when the model retrains by itself.")
     return redirect("csv_processor:model-detail", model_id=model.pk)
 
 

@@ -61,6 +61,7 @@ ACCESS: dict[str, Callable[[Estate], dict]] = {
     "csv_processor:batch-detail": lambda e: {"batch_id": e.batch.pk},
     "csv_processor:batch-download": lambda e: {"batch_id": e.batch.pk},
     "csv_processor:model-retrain": lambda e: {"model_id": e.model.pk},
+    "csv_processor:model-retrain-schedule": lambda e: {"model_id": e.model.pk},
     "csv_processor:retrain-decide": lambda e: {"retrain_id": e.retrain.pk},
     "csv_processor_api:model-detail": lambda e: {"model_id": e.model.pk},
     "csv_processor_api:predict": lambda e: {"model_id": e.model.pk},

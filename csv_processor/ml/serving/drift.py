@@ -19,6 +19,9 @@ BINS = 10
 TOP_CATEGORIES = 20
 FLOOR = 1e-4
 MODERATE, MAJOR = 0.1, 0.25
+# The drift alert (Prometheus rule CsvAnalyzerModelDrift in prometheus/alerts.yml) fires when the largest
+# PSI of a model's features is above this; automatic retraining "on the drift alert" uses the same test.
+ALERT_PSI = 0.3
 MIN_LIVE_ROWS = 30
 
 
@@ -110,3 +113,8 @@ def overall_verdict(drifts: list[FeatureDrift], live_rows: int) -> str:
     if moderate:
         return f"Recent inputs have shifted somewhat in {', '.join(moderate[:5])}; keep an eye on them."
     return "Recent inputs look like the training data."
+
+
+def alert_fires(features: list[dict], live_rows: int) -> bool:
+    """Whether the drift alert fires for a stored report's features (each with its "psi")."""
+    return live_rows >= MIN_LIVE_ROWS and any(feature["psi"] > ALERT_PSI for feature in features)

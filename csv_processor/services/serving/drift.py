@@ -1,4 +1,5 @@
-"""Input drift of deployed models, computed by the worker on a schedule, and the prediction log's pruning."""
+"""Input drift of deployed models, computed by the worker on a schedule, the prediction log's pruning and
+the automatic retrainings that are due (on schedule or on the drift alert)."""
 
 import datetime as dt
 import logging
@@ -11,6 +12,7 @@ from csv_processor.ml.serving.drift import MIN_LIVE_ROWS, drift_report, overall_
 from csv_processor.models import DeployedModel, Prediction
 from csv_processor.services.jobs.queue import task_enqueue, task_get, task_queued_within
 from csv_processor.services.serving.predictions import predictions_prune
+from csv_processor.services.serving.retrain import model_retrains_automatic, model_retrains_check
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +56,19 @@ def serving_maintenance() -> int:
         deployed_model_drift_compute(deployed_model=model)
         done += 1
     pruned = predictions_prune()
-    logger.info("serving maintenance: drift of %d models, %d old predictions pruned", done, pruned)
+    started = model_retrains_automatic()
+    logger.info(
+        "serving maintenance: drift of %d models, %d old predictions pruned, %d automatic retrainings started",
+        done,
+        pruned,
+        len(started),
+    )
     return done
 
 
 def serving_periodic_enqueue_due() -> list[str]:
     """Enqueue the serving maintenance when its last run is older than CSVA_DRIFT_INTERVAL_SECONDS, and
     check retrainings whose training ended (cheap); return the task names enqueued."""
-    from csv_processor.services.serving.retrain import model_retrains_check
-
     model_retrains_check()
     recent = task_queued_within(task_get("serving_maintenance_task"), settings.DRIFT_INTERVAL_SECONDS)
     if recent or not DeployedModel.objects.exists():

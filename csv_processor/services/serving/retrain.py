@@ -1,11 +1,18 @@
 """Retrain a deployed model with its settings on a newer dataset version, compare the candidate with the
 active version on the same held-out rows, then promote it or keep the old one.
 
+Automatic retraining (issue 18 point 7): a model retrains on its dataset's newest version every day or
+week, or when its drift alert fires (`model_retrains_automatic`, from the worker's serving maintenance).
+The comparison then decides: the candidate replaces the active version only when it scores strictly
+better on the same held-out rows; otherwise the active version stays. A dataset version already tried
+against the active version is not tried again: the schedule waits for newer data.
+
 The candidate's run is queued with the active run's test rows (`split.test_index`, replayed by the
 training job), so neither model has seen the rows they are compared on. Both runs stay in the MLflow
 registry under the same registered model name (training logs every run there).
 """
 
+import datetime as dt
 import logging
 from dataclasses import replace
 
@@ -15,9 +22,10 @@ from django.utils import timezone
 
 from csv_processor.ml.cleaning.recipe import Recipe
 from csv_processor.ml.serving.compare import compare_on_rows
+from csv_processor.ml.serving.drift import alert_fires
 from csv_processor.ml.training import TrainConfig
 from csv_processor.models import DatasetVersion, DeployedModel, ModelRetrain, ModelVersion, TrainingRun
-from csv_processor.selectors.serving import model_retrain_open
+from csv_processor.selectors.serving import model_retrain_open, retrain_next_check
 from csv_processor.selectors.training.setup import training_frame
 from csv_processor.services.jobs.queue import task_enqueue
 from csv_processor.services.serving.deploy import deployed_model_deploy
@@ -32,11 +40,16 @@ def _options(run: TrainingRun) -> TrainingOptions:
     return replace(training_options_for(run), features=tuple(run.used_features) or None)
 
 
-def model_retrain_start(*, deployed_model: DeployedModel, version: DatasetVersion | None = None) -> ModelRetrain:
+def model_retrain_start(
+    *,
+    deployed_model: DeployedModel,
+    version: DatasetVersion | None = None,
+    trigger: str = ModelRetrain.Trigger.MANUAL,
+) -> ModelRetrain:
     """Queue the candidate's training on `version` (default: the dataset's current version).
 
     A second request while that retraining is open (a double click) returns it; once the user promoted or
-    kept it, a new request starts a new one."""
+    kept it, a new request starts a new one. `trigger` other than manual: decided by the comparison."""
     base = deployed_model.active_version
     if base is None:
         raise ValidationError("Deploy a version first; there is nothing to retrain.", code="not_ready")
@@ -59,7 +72,7 @@ def model_retrain_start(*, deployed_model: DeployedModel, version: DatasetVersio
             split={"test_index": base.run.split.get("test_index", []), "replay": True}
         )
         retrain, _ = ModelRetrain.objects.get_or_create(
-            run=run, defaults={"deployed_model": deployed_model, "base_version": base}
+            run=run, defaults={"deployed_model": deployed_model, "base_version": base, "trigger": trigger}
         )
     logger.info("model %s: retraining queued as run %s on dataset version %s", deployed_model.pk, run.pk, version.pk)
     return retrain
@@ -111,7 +124,26 @@ def model_retrain_compare(*, retrain_id: int) -> ModelRetrain | None:
     except (ModelFileError, ValueError, OSError) as exc:
         logger.warning("retrain %s: comparison failed: %s", retrain.pk, exc)
         return _set(retrain, ModelRetrain.Status.FAILED, error=f"The comparison failed: {exc}")
-    return _set(retrain, ModelRetrain.Status.READY, comparison=comparison)
+    retrain = _set(retrain, ModelRetrain.Status.READY, comparison=comparison)
+    if retrain.trigger != ModelRetrain.Trigger.MANUAL:
+        return _decide_automatically(retrain)
+    return retrain
+
+
+def _decide_automatically(retrain: ModelRetrain) -> ModelRetrain:
+    """Promote the candidate when it is strictly better on the held-out rows, else keep the active version."""
+    scores = retrain.comparison["scores"]
+    if scores["candidate"] > scores["active"]:
+        try:
+            model_retrain_promote(retrain=retrain)
+        except ValidationError as exc:
+            return _set(retrain, ModelRetrain.Status.FAILED, error=" ".join(exc.messages))
+        logger.info("retrain %s: candidate promoted automatically (%s)", retrain.pk, scores)
+    else:
+        model_retrain_keep(retrain=retrain)
+        logger.info("retrain %s: active version kept, the candidate is not better (%s)", retrain.pk, scores)
+    retrain.refresh_from_db()
+    return retrain
 
 
 def _compare(retrain: ModelRetrain) -> dict:
@@ -176,3 +208,93 @@ def model_retrains_check() -> list[int]:
         elif retrain.run.status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
             _set(retrain, ModelRetrain.Status.FAILED, error=retrain.run.error or "Training did not finish.")
     return queued
+
+
+def deployed_model_retrain_schedule_set(
+    *, deployed_model: DeployedModel, schedule: str, on_drift: bool
+) -> DeployedModel:
+    """Set when the model retrains by itself. A new schedule counts from now: the first look is one period
+    later (the "Retrain on the latest data" button is there for now)."""
+    if schedule not in DeployedModel.RetrainSchedule.values:
+        raise ValidationError("Choose never, every day or every week.", code="schedule")
+    fields = ["retrain_schedule", "retrain_on_drift", "updated_at"]
+    if schedule != deployed_model.retrain_schedule:
+        deployed_model.retrain_checked_at = timezone.now()
+        deployed_model.retrain_check_note = ""
+        fields += ["retrain_checked_at", "retrain_check_note"]
+    deployed_model.retrain_schedule = schedule
+    deployed_model.retrain_on_drift = on_drift
+    deployed_model.save(update_fields=fields)
+    return deployed_model
+
+
+def model_retrains_automatic(*, now: dt.datetime | None = None) -> list[int]:
+    """Start the retrainings that are due: on schedule, or on a firing drift alert; return their ids.
+
+    Run by the serving maintenance after the drift is computed. Each look is claimed with a conditional
+    update of `retrain_checked_at`, so two workers never both start one; what the look found is kept in
+    `retrain_check_note` for the model page."""
+    now = now or timezone.now()
+    started = []
+    models = DeployedModel.objects.filter(active_version__isnull=False).exclude(
+        retrain_schedule=DeployedModel.RetrainSchedule.OFF, retrain_on_drift=False
+    )
+    for model in models.select_related("active_version__run__dataset_version", "dataset__current_version"):
+        trigger = _due(model, now)
+        if trigger is None:
+            continue
+        claimed = DeployedModel.objects.filter(pk=model.pk, retrain_checked_at=model.retrain_checked_at).update(
+            retrain_checked_at=now
+        )
+        if not claimed:
+            continue
+        retrain = _automatic_start(model, trigger)
+        if retrain is not None:
+            started.append(retrain.pk)
+    return started
+
+
+def _due(model: DeployedModel, now: dt.datetime) -> str | None:
+    drift = model.drift or {}
+    firing = model.retrain_on_drift and alert_fires(drift.get("features") or [], drift.get("rows", 0))
+    # Looked at most once a drift computation: the alert stays up until the inputs change.
+    unseen = model.retrain_checked_at is None or (
+        model.drift_computed_at is not None and model.retrain_checked_at < model.drift_computed_at
+    )
+    if firing and unseen:
+        return ModelRetrain.Trigger.DRIFT
+    next_check = retrain_next_check(model)
+    if next_check is not None and next_check <= now:
+        return ModelRetrain.Trigger.SCHEDULE
+    return None
+
+
+def _automatic_start(model: DeployedModel, trigger: str) -> ModelRetrain | None:
+    version = model.dataset.current_version
+    base = model.active_version
+    assert base is not None
+    tried = (
+        model.retrains.filter(base_version=base, run__dataset_version=version).select_related("run").first()
+        if version is not None
+        else None
+    )
+    retrain = None
+    if tried is not None:
+        note = (
+            f"Dataset version {version.number if version else '?'} was already tried against active version "
+            f"{base.number} (run #{tried.run_id}); waiting for newer data."
+        )
+    else:
+        try:
+            retrain = model_retrain_start(deployed_model=model, trigger=trigger)
+        except ValidationError as exc:
+            note = " ".join(exc.messages)
+        else:
+            label = ModelRetrain.Trigger(trigger).label.lower()
+            note = (
+                f"Retraining {label} started on dataset version {retrain.run.dataset_version.number} "
+                f"(run #{retrain.run_id})."
+            )
+    DeployedModel.objects.filter(pk=model.pk).update(retrain_check_note=note[:500])
+    logger.info("model %s: automatic retraining look (%s): %s", model.pk, trigger, note)
+    return retrain
