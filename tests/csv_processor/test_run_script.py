@@ -11,9 +11,11 @@ import venv
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
+from csv_processor.services.cleaning.jobs import cleaning_job_create
 from csv_processor.services.training.execute import training_run_execute
 from tests.csv_processor.helpers import classification_csv, make_dataset, queue_run, regression_csv
 
@@ -127,3 +129,51 @@ def test_run_script_in_a_clean_virtualenv_prints_the_runs_cv_scores(
     assert _scores(done.stdout, "mean") == pytest.approx([chosen["cv_mean"]], abs=1e-9)
     assert _scores(done.stdout, "std") == pytest.approx([chosen["cv_std"]], abs=1e-9)
     assert sys.executable not in done.stdout
+
+
+def _messy_csv(rows: int = 240, seed: int = 5) -> bytes:
+    """Numbers as text with a few unreadable ones, padded categories, missing values and outlying rows."""
+    rng = np.random.default_rng(seed)
+    lines = ["id,x1,amount,colour,x2,label"]
+    for i in range(rows):
+        x1, x2 = rng.normal(), rng.normal()
+        amount = "n/a" if i % 37 == 0 else f"{rng.uniform(10, 99):.2f}"
+        colour = rng.choice([" red", "green ", "blue"])
+        label = "yes" if x1 + (colour == " red") + rng.normal(scale=0.4) > 0.4 else "no"
+        lines.append(f"{i},{x1:.4f},{amount},{colour},{'' if i % 11 == 0 else f'{x2:.4f}'},{label}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+CLEANING = [
+    ("to_number", {"column": "amount"}),
+    ("trim_whitespace", {"column": "colour"}),
+    ("fill_missing", {"column": "x2", "strategy": "median"}),
+    ("delete_rows_where", {"column": "x1", "condition": "less_than", "value": -2}),
+    ("drop_columns", {"columns": ["id"]}),
+]
+
+
+@pytest.mark.slow
+def test_run_script_on_a_cleaned_version_prints_the_runs_cv_scores(user_client, user, tmp_path, clean_python):
+    """The model replays the cleaning steps on raw rows; the cleaned version's Parquet holds what they give
+    (the steps are fixed when applied), so the script fits on it and prints the same scores."""
+    dataset = make_dataset(user, tmp_path, _messy_csv(), name="messy.csv")
+    for op, params in CLEANING:
+        dataset.refresh_from_db()
+        cleaning_job_create(owner=user, version=dataset.current_version, op=op, params=params, confirm_loss=True)
+    dataset.refresh_from_db()
+    version = dataset.current_version
+    run = _trained(user, version, target="label", algorithms=["RandomForest"])
+    parquet = user_client.get(reverse("csv_processor:dataset-download-parquet", args=[dataset.pk, version.number]))
+    (tmp_path / parquet.filename).write_bytes(b"".join(parquet.streaming_content))
+    (tmp_path / f"run-{run.pk}.py").write_bytes(user_client.get(_script_url(run)).content)
+
+    done = subprocess.run(
+        [clean_python, "-I", f"run-{run.pk}.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+
+    assert version.number == len(CLEANING) + 1
+    assert done.returncode == 0, done.stderr
+    chosen = run.leaderboard[0]
+    assert _scores(done.stdout, "fold ") == pytest.approx(chosen["cv_scores"], abs=1e-9)
+    assert _scores(done.stdout, "mean") == pytest.approx([chosen["cv_mean"]], abs=1e-9)

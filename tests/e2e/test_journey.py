@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -144,6 +146,31 @@ def _see_inside_the_model(page) -> None:
     assert re.search(r"(tends to (raise|lower)|is (highest|lowest) when|gives the highest|barely moves)", inside)
 
 
+def _take_away_in_python(page, folder: Path) -> None:
+    """Download the script and the version's Parquet from the run page, run the script, and find the chosen
+    model's cross-validation mean the leaderboard shows."""
+    downloads = {}
+    for link in ("Download as Python", "the version's Parquet"):
+        with page.expect_download() as download:
+            page.click(f'main a:has-text("{link}")')
+        path = folder / download.value.suggested_filename
+        download.value.save_as(path)
+        downloads[link] = path
+    script = downloads["Download as Python"]
+    assert script.suffix == ".py"
+    done = subprocess.run(
+        [sys.executable, "-I", script.name, downloads["the version's Parquet"].name],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    mean = float(re.search(r"^mean: (\S+)$", done.stdout, re.M).group(1))
+    chosen = page.locator("section:has(#leaderboard-heading) tbody tr").first.inner_text()
+    assert f"{mean:.3f} ±" in chosen, (done.stdout, chosen)
+
+
 def _repeat_and_compare(page, base: str) -> None:
     """Repeat the run exactly, then tick both in the runs list and compare them side by side."""
     first = re.search(r"/runs/(\d+)/$", page.url).group(1)
@@ -278,6 +305,8 @@ def test_new_user_journey(live_server, worker_process, steps, tmp_path):
         _read_results(page)
     with steps.step("see inside the model"):
         _see_inside_the_model(page)
+    with steps.step("take the model away as a Python script"):
+        _take_away_in_python(page, tmp_path)
     with steps.step("repeat the run exactly and compare the two"):
         _repeat_and_compare(page, base)
     with steps.step("deploy"):

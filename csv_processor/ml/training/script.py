@@ -3,9 +3,12 @@
 The script reads the dataset version's Parquet file, keeps the rows training keeps, draws the same test
 split and folds, rebuilds the chosen configuration with public scikit-learn, pandas and pyarrow API only
 (the app's column steps are written out as small transformers in the script) and prints the scores per
-fold and their mean. `script_refusal` says why a run cannot be reproduced exactly (a blend, a cleaning
-recipe replayed inside the model, numbers or dates stored as text); no script is written then, rather
-than one that prints different numbers.
+fold and their mean; for a blend, each fold's score is that of its members' predictions averaged with the
+blend's weights, as the app scores it. A cleaned version needs no cleaning code: the model replays the
+version's steps on raw rows, and as each step is fixed when applied (a fill value, a bound), the cleaned
+version's Parquet holds exactly what the replay gives. `script_refusal` says why a run cannot be
+reproduced exactly (numbers or dates stored as text, a replayed test split); no script is written then,
+rather than one that prints different numbers.
 """
 
 import logging
@@ -71,18 +74,35 @@ class ScriptFacts:
     test_size: float
     cv_folds: int
     main_metric: str
-    has_recipe: bool = False
     replayed_split: bool = False
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model of the run's choice: the model itself (weight 1), or one member of its blend."""
+
+    algorithm: str
+    params: dict[str, Any]
+    weight: float
+
+
+def members_of(facts: ScriptFacts) -> list[Member]:
+    if facts.algorithm != ENSEMBLE:
+        return [Member(facts.algorithm, dict(facts.params), 1.0)]
+    return [
+        Member(str(member.get("algorithm")), dict(member.get("params") or {}), float(member.get("weight", 0)))
+        for member in facts.params.get("members") or []
+    ]
 
 
 def script_refusal(facts: ScriptFacts) -> str | None:
     """Why no exact script can be written for this run, or None when one can."""
-    if facts.algorithm == ENSEMBLE:
-        return "The chosen model is a blend of several models, scored from their combined out-of-fold predictions."
-    if facts.algorithm not in ALGORITHMS.get(facts.problem_type, {}):
-        return f"{facts.algorithm} is not an algorithm the script can rebuild."
-    if facts.has_recipe:
-        return "The model replays this version's cleaning steps on the original rows, which needs the app's code."
+    members = members_of(facts)
+    if not members:
+        return "The blend's members were not recorded with the run."
+    for member in members:
+        if member.algorithm not in ALGORITHMS.get(facts.problem_type, {}):
+            return f"{member.algorithm} is not an algorithm the script can rebuild."
     if facts.replayed_split:
         return "The run held out the rows of an earlier model rather than drawing its own test split."
     if facts.problem_type == "regression" and not _is_number(facts.dtypes.get(facts.target, "")):
@@ -101,19 +121,33 @@ def write_script(facts: ScriptFacts) -> str:
     reason = script_refusal(facts)
     if reason is not None:
         raise NotReproducible(reason)
-    spec = algorithm_spec(facts.problem_type, facts.algorithm)
     roles: dict[str, list[str]] = {"categorical": [], "numeric": [], "datetime": [], "text": []}
     for name, kind in facts.kinds.items():
         roles[ROLE_OF_KIND[kind]].append(name)
-    estimator_class, estimator = _estimator(facts, spec.encoding, roles["categorical"])
-    log_target = bool(facts.params.get(LOG_TARGET))
     used = [role for role, names in roles.items() if names]
+    members = members_of(facts)
+    imports: dict[str, set[str]] = {}
+    pipelines = []
+    for member in members:
+        spec = algorithm_spec(facts.problem_type, member.algorithm)
+        estimator_class, estimator = _estimator(facts, member, spec.encoding, roles["categorical"])
+        log_target = bool(member.params.get(LOG_TARGET))
+        for module, name in _imports(used, spec.encoding, spec.needs_scaling, log_target):
+            imports.setdefault(module, set()).add(name)
+        imports.setdefault(PUBLIC_MODULES[estimator_class], set()).add(estimator_class)
+        if log_target:
+            estimator = (
+                f"TransformedTargetRegressor(regressor={estimator}, transformer=LogTarget(), check_inverse=False)"
+            )
+        pipelines.append(_pipeline_text(_steps(used, spec.encoding, spec.needs_scaling), estimator, member.weight))
+    any_log_target = any(member.params.get(LOG_TARGET) for member in members)
     return TEMPLATE.substitute(
         run_id=facts.run_id,
-        title=f"{facts.algorithm} predicting {facts.target!r} on {facts.dataset!r}, version {facts.version}",
+        title=f"{_title(members)} predicting {facts.target!r} on {facts.dataset!r}, version {facts.version}",
         parquet_name=facts.parquet_name,
-        estimator_import=f"from {PUBLIC_MODULES[estimator_class]} import {estimator_class}",
-        extra_imports=_imports(used, spec.encoding, spec.needs_scaling, log_target),
+        imports="".join(
+            f"from {module} import {', '.join(sorted(names))}\n" for module, names in sorted(imports.items())
+        ),
         target=repr(facts.target),
         problem_type=repr(facts.problem_type),
         seed=facts.seed,
@@ -122,12 +156,36 @@ def write_script(facts: ScriptFacts) -> str:
         min_class_rows=MIN_CLASS_ROWS,
         metric=repr(METRIC_LABELS.get(facts.main_metric, facts.main_metric)),
         columns="\n".join(f"{role.upper()} = {names!r}" for role, names in roles.items()),
-        parts="".join(PARTS[role] for role in used) + (PARTS["log_target"] if log_target else ""),
-        steps=_steps(used, spec.encoding, spec.needs_scaling),
-        estimator=f"TransformedTargetRegressor(regressor={estimator}, transformer=LogTarget(), check_inverse=False)"
-        if log_target
-        else estimator,
+        parts="".join(PARTS[role] for role in used) + (PARTS["log_target"] if any_log_target else ""),
+        pipelines="\n".join(pipelines),
     )
+
+
+def _title(members: list[Member]) -> str:
+    if len(members) == 1:
+        return members[0].algorithm
+    return "a blend of " + ", ".join(f"{m.algorithm} ({m.weight:.0%})" for m in members)
+
+
+def _import_lines(imports: dict[str, set[str]]) -> str:
+    return "".join(f"from {module} import {', '.join(sorted(names))}\n" for module, names in sorted(imports.items()))
+
+
+def _pipeline_text(steps: str, estimator: str, weight: float) -> str:
+    """One (pipeline, weight) entry of `build_pipelines`' list."""
+    inner = "\n".join(f"        {line}" for line in steps.splitlines())
+    lines = [
+        "        (",
+        "            pipeline(",
+        "                [",
+        inner,
+        "                ],",
+        f"                {estimator},",
+        "            ),",
+        f"            {weight!r},",
+        "        ),",
+    ]
+    return "\n".join(lines)
 
 
 def _is_number(dtype: str) -> bool:
@@ -146,10 +204,10 @@ def _dtype_test(dtype: str, test: Callable[[Any], bool]) -> bool:
         return False
 
 
-def _estimator(facts: ScriptFacts, encoding: str, categorical: list[str]) -> tuple[str, str]:
+def _estimator(facts: ScriptFacts, member: Member, encoding: str, categorical: list[str]) -> tuple[str, str]:
     """(class name, constructor call) with exactly the parameters the app's factory sets."""
-    spec = algorithm_spec(facts.problem_type, facts.algorithm)
-    params = {k: v for k, v in facts.params.items() if k != LOG_TARGET}
+    spec = algorithm_spec(facts.problem_type, member.algorithm)
+    params = {k: v for k, v in member.params.items() if k != LOG_TARGET}
     # One thread, as the app below 20,000 rows: threads never change the results, only the speed.
     estimator = spec.factory(params, facts.seed, 1)
     if encoding == "native" and categorical:
@@ -164,19 +222,19 @@ def _differs(value: Any, default: Any) -> bool:
     return type(value) is not type(default) or value != default
 
 
-def _imports(used: list[str], encoding: str, scaling: bool, log_target: bool) -> str:
-    lines = []
+def _imports(used: list[str], encoding: str, scaling: bool, log_target: bool) -> list[tuple[str, str]]:
+    """(module, name) of what one member's pipeline needs beyond the template's own imports."""
+    names = []
     if log_target:
-        lines.append("from sklearn.compose import TransformedTargetRegressor")
+        names.append(("sklearn.compose", "TransformedTargetRegressor"))
     needs_imputer = encoding != "native" and any(role != "categorical" for role in used)
     if needs_imputer:
-        lines.append("from sklearn.impute import SimpleImputer")
-    names = (["OneHotEncoder"] if encoding == "onehot" and "categorical" in used else []) + (
-        ["StandardScaler"] if needs_imputer and scaling else []
-    )
-    if names:
-        lines.append(f"from sklearn.preprocessing import {', '.join(names)}")
-    return "".join(line + "\n" for line in lines)
+        names.append(("sklearn.impute", "SimpleImputer"))
+    if encoding == "onehot" and "categorical" in used:
+        names.append(("sklearn.preprocessing", "OneHotEncoder"))
+    if needs_imputer and scaling:
+        names.append(("sklearn.preprocessing", "StandardScaler"))
+    return names
 
 
 STEP_CLASSES = {"numeric": "Numbers()", "datetime": "DateParts()", "text": "TextStats()"}

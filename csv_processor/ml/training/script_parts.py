@@ -11,7 +11,8 @@ TEMPLATE = Template(
 
 Reads the dataset version's Parquet file (downloadable beside this script), keeps the rows the app trained
 on, draws the same held-out test split and the same cross-validation folds, rebuilds the chosen pipeline
-with the same parameters and seed, and prints the cross-validation scores the run page shows.
+(or each member of the chosen blend) with the same parameters and seed, and prints the cross-validation
+scores the run page shows.
 
 Needs only scikit-learn, pandas and pyarrow (use the versions the app ran, for identical numbers).
 Usage: python run-$run_id.py [PATH_TO_PARQUET]
@@ -23,9 +24,9 @@ import warnings
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
-$extra_imports$estimator_import
+$imports
 from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, StratifiedKFold, cross_validate, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -42,15 +43,16 @@ $columns
 FEATURES = CATEGORICAL + NUMERIC + DATETIME + TEXT
 $parts
 
-def build_pipeline():
-    prepare = ColumnTransformer(
-        [
-$steps
-        ],
-        remainder="drop",
-        sparse_threshold=0.0,
-    )
-    return Pipeline([("prepare", prepare), ("model", $estimator)])
+def pipeline(steps, model):
+    prepare = ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0)
+    return Pipeline([("prepare", prepare), ("model", model)])
+
+
+def build_pipelines():
+    """(pipeline, weight) of each model the run chose: the one model, or the members of its blend."""
+    return [
+$pipelines
+    ]
 
 
 def read_rows(path):
@@ -104,14 +106,40 @@ def score(model, X, y):
     return float(np.mean(predicted == y.to_numpy()))
 
 
+def blend_scores(models, X, y, splits):
+    """Per fold: every member fitted on the other folds, their predictions (values, or probabilities per
+    class) averaged with the blend's weights, then scored as the app scores the blend."""
+    classes = None if PROBLEM_TYPE == "regression" else np.unique(y.to_numpy())
+    scores = []
+    for train, val in splits:
+        total = 0.0
+        for model, weight in models:
+            fitted = clone(model).fit(X.iloc[train], y.iloc[train])
+            if classes is None:
+                part = fitted.predict(X.iloc[val])
+            else:
+                part = np.zeros((len(val), len(classes)))
+                part[:, np.searchsorted(classes, fitted.classes_)] = fitted.predict_proba(X.iloc[val])
+            total = total + weight * part
+        truth = y.iloc[val].to_numpy()
+        if classes is None:
+            scores.append(r2_score(truth, total))
+        else:
+            scores.append(float(np.mean(classes[np.argmax(total, axis=1)] == truth)))
+    return np.array(scores)
+
+
 def main(path):
     X, y = read_rows(path)
     train = training_split(y)
     X_train, y_train = X.iloc[train], y.iloc[train]
+    models = build_pipelines()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        result = cross_validate(build_pipeline(), X_train, y_train, cv=folds(y_train), scoring=score)
-    scores = result["test_score"]
+        if len(models) == 1:
+            scores = cross_validate(models[0][0], X_train, y_train, cv=folds(y_train), scoring=score)["test_score"]
+        else:
+            scores = blend_scores(models, X_train, y_train, folds(y_train))
     print(f"{METRIC}, {len(scores)}-fold cross-validation on {len(y_train)} training rows:")
     for i, value in enumerate(scores, 1):
         print(f"fold {i}: {value:.15g}")

@@ -2,7 +2,7 @@
 
 from csv_processor.ml.training.script import NotReproducible, ScriptFacts, script_refusal, write_script
 from csv_processor.models import TrainingRun
-from csv_processor.selectors.datasets import dataset_version_download_name, dataset_version_recipe
+from csv_processor.selectors.datasets import dataset_version_download_name
 
 __all__ = ["NotReproducible", "training_run_script", "training_run_script_refusal"]
 
@@ -25,7 +25,6 @@ def _facts(run: TrainingRun) -> ScriptFacts:
         test_size=run.test_size,
         cv_folds=run.cv_folds,
         main_metric=run.main_metric,
-        has_recipe=bool(dataset_version_recipe(version=version)),
         replayed_split=bool(run.split.get("replay")),
     )
 

@@ -97,6 +97,37 @@ def test_write_script_prints_the_runs_cv_scores(tmp_path, target, problem_type, 
     assert f"mean: {np.mean(folds):.15g}" in printed
 
 
+def _blend_frame() -> pd.DataFrame:
+    """Classes that follow a line in one column and a wave in another: a blend beats each single model."""
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=400), rng.normal(size=400)
+    colour = rng.choice(["red", "green", "blue"], size=400)
+    score = x1 + 0.8 * (colour == "red") + np.sin(3 * x2) + rng.normal(scale=0.6, size=400)
+    return pd.DataFrame({"x1": x1, "x2": x2, "colour": colour, "label": np.where(score > 0.3, "yes", "no")})
+
+
+@pytest.mark.parametrize(
+    ("frame", "target", "problem_type", "members"),
+    [(_blend_frame, "label", "binary", 4), (_frame, "price", "regression", 3)],
+)
+def test_write_script_prints_a_blends_cv_scores(tmp_path, frame, target, problem_type, members):
+    df = frame()
+    df.to_parquet(tmp_path / "people-v1.parquet")
+    df = pd.read_parquet(tmp_path / "people-v1.parquet")
+    config = TrainConfig(target=target, problem_type=problem_type, max_trials=4, seed=SEED, cv_folds=4)
+    result = train(df, config)
+    blend = result.leaderboard[0]
+    assert blend.algorithm == "Ensemble"
+    assert len(blend.params["members"]) == members
+
+    script = write_script(_facts(df, result))
+    folds, printed = _run(script, tmp_path / "people-v1.parquet")
+
+    assert folds == pytest.approx(list(blend.cv_scores), abs=1e-9)
+    assert "a blend of " in script
+    assert f"mean: {np.mean(folds):.15g}" in printed
+
+
 def test_write_script_column_steps_equal_the_apps():
     df = _frame()
     train_rows, new_rows = df.iloc[:150], df.iloc[150:]
@@ -162,8 +193,8 @@ def test_write_script_builds_the_estimator_with_the_apps_parameters():
 @pytest.mark.parametrize(
     ("overrides", "words"),
     [
-        ({"algorithm": "Ensemble"}, "blend"),
-        ({"has_recipe": True}, "cleaning steps"),
+        ({"algorithm": "Ensemble", "params": {}}, "members were not recorded"),
+        ({"algorithm": "Ensemble", "params": {"members": [{"algorithm": "SVC", "weight": 1.0}]}}, "SVC is not"),
         ({"replayed_split": True}, "earlier model"),
         ({"dtypes": {"n": "object", "c": "object", "y": "object"}}, "numbers stored as text"),
         ({"kinds": {"d": "datetime"}, "dtypes": {"d": "object", "y": "object"}}, "dates stored as text"),
