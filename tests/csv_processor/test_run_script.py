@@ -132,12 +132,12 @@ def test_run_script_in_a_clean_virtualenv_prints_the_runs_cv_scores(
 
 
 def _messy_csv(rows: int = 240, seed: int = 5) -> bytes:
-    """Numbers as text with a few unreadable ones, padded categories, missing values and outlying rows."""
+    """Amounts as text ("$1,234.50", a few unreadable), padded categories, missing values, outlying rows."""
     rng = np.random.default_rng(seed)
     lines = ["id,x1,amount,colour,x2,label"]
     for i in range(rows):
         x1, x2 = rng.normal(), rng.normal()
-        amount = "n/a" if i % 37 == 0 else f"{rng.uniform(10, 99):.2f}"
+        amount = "unknown" if i % 37 == 0 else f'"${rng.uniform(10, 9999):,.2f}"'
         colour = rng.choice([" red", "green ", "blue"])
         label = "yes" if x1 + (colour == " red") + rng.normal(scale=0.4) > 0.4 else "no"
         lines.append(f"{i},{x1:.4f},{amount},{colour},{'' if i % 11 == 0 else f'{x2:.4f}'},{label}")
@@ -154,11 +154,13 @@ CLEANING = [
 
 
 @pytest.mark.slow
-def test_run_script_on_a_cleaned_version_prints_the_runs_cv_scores(user_client, user, tmp_path, clean_python):
-    """The model replays the cleaning steps on raw rows; the cleaned version's Parquet holds what they give
-    (the steps are fixed when applied), so the script fits on it and prints the same scores."""
+@pytest.mark.parametrize("steps", [CLEANING, []], ids=["cleaned", "numbers-as-text"])
+def test_run_script_on_a_messy_version_prints_the_runs_cv_scores(user_client, user, tmp_path, clean_python, steps):
+    """Cleaned: the model replays the cleaning steps on raw rows, and the cleaned version's Parquet holds what
+    they give (the steps are fixed when applied), so the script fits on it. As parsed: "amount" holds numbers
+    as text, which the script reads with its copy of the app's parser. Both print the run's scores."""
     dataset = make_dataset(user, tmp_path, _messy_csv(), name="messy.csv")
-    for op, params in CLEANING:
+    for op, params in steps:
         dataset.refresh_from_db()
         cleaning_job_create(owner=user, version=dataset.current_version, op=op, params=params, confirm_loss=True)
     dataset.refresh_from_db()
@@ -172,7 +174,10 @@ def test_run_script_on_a_cleaned_version_prints_the_runs_cv_scores(user_client, 
         [clean_python, "-I", f"run-{run.pk}.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
 
-    assert version.number == len(CLEANING) + 1
+    assert version.number == len(steps) + 1
+    dtypes = {column["name"]: column["dtype"] for column in version.schema}
+    assert (dtypes["amount"] == "float64") is bool(steps)  # as parsed, the amounts are text
+    assert run.feature_schema["amount"]["kind"] == "float"
     assert done.returncode == 0, done.stderr
     chosen = run.leaderboard[0]
     assert _scores(done.stdout, "fold ") == pytest.approx(chosen["cv_scores"], abs=1e-9)

@@ -2,13 +2,13 @@
 
 The script reads the dataset version's Parquet file, keeps the rows training keeps, draws the same test
 split and folds, rebuilds the chosen configuration with public scikit-learn, pandas and pyarrow API only
-(the app's column steps are written out as small transformers in the script) and prints the scores per
-fold and their mean; for a blend, each fold's score is that of its members' predictions averaged with the
-blend's weights, as the app scores it. A cleaned version needs no cleaning code: the model replays the
-version's steps on raw rows, and as each step is fixed when applied (a fill value, a bound), the cleaned
-version's Parquet holds exactly what the replay gives. `script_refusal` says why a run cannot be
-reproduced exactly (numbers or dates stored as text, a replayed test split); no script is written then,
-rather than one that prints different numbers.
+(the app's column steps are written out as small transformers in the script, and numbers stored as text
+are read with a copy of the app's parser) and prints the scores per fold and their mean; for a blend, each
+fold's score is that of its members' predictions averaged with the blend's weights, as the app scores it.
+A cleaned version needs no cleaning code: the model replays the version's steps on raw rows, and as each
+step is fixed when applied (a fill value, a bound), the cleaned version's Parquet holds exactly what the
+replay gives. `script_refusal` says why a run cannot be reproduced exactly (dates stored as text, a
+replayed test split); no script is written then, rather than one that prints different numbers.
 """
 
 import logging
@@ -29,7 +29,7 @@ from csv_processor.ml.training.pipeline import (
     ONEHOT_MIN_FREQUENCY,
 )
 from csv_processor.ml.training.preflight import MIN_CLASS_ROWS
-from csv_processor.ml.training.script_parts import PARTS, TEMPLATE
+from csv_processor.ml.training.script_parts import PARTS, TEMPLATE, TO_FLOAT
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +105,8 @@ def script_refusal(facts: ScriptFacts) -> str | None:
             return f"{member.algorithm} is not an algorithm the script can rebuild."
     if facts.replayed_split:
         return "The run held out the rows of an earlier model rather than drawing its own test split."
-    if facts.problem_type == "regression" and not _is_number(facts.dtypes.get(facts.target, "")):
-        return f"The target “{facts.target}” is stored as text; the app reads those numbers with its own parser."
     for name, kind in facts.kinds.items():
         role, dtype = ROLE_OF_KIND.get(kind), facts.dtypes.get(name, "")
-        if role == "numeric" and not _is_number(dtype):
-            return f"“{name}” holds numbers stored as text; the app reads them with its own parser."
         if role == "datetime" and not _is_date(dtype):
             return f"“{name}” holds dates stored as text; the app learns their format with its own code."
     return None
@@ -156,6 +152,7 @@ def write_script(facts: ScriptFacts) -> str:
         min_class_rows=MIN_CLASS_ROWS,
         metric=repr(METRIC_LABELS.get(facts.main_metric, facts.main_metric)),
         columns="\n".join(f"{role.upper()} = {names!r}" for role, names in roles.items()),
+        to_float=TO_FLOAT["text" if _numbers_as_text(facts) else "plain"],
         parts="".join(PARTS[role] for role in used) + (PARTS["log_target"] if any_log_target else ""),
         pipelines="\n".join(pipelines),
     )
@@ -186,6 +183,15 @@ def _pipeline_text(steps: str, estimator: str, weight: float) -> str:
         "        ),",
     ]
     return "\n".join(lines)
+
+
+def _numbers_as_text(facts: ScriptFacts) -> bool:
+    """Whether a number column (or a regression target) is stored as text: the script then reads it with a
+    copy of the app's number parser."""
+    numbers = [name for name, kind in facts.kinds.items() if ROLE_OF_KIND.get(kind) == "numeric"]
+    if facts.problem_type == "regression":
+        numbers.append(facts.target)
+    return any(not _is_number(facts.dtypes.get(name, "")) for name in numbers)
 
 
 def _is_number(dtype: str) -> bool:

@@ -41,7 +41,7 @@ MIN_CLASS_ROWS = $min_class_rows
 METRIC = $metric
 $columns
 FEATURES = CATEGORICAL + NUMERIC + DATETIME + TEXT
-$parts
+$to_float$parts
 
 def pipeline(steps, model):
     prepare = ColumnTransformer(steps, remainder="drop", sparse_threshold=0.0)
@@ -60,7 +60,7 @@ def read_rows(path):
     data = pd.read_parquet(path)
     y = data[TARGET]
     if PROBLEM_TYPE == "regression":
-        y = pd.Series(y.to_numpy(dtype="float64", na_value=np.nan), index=y.index, name=TARGET)
+        y = to_float(y)
         y = y.where(np.isfinite(y.to_numpy()))
     elif ptypes.is_numeric_dtype(y.dtype) and not ptypes.is_bool_dtype(y.dtype):
         y = y.where(np.isfinite(y.to_numpy(dtype="float64", na_value=np.nan)))
@@ -152,6 +152,61 @@ if __name__ == "__main__":
 '''
 )
 
+# How the script reads a number column: as stored, or, when the version holds numbers as text ("1,000",
+# "$4.99", " "), with a copy of the app's parser (ml/numbers.py, for its default decimal point).
+TO_FLOAT = {
+    "plain": '''
+
+def to_float(values):
+    """A column as float64, missing values as NaN."""
+    return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index, name=values.name)
+''',
+    "text": r'''
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Numbers as people write them: "1,000", "$4.99", "19M", "(42)", "12%"; anything else is missing.
+MULTIPLIERS = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
+CURRENCY = "$€£¥₩₹"
+SPACES = " \t\u00a0\u202f"
+WS = r"[\s\x{00A0}\x{202F}]*"
+NUMBER = r"(?:(?:\d{1,3}(?:[,]\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+MULTIPLIER = f"[{''.join(MULTIPLIERS)}]?"
+BODY = WS.join([r"[-+]?", f"[{CURRENCY}]?", r"[-+]?", NUMBER, MULTIPLIER, r"\+?", "%?", f"[{CURRENCY}]?"])
+PATTERN = rf"^{WS}(?:\({WS}{BODY}{WS}\)|{BODY}){WS}$"
+
+
+def parse_strings(values):
+    ok = pc.fill_null(pc.match_substring_regex(values, pattern=PATTERN), False)
+    text = pc.utf8_trim(values, characters=SPACES)
+    negative = pc.or_(pc.starts_with(text, "("), pc.match_substring_regex(text, pattern=rf"^[{CURRENCY}]?{WS}-"))
+    core = pc.utf8_ltrim(text, characters="(-+" + CURRENCY + SPACES)
+    core = pc.utf8_rtrim(core, characters=")+%" + CURRENCY + SPACES)
+    factor_index = pc.index_in(pc.utf8_slice_codeunits(core, -1), value_set=pa.array(list(MULTIPLIERS)))
+    core = pc.if_else(pc.is_valid(factor_index), pc.utf8_slice_codeunits(core, 0, -1), core)
+    core = pc.replace_substring(core, pattern=",", replacement="")
+    number = pc.cast(pc.if_else(ok, core, pa.scalar(None, pa.string())), pa.float64())
+    factors = np.append(np.array(list(MULTIPLIERS.values())), 1.0)
+    factor = factors[pc.fill_null(factor_index, len(MULTIPLIERS)).to_numpy(zero_copy_only=False)]
+    sign = np.where(pc.fill_null(negative, False).to_numpy(zero_copy_only=False), -1.0, 1.0)
+    return sign * number.to_numpy(zero_copy_only=False) * factor
+
+
+def to_float(values):
+    """A column as float64, numbers written as text read as the app reads them, anything else NaN."""
+    if ptypes.is_bool_dtype(values.dtype) or ptypes.is_numeric_dtype(values.dtype):
+        return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index, name=values.name)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if ptypes.is_string_dtype(uniques.dtype) and not ptypes.is_object_dtype(uniques.dtype):
+        texts = pa.array(uniques, type=pa.string())
+    else:
+        texts = pa.array([v if isinstance(v, str) else str(v) for v in np.asarray(uniques, dtype=object)], pa.string())
+    parsed = parse_strings(texts)
+    taken = np.where(codes >= 0, parsed[np.maximum(codes, 0)] if len(parsed) else np.nan, np.nan)
+    return pd.Series(taken, index=values.index, name=values.name, dtype="float64")
+''',
+}
+
 PARTS = {
     "categorical": '''
 
@@ -195,7 +250,7 @@ class Numbers(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        out = np.column_stack([X.iloc[:, i].to_numpy(dtype="float64", na_value=np.nan) for i in range(X.shape[1])])
+        out = np.column_stack([to_float(X.iloc[:, i]).to_numpy() for i in range(X.shape[1])])
         out = out.reshape(len(X), X.shape[1])
         out[~(np.abs(out) <= float(np.finfo(np.float32).max))] = np.nan
         return out
