@@ -18,7 +18,9 @@ logger = logging.getLogger(__name__)
 # Suffix multipliers. Lower-case "m" is left out on purpose: it means minutes or metres as often as millions.
 MULTIPLIERS = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
 CURRENCY = "$€£¥₩₹"
-_SPACES = " \t\u00a0\u202f"
+# Trimmed from values: everything the pattern's whitespace matches (RE2's \s is [\t\n\f\r ]), so a value
+# the pattern accepts always casts ("12\n" once stopped a parse with an error).
+_SPACES = " \t\n\r\f\u00a0\u202f"
 # RE2 \s is ASCII only: add the no-break spaces that Excel and European locales write.
 _WS = r"[\s\x{00A0}\x{202F}]*"
 _THOUSANDS = {".": (",",), ",": (".", " ", "\u00a0", "\u202f", "'")}
@@ -53,6 +55,7 @@ def _parse_strings(values: pa.Array, decimal: str) -> np.ndarray:
     factor_index = pc.index_in(pc.utf8_slice_codeunits(core, -1), value_set=pa.array(list(MULTIPLIERS)))
     has_factor = pc.is_valid(factor_index)
     core = pc.if_else(has_factor, pc.utf8_slice_codeunits(core, 0, -1), core)
+    core = pc.utf8_rtrim(core, characters=_SPACES)  # "19 M": the space before the multiplier
     for sep in _THOUSANDS[decimal]:
         core = pc.replace_substring(core, pattern=sep, replacement="")
     if decimal == ",":

@@ -151,3 +151,26 @@ def test_numeric_share_uses_decimal_mark():
     series = pd.Series(["1,5", "2,25", "3"])
     assert numeric_share(series, decimal=",") == 1.0
     assert numeric_share(series) == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("text", ["12\n", "12\r\n", "\n12", " 12\f", "\r12 "])
+def test_parse_numbers_reads_numbers_with_line_breaks_around(text):
+    """Every whitespace the pattern accepts is trimmed before the cast (these once raised ArrowInvalid)."""
+    assert parse_numbers(pd.Series([text], dtype=object)).tolist() == [12.0]
+
+
+NUMBERISH = st.text(alphabet="0123456789 ,.$€()%-+eEkKMBGT\n\r\t\f\u00a0\u202f", max_size=10)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=12), NUMBERISH)))
+def test_parse_numbers_never_fails_on_any_text(texts):
+    values = parse_numbers(pd.Series(texts, dtype=object))
+
+    assert len(values) == len(texts)
+    assert values.dtype == "float64"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("19 M", 19e6), ("0 B", 0.0), ("2 k", 2000.0), ("$ 3 K", 3000.0)])
+def test_parse_numbers_reads_a_space_before_the_multiplier(text, expected):
+    assert parse_numbers(pd.Series([text], dtype=object)).tolist() == [expected]

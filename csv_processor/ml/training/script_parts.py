@@ -168,7 +168,7 @@ import pyarrow.compute as pc
 # Numbers as people write them: "1,000", "$4.99", "19M", "(42)", "12%"; anything else is missing.
 MULTIPLIERS = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
 CURRENCY = "$€£¥₩₹"
-SPACES = " \t\u00a0\u202f"
+SPACES = " \t\n\r\f\u00a0\u202f"
 WS = r"[\s\x{00A0}\x{202F}]*"
 NUMBER = r"(?:(?:\d{1,3}(?:[,]\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 MULTIPLIER = f"[{''.join(MULTIPLIERS)}]?"
@@ -184,6 +184,7 @@ def parse_strings(values):
     core = pc.utf8_rtrim(core, characters=")+%" + CURRENCY + SPACES)
     factor_index = pc.index_in(pc.utf8_slice_codeunits(core, -1), value_set=pa.array(list(MULTIPLIERS)))
     core = pc.if_else(pc.is_valid(factor_index), pc.utf8_slice_codeunits(core, 0, -1), core)
+    core = pc.utf8_rtrim(core, characters=SPACES)
     core = pc.replace_substring(core, pattern=",", replacement="")
     number = pc.cast(pc.if_else(ok, core, pa.scalar(None, pa.string())), pa.float64())
     factors = np.append(np.array(list(MULTIPLIERS.values())), 1.0)
