@@ -118,12 +118,14 @@ class DeployForm(forms.Form):
 
     name = forms.CharField(required=False, max_length=200)
     model = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    confirm_not_better = forms.BooleanField(required=False)
 
 
 class VersionDeployForm(forms.Form):
     """The run to deploy as a model's next version (its owner is checked by the view's selector)."""
 
     run = forms.IntegerField(min_value=1)
+    confirm_not_better = forms.BooleanField(required=False)
 
 
 class RetrainScheduleForm(forms.Form):

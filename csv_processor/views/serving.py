@@ -81,7 +81,13 @@ def model_deploy(request: HttpRequest, run_id: int) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     target = deployed_model_get_for_user(user=request.user, model_id=data["model"]) if data.get("model") else None
     try:
-        model = deployed_model_deploy(owner=request.user, run=run, deployed_model=target, name=data.get("name", ""))
+        model = deployed_model_deploy(
+            owner=request.user,
+            run=run,
+            deployed_model=target,
+            name=data.get("name", ""),
+            confirm_not_better=bool(data.get("confirm_not_better")),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("csv_processor:run-detail", run_id=run.pk)
@@ -99,7 +105,12 @@ def model_version_deploy(request: HttpRequest, model_id: int) -> HttpResponse:
         return redirect("csv_processor:model-detail", model_id=model.pk)
     run = training_run_get_for_user(user=request.user, run_id=form.cleaned_data["run"])
     try:
-        model = deployed_model_deploy(owner=request.user, run=run, deployed_model=model)
+        model = deployed_model_deploy(
+            owner=request.user,
+            run=run,
+            deployed_model=model,
+            confirm_not_better=form.cleaned_data["confirm_not_better"],
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

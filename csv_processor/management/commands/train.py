@@ -54,6 +54,11 @@ class Command(BaseCommand):
             help="Deploy the model once trained: the next version of the owner's model of this dataset and target, "
             "else a new model.",
         )
+        parser.add_argument(
+            "--deploy-anyway",
+            action="store_true",
+            help="With --deploy: deploy even a model no better than always answering the baseline's guess.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         owner = get_user_model().objects.filter(username=options["owner"]).first()
@@ -75,7 +80,7 @@ class Command(BaseCommand):
             raise CommandError(f"Training {run.get_status_display().lower()}: {run.error}{not_deployed}")
         if options["deploy"]:
             try:
-                summary["deployed"] = _deployed(_deploy(owner, run))
+                summary["deployed"] = _deployed(_deploy(owner, run, confirm_not_better=options["deploy_anyway"]))
             except ValidationError as exc:
                 self.stdout.write(json.dumps(summary))
                 raise CommandError(f"Trained, but not deployed: {' '.join(exc.messages)}") from exc
@@ -123,9 +128,9 @@ def _options(options: dict) -> TrainingOptions:
     )
 
 
-def _deploy(owner: User, run: TrainingRun) -> DeployedModel:
+def _deploy(owner: User, run: TrainingRun, *, confirm_not_better: bool) -> DeployedModel:
     target = deploy_target_for_run(user=owner, run=run)
-    return deployed_model_deploy(owner=owner, run=run, deployed_model=target)
+    return deployed_model_deploy(owner=owner, run=run, deployed_model=target, confirm_not_better=confirm_not_better)
 
 
 def _deployed(model: DeployedModel) -> dict:
@@ -150,6 +155,10 @@ def _summary(run: TrainingRun, dataset: Dataset) -> dict:
         "main_metric": run.main_metric,
         "leaderboard": run.leaderboard,
         "test_metrics": {name: value for name, value, _ in run.scalar_metrics},
+        "baseline_metrics": {key: run.baseline_metrics.get(key) for key in ("accuracy", "balanced_accuracy", "r2")}
+        if run.baseline_metrics
+        else {},
+        "not_better_than_baseline": (run.model_card or {}).get("not_better_than_baseline"),
         "tracking_status": run.tracking_status,
         "mlflow_run_id": run.mlflow_run_id,
         "registered_model": f"{run.registered_model_name}/{run.registered_model_version}"

@@ -254,4 +254,7 @@ def _card(
         else {},
         n_train=len(y_train),
         n_test=n_test,
+        baseline_answer=f"{y_train.mean():.4g}"
+        if config.problem_type == "regression"
+        else str(y_train.value_counts().idxmax()),
     )

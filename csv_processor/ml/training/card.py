@@ -27,24 +27,56 @@ def model_card(
     class_counts: dict[str, int],
     n_train: int,
     n_test: int,
+    baseline_answer: str = "",
 ) -> dict:
-    """Short texts (summary, performance, baseline, strongest features, limits) and what they rest on."""
+    """Short texts (summary, performance, baseline, strongest features, limits) and what they rest on.
+    `baseline_answer`: what the baseline always answers (the most common class, or the average)."""
     performance, baseline = (_classification_text if problem_type != "regression" else _regression_text)(
         metrics, baseline_metrics, n_test
     )
     strongest = [row for row in importance if row["importance"] > 0][:TOP_FEATURES]
+    useless = not_better_than_baseline(problem_type, metrics, baseline_metrics, baseline_answer)
+    limits = _limits(problem_type, class_counts, warnings, n_train)
     return {
+        "not_better_than_baseline": useless,
         "target": target,
         "task": problem_type,  # the stored card keeps its key: the API and old cards show it
         "algorithm": algorithm,
         "summary": f"Predicts {target!r} ({PROBLEM_TYPE_WORDS[problem_type]}) from {len(features)} columns "
         f"with {algorithm}, trained on {n_train} rows and tested on {n_test} rows it never saw.",
         "performance": performance,
-        "baseline": baseline,
+        "baseline": useless or baseline,
         "strongest_features": [row["feature"] for row in strongest],
         "strongest_features_text": _features_text(strongest, problem_type),
-        "limits": _limits(problem_type, class_counts, warnings, n_train),
+        "limits": [useless, *limits] if useless else limits,
     }
+
+
+# A model this close to its baseline only looks good (issue 13 point 4): 94.7% accuracy on a table with 5.3%
+# positives can be "always no". Balanced accuracy sees through class shares; R² already compares with the mean.
+BALANCED_ACCURACY_MARGIN = 0.02
+MIN_USEFUL_R2 = 0.02
+
+
+def not_better_than_baseline(problem_type: str, metrics: dict, baseline: dict, answer: str) -> str | None:
+    """The sentence that says the model is no better than always answering one thing, or None."""
+    if problem_type == "regression":
+        r2 = metrics.get("r2")
+        if r2 is None or r2 >= MIN_USEFUL_R2:
+            return None
+        average = f"the average ({answer})" if answer else "the average"
+        return (
+            f"Not better than always answering {average}: R² {r2:.3f} on the test rows, where 0 is that guess. "
+            "The columns may not carry information about the target."
+        )
+    ours, guess = metrics.get("balanced_accuracy"), baseline.get("balanced_accuracy")
+    if ours is None or guess is None or ours - guess >= BALANCED_ACCURACY_MARGIN:
+        return None
+    guess_words = f"“{answer}”" if answer else "the most common class"
+    return (
+        f"Not better than always answering {guess_words}: balanced accuracy {ours:.3f} on the test rows against "
+        f"{guess:.3f} for that guess (accuracy alone hides it when one class is common)."
+    )
 
 
 def data_summary(*, dataset: str, version: int, steps: list[str]) -> dict:

@@ -47,10 +47,20 @@ def _version_inputs(run: TrainingRun) -> tuple[list[dict], dict]:
 
 
 def deployed_model_deploy(
-    *, owner: User, run: TrainingRun, deployed_model: DeployedModel | None = None, name: str = ""
+    *,
+    owner: User,
+    run: TrainingRun,
+    deployed_model: DeployedModel | None = None,
+    name: str = "",
+    confirm_not_better: bool = False,
 ) -> DeployedModel:
-    """Deploy `run`'s model as the active version of `deployed_model` (a new deployment when None)."""
+    """Deploy `run`'s model as the active version of `deployed_model` (a new deployment when None).
+
+    A model no better than its baseline (the card says so) is deployed only with `confirm_not_better`."""
     _check_run(owner, run)
+    useless = (run.model_card or {}).get("not_better_than_baseline")
+    if useless and not confirm_not_better:
+        raise ValidationError(f"{useless} Tick “Deploy it anyway” to deploy it all the same.", code="not_better")
     if deployed_model is not None:
         if deployed_model.owner_id != owner.pk:
             raise ValidationError("You can only deploy to your own models.", code="owner")

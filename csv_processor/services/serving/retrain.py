@@ -135,9 +135,12 @@ def _decide_automatically(retrain: ModelRetrain) -> ModelRetrain:
     scores = retrain.comparison["scores"]
     if scores["candidate"] > scores["active"]:
         try:
-            model_retrain_promote(retrain=retrain)
+            model_retrain_promote(retrain=retrain, confirm_not_better=False)
         except ValidationError as exc:
-            return _set(retrain, ModelRetrain.Status.FAILED, error=" ".join(exc.messages))
+            if exc.code != "not_better":
+                return _set(retrain, ModelRetrain.Status.FAILED, error=" ".join(exc.messages))
+            model_retrain_keep(retrain=retrain)
+            retrain = _set(retrain, ModelRetrain.Status.KEPT, error=" ".join(exc.messages))
         logger.info("retrain %s: candidate promoted automatically (%s)", retrain.pk, scores)
     else:
         model_retrain_keep(retrain=retrain)
@@ -178,12 +181,17 @@ def _set(retrain: ModelRetrain, status: str, **fields: object) -> ModelRetrain:
     return retrain
 
 
-def model_retrain_promote(*, retrain: ModelRetrain) -> DeployedModel:
-    """Deploy the candidate as the new active version; the old version stays for a rollback."""
+def model_retrain_promote(*, retrain: ModelRetrain, confirm_not_better: bool = True) -> DeployedModel:
+    """Deploy the candidate as the new active version; the old version stays for a rollback. The user's
+    click on "Promote" confirms it; an automatic decision never deploys a model no better than its
+    baseline (`confirm_not_better=False`)."""
     if retrain.status != ModelRetrain.Status.READY:
         raise ValidationError("Only a compared candidate can be promoted.", code="state")
     model = deployed_model_deploy(
-        owner=retrain.deployed_model.owner, run=retrain.run, deployed_model=retrain.deployed_model
+        owner=retrain.deployed_model.owner,
+        run=retrain.run,
+        deployed_model=retrain.deployed_model,
+        confirm_not_better=confirm_not_better,
     )
     retrain.decided_at = timezone.now()
     _set(retrain, ModelRetrain.Status.PROMOTED, decided_at=retrain.decided_at)

@@ -169,6 +169,7 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
             "csv_analyzer.dataset_version": str(version.number),
             "csv_analyzer.recipe_digest": run.recipe_digest or "none",
             "csv_analyzer.task": run.problem_type,
+            "csv_analyzer.not_better_than_baseline": (run.model_card or {}).get("not_better_than_baseline") or "no",
         },
         children=[
             mlflow_utils.ChildRun(

@@ -100,6 +100,8 @@ def test_model_card_says_when_the_model_is_no_better_than_guessing():
         class_counts={},
         n_train=50,
         n_test=13,
+        baseline_answer="101.5",
     )
-    assert card["baseline"].startswith("No better than the baseline")
+    assert card["baseline"].startswith("Not better than always answering the average (101.5): R² -0.010")
+    assert card["limits"][0] == card["baseline"]
     assert any("only 50 rows" in text for text in card["limits"])
