@@ -53,6 +53,7 @@ urlpatterns += [
     path("runs/<int:run_id>/", training_views.run_detail, name="run-detail"),
     path("runs/<int:run_id>/cancel/", training_views.run_cancel, name="run-cancel"),
     path("runs/<int:run_id>/repeat/", training_views.run_repeat, name="run-repeat"),
+    path("runs/<int:run_id>/without/", training_views.run_without, name="run-without"),
     path("runs/<int:run_id>/download.py", training_views.run_download_python, name="run-download-python"),
 ]
 

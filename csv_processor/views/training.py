@@ -16,6 +16,7 @@ from csv_processor.selectors.training.compare import training_runs_compare
 from csv_processor.selectors.training.runs import (
     training_run_card,
     training_run_get_for_user,
+    training_run_leaking_top_columns,
     training_run_list,
     training_run_mlflow_url,
 )
@@ -30,6 +31,7 @@ from csv_processor.services.training.runs import (
     training_run_cancel,
     training_run_create,
     training_run_repeat,
+    training_run_without,
 )
 
 
@@ -148,6 +150,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "mlflow_url": training_run_mlflow_url(run=run),
         "deploy_targets": deploy_target_list(user=request.user, run=run),
         "script_refusal": training_run_script_refusal(run=run),
+        "leaking": training_run_leaking_top_columns(run=run),
         # One key per rendered page: a double-clicked "Repeat exactly" starts one run.
         "repeat_key": uuid.uuid4().hex,
     }
@@ -191,6 +194,23 @@ def run_repeat(request: HttpRequest, run_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect("csv_processor:run-detail", run_id=run.pk)
     return redirect("csv_processor:run-detail", run_id=repeat.pk)
+
+
+@require_POST
+def run_without(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Train again with this run's settings, without the posted columns (leakage suspects)."""
+    run = training_run_get_for_user(user=request.user, run_id=run_id)
+    try:
+        again = training_run_without(
+            owner=request.user,
+            run=run,
+            columns=request.POST.getlist("column"),
+            idempotency_key=request.POST.get("idempotency_key", "")[:64],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("csv_processor:run-detail", run_id=run.pk)
+    return redirect("csv_processor:run-detail", run_id=again.pk)
 
 
 def run_list(request: HttpRequest) -> HttpResponse:

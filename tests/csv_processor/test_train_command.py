@@ -1,7 +1,11 @@
 """`manage.py train`: from a file or a dataset id to a trained model, with a JSON summary last."""
 
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -106,3 +110,46 @@ def test_train_command_refuses_bad_input_clearly(user, other_user, dataset):
         call_command("train", str(dataset.pk), "--target", "label", "--owner", "nobody")
 
     assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.slow
+def test_train_command_prints_only_its_json_line_on_stdout(tmp_path):
+    """`manage.py train ... | jq` works: log lines and MLflow's messages go to stderr (a real process, so the
+    logging set-up is the one a user gets)."""
+    environment = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": "test-key",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlruns.db",
+        "DJANGO_LOG_LEVEL": "INFO",
+    }
+    manage = [sys.executable, str(Path(__file__).resolve().parents[2] / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=environment, check=True, timeout=300)
+    subprocess.run(
+        [*manage, "shell", "-c", "from users.models import User; User.objects.create_user('cli', password='x')"],
+        env=environment,
+        check=True,
+        timeout=120,
+    )
+    (tmp_path / "clients.csv").write_bytes(classification_csv())
+
+    done = subprocess.run(
+        [*manage, "train", str(tmp_path / "clients.csv"), "--target", "label", "--owner", "cli", "--trials", "2"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout
+    summary = json.loads(lines[0])
+    assert (summary["target"], summary["problem_type"]) == ("label", "binary")
+    assert summary["problem_type_reason"]
+    assert summary["features_used"]
+    assert "id" in summary["features_left_out"]
+    assert summary["candidates_tried"] == 2
+    assert summary["elapsed_seconds"] > 0
+    assert "INFO" in done.stderr  # the log lines went somewhere: to stderr

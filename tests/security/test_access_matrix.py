@@ -51,6 +51,7 @@ ACCESS: dict[str, Callable[[Estate], dict]] = {
     "csv_processor:run-detail": lambda e: {"run_id": e.run.pk},
     "csv_processor:run-cancel": lambda e: {"run_id": e.run.pk},
     "csv_processor:run-repeat": lambda e: {"run_id": e.run.pk},
+    "csv_processor:run-without": lambda e: {"run_id": e.run.pk},
     "csv_processor:run-download-python": lambda e: {"run_id": e.run.pk},
     "csv_processor:model-deploy": lambda e: {"run_id": e.run.pk},
     "csv_processor:model-detail": lambda e: {"model_id": e.model.pk},

@@ -2,12 +2,17 @@
 [--trials N] [--deploy]`.
 
 Runs the same services as the web (import, checks, training, MLflow logging, deploying) in this process,
-with a progress bar on stderr, and prints a JSON summary as the last line of stdout. `--deploy` deploys a
+with a progress bar on stderr, and prints a JSON summary as the only line of stdout: the app's log lines
+and what MLflow prints go to stderr while it runs, so `manage.py train ... | jq` works. `--deploy` deploys a
 successful run's model as the next version of the owner's newest model of that dataset, target and problem type,
 or as a new model when there is none; a failed run deploys nothing.
 """
 
+import contextlib
 import json
+import logging
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +66,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with _stdout_to_stderr():
+            summary, failure = self._train(options)
+        self.stdout.write(json.dumps(summary))
+        if failure:
+            raise CommandError(failure)
+
+    def _train(self, options: dict[str, Any]) -> tuple[dict, str]:
+        """(the JSON summary, the error to end with or "")."""
         owner = get_user_model().objects.filter(username=options["owner"]).first()
         if owner is None:
             raise CommandError(f"No user named {options['owner']!r}.")
@@ -75,16 +88,14 @@ class Command(BaseCommand):
         self.stderr.write("")
         summary = _summary(run, dataset)
         if run.status != TrainingRun.Status.SUCCEEDED:
-            self.stdout.write(json.dumps(summary))
             not_deployed = " Nothing was deployed." if options["deploy"] else ""
-            raise CommandError(f"Training {run.get_status_display().lower()}: {run.error}{not_deployed}")
+            return summary, f"Training {run.get_status_display().lower()}: {run.error}{not_deployed}"
         if options["deploy"]:
             try:
                 summary["deployed"] = _deployed(_deploy(owner, run, confirm_not_better=options["deploy_anyway"]))
             except ValidationError as exc:
-                self.stdout.write(json.dumps(summary))
-                raise CommandError(f"Trained, but not deployed: {' '.join(exc.messages)}") from exc
-        self.stdout.write(json.dumps(summary))
+                return summary, f"Trained, but not deployed: {' '.join(exc.messages)}"
+        return summary, ""
 
     def _dataset(self, owner: User, source: str) -> Dataset:
         path = Path(source)
@@ -143,6 +154,40 @@ def _deployed(model: DeployedModel) -> dict:
     }
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what the run prints (MLflow's hints and registry messages) and the log lines the settings send
+    to stdout to stderr instead, so stdout carries the JSON line alone."""
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict))]
+    moved = []
+    for handler in {handler for logger in loggers for handler in logger.handlers}:
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout, sys.__stdout__):
+            moved.append((handler, handler.setStream(sys.stderr)))
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        for handler, stream in moved:
+            handler.setStream(stream)
+
+
+def _left_out(run: TrainingRun) -> dict[str, str]:
+    """Every column neither the target nor a feature, with why."""
+    kinds = {column["name"]: column.get("kind") for column in run.dataset_version.schema}
+    requested = set(run.features or [])
+    why = {}
+    for name, kind in kinds.items():
+        if name == run.target or name in run.used_features:
+            continue
+        if requested and name not in requested:
+            why[name] = "not among the requested features"
+        elif kind == "identifier":
+            why[name] = "identifier-like: almost every value differs"
+        else:
+            why[name] = "left out by the pre-flight checks (constant or mostly missing; see warnings)"
+    return why
+
+
 def _summary(run: TrainingRun, dataset: Dataset) -> dict:
     model = getattr(run, "trained_model", None) if run.status == TrainingRun.Status.SUCCEEDED else None
     return {
@@ -150,6 +195,14 @@ def _summary(run: TrainingRun, dataset: Dataset) -> dict:
         "dataset_id": dataset.pk,
         "status": run.status,
         "error": run.error,
+        "target": run.target,
+        "problem_type": run.problem_type,
+        "problem_type_reason": run.problem_type_reason,
+        "features_used": list(run.used_features or []),
+        "features_left_out": _left_out(run) if run.status == TrainingRun.Status.SUCCEEDED else {},
+        "warnings": list(run.warnings or []),
+        "elapsed_seconds": run.elapsed_seconds,
+        "candidates_tried": run.candidates_tried,
         "model_id": model.pk if model else None,
         "best_algorithm": run.best_algorithm,
         "main_metric": run.main_metric,

@@ -239,7 +239,6 @@ def _card(
     y_train: pd.Series,
     n_test: int,
 ) -> dict:
-    limits = ("leakage_suspect", "small_class")
     return model_card(
         target=config.target,
         problem_type=config.problem_type,
@@ -248,7 +247,7 @@ def _card(
         metrics=scores[0],
         baseline_metrics=scores[1],
         importance=importance,
-        warnings=[issue.message for issue in prepared.check.warnings if issue.code in limits],
+        warnings=[issue.message for issue in prepared.check.warnings],
         class_counts={str(k): int(v) for k, v in y_train.value_counts().items()}
         if config.problem_type != "regression"
         else {},

@@ -25,6 +25,7 @@ STRONG = 0.99
 NUMERIC_SHARE = 0.95
 # A column with more distinct values than this share of rows is checked as a number, not by purity.
 PURITY_MAX_RATIO = 0.5
+SUSPECT_PHRASE = "predicts the target almost perfectly on its own"
 
 
 def leakage_suspects(
@@ -48,11 +49,13 @@ def leakage_evidence(
     for name in features:
         evidence = _evidence(df[name], y, problem_type)
         if evidence:
-            messages[name] = (
-                f"{name!r} predicts the target almost perfectly on its own ({evidence}{note}): "
-                "check that it is known before the outcome."
-            )
+            messages[name] = f"{name!r} {SUSPECT_PHRASE} ({evidence}{note}): check that it is known before the outcome."
     return messages
+
+
+def suspects_named(messages: list[str], names: list[str]) -> list[str]:
+    """The names among `names` that one of `messages` (a run's stored warnings) calls a leakage suspect."""
+    return [name for name in names if any(message.startswith(f"{name!r} {SUSPECT_PHRASE}") for message in messages)]
 
 
 def _evidence(feature: pd.Series, y: pd.Series, problem_type: str) -> str | None:

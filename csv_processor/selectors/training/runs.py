@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from csv_processor.ml.training.card import data_summary
+from csv_processor.ml.training.leakage import suspects_named
 from csv_processor.models import Dataset, TrainingRun
 from csv_processor.selectors.datasets import dataset_version_chain
 from users.models import User
@@ -63,3 +64,13 @@ def _step_words(produced_by: dict) -> str:
     words = produced_by.get("description") or produced_by.get("step", {}).get("op", "a cleaning step")
     # Row filters shaped the training rows only; they are never replayed on the rows a model is asked about.
     return f"{words} (training only)" if produced_by.get("training_only") else words
+
+
+# The strongest columns a leakage warning is checked against (issue 13 point 5).
+TOP_COLUMNS = 3
+
+
+def training_run_leaking_top_columns(*, run: TrainingRun) -> list[str]:
+    """The run's strongest columns (by permutation importance) that its pre-flight flagged as possible leakage."""
+    strongest = [row["feature"] for row in run.importance or [] if row.get("importance", 0) > 0][:TOP_COLUMNS]
+    return suspects_named(list(run.warnings or []), strongest)

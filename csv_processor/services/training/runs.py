@@ -162,6 +162,25 @@ def training_run_repeat(*, owner: User, run: TrainingRun, idempotency_key: str =
     )
 
 
+def training_run_without(
+    *, owner: User, run: TrainingRun, columns: list[str], idempotency_key: str = ""
+) -> TrainingRun:
+    """Queue a run with `run`'s settings and its features less `columns` (the run page's "train again
+    without these columns" when a leakage suspect is among its strongest)."""
+    if run.status != TrainingRun.Status.SUCCEEDED:
+        raise ValidationError("Only a finished run can be trained again without some columns.", code="not_done")
+    unknown = [name for name in columns if name not in run.used_features]
+    if unknown or not columns:
+        raise ValidationError("Pick columns the run used.", code="columns")
+    features = tuple(name for name in run.used_features if name not in columns)
+    if not features:
+        raise ValidationError("Without these columns the run would have no features left.", code="no_features")
+    options = replace(training_options_for(run), features=features)
+    return training_run_create(
+        owner=owner, version=run.dataset_version, options=options, idempotency_key=idempotency_key
+    )
+
+
 def training_run_cancel(*, run: TrainingRun) -> TrainingRun:
     """Cancel a queued run at once; ask a running one to stop (the worker ends it at the next check)."""
     now = timezone.now()

@@ -170,6 +170,8 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
             "csv_analyzer.recipe_digest": run.recipe_digest or "none",
             "csv_analyzer.task": run.problem_type,
             "csv_analyzer.not_better_than_baseline": (run.model_card or {}).get("not_better_than_baseline") or "no",
+            # Every pre-flight finding, one per line (MLflow keeps tag values up to 5,000 characters).
+            "csv_analyzer.warnings": "\n".join(run.warnings or [])[:5000] or "none",
         },
         children=[
             mlflow_utils.ChildRun(
