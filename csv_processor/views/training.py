@@ -16,6 +16,7 @@ from csv_processor.selectors.training.compare import training_runs_compare
 from csv_processor.selectors.training.runs import (
     training_run_card,
     training_run_get_for_user,
+    training_run_leaderboard,
     training_run_leaking_top_columns,
     training_run_list,
     training_run_mlflow_url,
@@ -151,6 +152,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "deploy_targets": deploy_target_list(user=request.user, run=run),
         "script_refusal": training_run_script_refusal(run=run),
         "leaking": training_run_leaking_top_columns(run=run),
+        "board": training_run_leaderboard(run=run),
         # One key per rendered page: a double-clicked "Repeat exactly" starts one run.
         "repeat_key": uuid.uuid4().hex,
     }

@@ -4,10 +4,14 @@ They live beside the training services rather than in selectors.py while the dat
 work owns that module; the names follow the selector pattern so they can move there unchanged.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
+from csv_processor.ml.training import ALGORITHMS
+from csv_processor.ml.training.algorithms import BASELINE
 from csv_processor.ml.training.card import data_summary
 from csv_processor.ml.training.leakage import suspects_named
 from csv_processor.models import Dataset, TrainingRun
@@ -74,3 +78,66 @@ def training_run_leaking_top_columns(*, run: TrainingRun) -> list[str]:
     """The run's strongest columns (by permutation importance) that its pre-flight flagged as possible leakage."""
     strongest = [row["feature"] for row in run.importance or [] if row.get("importance", 0) > 0][:TOP_COLUMNS]
     return suspects_named(list(run.warnings or []), strongest)
+
+
+# Folds this far apart (in the main metric's units) make a mean score unreliable (issue 13 point 6).
+UNSTABLE_STD = 0.1
+UNSTABLE_RANGE = 0.3
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """The run's leaderboard rows, each with a `note` ("" or why its figures need a word), and the
+    sentences under the table: how the winner was chosen, test scores above the winner's, what was not tried."""
+
+    rows: list[dict]
+    notes: list[str]
+
+
+def training_run_leaderboard(*, run: TrainingRun) -> Leaderboard:
+    rows = [{**row, "unstable": _unstable(row), "note": _row_note(row)} for row in run.leaderboard or []]
+    metric = run.main_metric or "the main metric"
+    notes = [
+        f"The chosen model has the best mean cross-validation score ({metric}) on the training rows; the "
+        "test rows are never used to choose."
+    ]
+    if rows and rows[0].get("test_score") is not None:
+        chosen = rows[0]["test_score"]
+        higher = [row for row in rows[1:] if row.get("test_score") is not None and row["test_score"] > chosen]
+        for row in higher:
+            notes.append(
+                f"{row['algorithm']} scored higher on the test rows ({row['test_score']:.3f} against {chosen:.3f}) "
+                "but lower in cross-validation: one split's luck, which is why the choice rests on the folds."
+            )
+    tried = {row["algorithm"] for row in rows} | {
+        member["algorithm"] for row in rows for member in (row.get("params") or {}).get("members", [])
+    }
+    tried |= {trial["algorithm"] for trial in run.trials or []}
+    asked = list(run.algorithms or ALGORITHMS.get(run.problem_type, {}))
+    missing = [name for name in asked if name not in tried and name != BASELINE]
+    if missing:
+        why = (
+            f"not within the {run.max_trials} candidates asked for"
+            if run.max_trials
+            else "the time budget ran out before them"
+        )
+        notes.append(f"Not tried: {', '.join(missing)} ({why}).")
+    return Leaderboard(rows, notes)
+
+
+def _unstable(row: dict) -> bool:
+    scores = [score for score in row.get("cv_scores") or [] if score is not None]
+    return bool(scores) and ((row.get("cv_std") or 0) >= UNSTABLE_STD or max(scores) - min(scores) >= UNSTABLE_RANGE)
+
+
+def _row_note(row: dict) -> str:
+    scores = [score for score in row.get("cv_scores") or [] if score is not None]
+    notes = []
+    if _unstable(row):
+        notes.append(
+            f"Its folds disagree (from {min(scores):.3f} to {max(scores):.3f}): this mean is unreliable, "
+            "often because one fold held rows unlike the others."
+        )
+    if row.get("test_score") is None:
+        notes.append("Not scored on the test rows: the time budget ran out before its refit.")
+    return " ".join(notes)
