@@ -50,6 +50,13 @@ class TrainingForm(forms.Form):
         "of the plan, each on every fold, however long it takes (the budget no longer cuts the plan; a run stops "
         "with an error after 1 hour), so the same seed and settings give the same leaderboard on any machine.",
     )
+    keep_evaluated = forms.BooleanField(
+        label="Deploy the model as evaluated, without the final refit on all rows",
+        required=False,
+        help_text="Off (recommended): once scored on the held-out rows, the chosen model learns once more from "
+        "every row, the held-out ones included, and that is the model you deploy; the scores shown stay those "
+        "of the evaluated model. On: the deployed model is exactly the one that was scored.",
+    )
     # One key per rendered form: a double-clicked Start sends it twice and gets one run.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 

@@ -48,6 +48,9 @@ class TrainingRun(Job):
     cv_folds = models.PositiveSmallIntegerField(default=5)
     seed = models.IntegerField(default=0)
     budget_seconds = models.PositiveIntegerField(default=60)
+    refit_all = models.BooleanField(
+        default=True, help_text="Deploy the chosen model refitted on every row (else the evaluated one)."
+    )
     max_trials = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Exact mode: run this many candidates of the plan; the budget does not cut it."
     )
@@ -130,6 +133,10 @@ class TrainedModel(models.Model):
     run = models.OneToOneField(TrainingRun, on_delete=models.CASCADE, related_name="trained_model")
     file = models.FileField(upload_to="models/", max_length=255)
     sha256 = models.CharField(max_length=64)
+    # The model the test metrics come from (fitted on the training split) when `file` is the one refitted
+    # on every row: comparisons on held-out rows (retraining) must use a model that never saw them.
+    evaluated_file = models.FileField(upload_to="models/", max_length=255, blank=True)
+    evaluated_sha256 = models.CharField(max_length=64, blank=True)
     size_bytes = models.BigIntegerField()
     algorithm = models.CharField(max_length=64)
     sklearn_version = models.CharField(max_length=32, blank=True)

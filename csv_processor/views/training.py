@@ -56,6 +56,7 @@ def _options(data: dict) -> TrainingOptions:
         seed=data["seed"],
         budget_seconds=data["budget_seconds"],
         max_trials=data.get("max_trials"),
+        refit_all=not data.get("keep_evaluated"),
     )
 
 

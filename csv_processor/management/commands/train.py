@@ -51,6 +51,11 @@ class Command(BaseCommand):
             help="Run exactly this many candidates (1 to 500) for a repeatable leaderboard; the budget then does "
             "not cut the plan (a run stops after 1 hour). Default: as many as the budget allows.",
         )
+        parser.add_argument(
+            "--keep-evaluated",
+            action="store_true",
+            help="Keep the model as evaluated (fitted on the training split) instead of refitting it on all rows.",
+        )
         parser.add_argument("--cv-folds", type=int, default=5)
         parser.add_argument("--test-size", type=float, default=0.2)
         parser.add_argument(
@@ -136,6 +141,7 @@ def _options(options: dict) -> TrainingOptions:
         seed=options["seed"],
         budget_seconds=options["budget"],
         max_trials=options["trials"],
+        refit_all=not options["keep_evaluated"],
     )
 
 
@@ -202,6 +208,8 @@ def _summary(run: TrainingRun, dataset: Dataset) -> dict:
         "features_left_out": _left_out(run) if run.status == TrainingRun.Status.SUCCEEDED else {},
         "warnings": list(run.warnings or []),
         "elapsed_seconds": run.elapsed_seconds,
+        "rows_refitted_on": (run.split or {}).get("refit_rows"),
+        "test_rows": (run.split or {}).get("n_test"),
         "candidates_tried": run.candidates_tried,
         "model_id": model.pk if model else None,
         "best_algorithm": run.best_algorithm,

@@ -34,6 +34,7 @@ from csv_processor.ml.training.finalize import (
     best_trials,
     final_choice,
     leaderboard,
+    refit_on_all,
     refit_seconds,
     reserve_seconds,
     score,
@@ -77,6 +78,11 @@ class TrainResult:
     features: tuple[str, ...]
     warnings: tuple[str, ...]
     trials: tuple[Candidate, ...] = field(default=())
+    # The model to store and deploy is `pipeline`: refitted on all rows unless `config.refit_all` is off.
+    # `evaluated_pipeline` is the one the test metrics come from (fitted on the training split), kept for
+    # comparisons on the held-out rows; None when it is `pipeline` itself.
+    evaluated_pipeline: Pipeline | None = None
+    refit_rows: int = 0
     elapsed_seconds: float = 0.0
     # Plan configurations the search reached: all run in exact mode; some may be skipped for time otherwise.
     candidates_tried: int = 0
@@ -116,7 +122,7 @@ def _fit_all(prepared: TrainingData, config: TrainConfig, reporter: Reporter, sp
         data,
         list(config.algorithms or ALGORITHMS[config.problem_type]),
         reporter,
-        lambda done: reserve_seconds(done, data, config.budget_seconds, len(test_pos)),
+        lambda done: reserve_seconds(done, data, config.budget_seconds, len(test_pos), refit_all=config.refit_all),
         max_trials=config.max_trials,
     )
     if not trials:
@@ -146,11 +152,21 @@ def _fit_all(prepared: TrainingData, config: TrainConfig, reporter: Reporter, sp
         seed=config.seed,
         rows=PD_ROWS if config.exact else inspection_rows(seconds, cost),
     )
+    deployed, refit_rows = best.pipeline, len(train_pos)
+    if config.refit_all:
+        reporter.report("refit", message=f"refitting {choice.algorithm} on all {len(prepared.y)} rows")
+        deployed, refit_rows = refit_on_all(data, choice, prepared.X, prepared.y), len(prepared.y)
     reporter.report("evaluate", message="scoring the other algorithms on the test split")
     others = ranked if choice is not ranked[0] else ranked[1:]
     board = leaderboard(data, others, best, X_test, y_test, reporter, score_all=config.exact)
     card = _card(
-        config, prepared, best.candidate.algorithm, (metrics, baseline_metrics), importance, data.y, len(test_pos)
+        config,
+        prepared,
+        best.candidate.algorithm,
+        (metrics, baseline_metrics),
+        importance,
+        data.y,
+        (len(test_pos), refit_rows),
     )
     reporter.report("done", message=f"best: {best.candidate.algorithm}")
     return TrainResult(
@@ -159,13 +175,15 @@ def _fit_all(prepared: TrainingData, config: TrainConfig, reporter: Reporter, sp
         leaderboard=board,
         best=best.candidate,
         baseline=baseline.candidate,
-        pipeline=best.pipeline,
+        pipeline=deployed,
+        evaluated_pipeline=best.pipeline if deployed is not best.pipeline else None,
+        refit_rows=refit_rows,
         metrics=metrics,
         baseline_metrics=baseline_metrics,
         plots=plots,
         importance=importance,
         model_card=card,
-        split=info,
+        split={**info, "refit_rows": refit_rows},
         feature_schema=prepared.schema(train_pos),
         class_labels=[json_value(c) for c in classes],
         features=prepared.features,
@@ -184,7 +202,9 @@ def _choose(trials: list[Trial], data: SearchData, reporter: Reporter, config: T
     if config.exact:
         return final_choice(trials, plan, data, float("inf"))
     # What is left once the reserve for one refit is set aside goes to the blend's extra refits.
-    left = reporter.clock.remaining() - reserve_seconds(trials, data, config.budget_seconds, n_test)
+    left = reporter.clock.remaining() - reserve_seconds(
+        trials, data, config.budget_seconds, n_test, refit_all=config.refit_all
+    )
     return final_choice(trials, plan, data, left + refit_seconds(best_trials(trials)[0], len(data.folds)))
 
 
@@ -237,8 +257,9 @@ def _card(
     scores: tuple[dict, dict],
     importance: list[dict],
     y_train: pd.Series,
-    n_test: int,
+    rows: tuple[int, int],
 ) -> dict:
+    n_test, refit_rows = rows
     return model_card(
         target=config.target,
         problem_type=config.problem_type,
@@ -253,6 +274,7 @@ def _card(
         else {},
         n_train=len(y_train),
         n_test=n_test,
+        refit_rows=refit_rows,
         baseline_answer=f"{y_train.mean():.4g}"
         if config.problem_type == "regression"
         else str(y_train.value_counts().idxmax()),

@@ -28,6 +28,7 @@ def model_card(
     n_train: int,
     n_test: int,
     baseline_answer: str = "",
+    refit_rows: int = 0,
 ) -> dict:
     """Short texts (summary, performance, baseline, strongest features, limits) and what they rest on.
     `baseline_answer`: what the baseline always answers (the most common class, or the average)."""
@@ -43,7 +44,7 @@ def model_card(
         "task": problem_type,  # the stored card keeps its key: the API and old cards show it
         "algorithm": algorithm,
         "summary": f"Predicts {target!r} ({PROBLEM_TYPE_WORDS[problem_type]}) from {len(features)} columns "
-        f"with {algorithm}, trained on {n_train} rows and tested on {n_test} rows it never saw.",
+        f"with {algorithm}, {_rows_text(n_train, n_test, refit_rows)}",
         "performance": performance,
         "baseline": useless or baseline,
         "strongest_features": [row["feature"] for row in strongest],
@@ -77,6 +78,15 @@ def not_better_than_baseline(problem_type: str, metrics: dict, baseline: dict, a
         f"Not better than always answering {guess_words}: balanced accuracy {ours:.3f} on the test rows against "
         f"{guess:.3f} for that guess (accuracy alone hides it when one class is common)."
     )
+
+
+def _rows_text(n_train: int, n_test: int, refit_rows: int) -> str:
+    if refit_rows > n_train:
+        return (
+            f"scored on {n_test} held-out rows it never saw (trained on {n_train}), then refitted on all "
+            f"{refit_rows} rows: the model you deploy learnt from every row."
+        )
+    return f"trained on {n_train} rows and tested on {n_test} rows it never saw."
 
 
 def data_summary(*, dataset: str, version: int, steps: list[str]) -> dict:

@@ -1,6 +1,7 @@
 """After the search: refit the chosen configurations on the whole training split and score them on the
-held-out test split, which no trial has seen. The models stay fitted on the training split only, so
-the test metrics are honest; nothing is refitted on train + test."""
+held-out test split, which no trial has seen, so the test metrics are honest. Then (`refit_all`, the
+default) the chosen one is fitted once more on every row, training and test: the model a user deploys
+learns from all the data, while the figures shown stay those of the evaluated model."""
 
 import logging
 import time
@@ -70,8 +71,11 @@ def refit_seconds(trial: Choice, n_folds: int) -> float:
     return trial.fold_fit_seconds * n_folds / max(n_folds - 1, 1)
 
 
-def reserve_seconds(trials: list[Trial], data: SearchData, budget: float, n_test: int) -> float:
-    """What to keep free for the final refit, the test evaluation, the importance and the inspection."""
+def reserve_seconds(
+    trials: list[Trial], data: SearchData, budget: float, n_test: int, *, refit_all: bool = False
+) -> float:
+    """What to keep free for the final refit (and the refit on all rows), the test evaluation, the
+    importance and the inspection."""
     margin = MARGIN_SHARE * budget + MARGIN_SECONDS
     leaders = [t for t in best_trials(trials) if t.algorithm != "Dummy"]
     if not leaders:
@@ -80,7 +84,10 @@ def reserve_seconds(trials: list[Trial], data: SearchData, budget: float, n_test
     importance = importance_seconds(len(data.kinds), n_test, best.predict_ms_per_row, budget)
     importance += inspection_seconds(best.predict_ms_per_row, budget)
     others = sum(refit_seconds(t, len(data.folds)) for t in leaders[1 : 1 + BLEND_MEMBERS])
-    return margin + refit_seconds(best, len(data.folds)) + importance + min(others, BLEND_SHARE * budget)
+    refit = refit_seconds(best, len(data.folds))
+    if refit_all:
+        refit *= 1 + (len(data.y) + n_test) / max(len(data.y), 1)
+    return margin + refit + importance + min(others, BLEND_SHARE * budget)
 
 
 def final_choice(trials: list[Trial], plan: BlendPlan | None, data: SearchData, seconds_left: float) -> Choice:
@@ -94,12 +101,14 @@ def final_choice(trials: list[Trial], plan: BlendPlan | None, data: SearchData, 
     return plan
 
 
-def pipeline_for(data: SearchData, choice: Choice) -> Pipeline:
-    """The unfitted Pipeline of a trial's configuration or of a blend of them, as refitted for the test."""
+def pipeline_for(data: SearchData, choice: Choice, *, rows: int | None = None) -> Pipeline:
+    """The unfitted Pipeline of a trial's configuration or of a blend of them, to be fitted on `rows` rows
+    (default: the training split, as refitted for the test)."""
+    growth = (rows or len(data.y)) / max(len(data.y), 1)
     if isinstance(choice, Trial):
-        return data.pipeline(choice.algorithm, refit_params(choice, len(data.folds)))
+        return data.pipeline(choice.algorithm, refit_params(choice, len(data.folds), growth))
     members = [
-        (f"{i}-{m.algorithm}", data.pipeline(m.algorithm, refit_params(m, len(data.folds)), recipe=False))
+        (f"{i}-{m.algorithm}", data.pipeline(m.algorithm, refit_params(m, len(data.folds), growth), recipe=False))
         for i, m in enumerate(choice.members)
     ]
     return with_recipe([("model", Blend(members, list(choice.weights), data.problem_type))], data.recipe_steps)
@@ -129,15 +138,16 @@ def score(data: SearchData, trial: Choice, X_test: pd.DataFrame, y_test: pd.Seri
     return Scored(pipeline, candidate, predicted, proba)
 
 
-def refit_params(trial: Trial, n_folds: int) -> dict[str, Any]:
+def refit_params(trial: Trial, n_folds: int, growth: float = 1.0) -> dict[str, Any]:
     """The trial's parameters, with early stopping replaced by the rounds it chose in cross-validation.
 
     Early stopping holds out 10% of the rows on a random draw; the refit instead learns from all the
-    training rows, for the mean stopped rounds scaled up for the larger sample (k/(k-1)), as usual.
+    training rows, for the mean stopped rounds scaled up for the larger sample (k/(k-1), times `growth`
+    when the refit learns from more rows than the training split), as usual.
     """
     if not np.isfinite(trial.stopped_rounds):
         return dict(trial.params)
-    rounds = max(1, round(trial.stopped_rounds * n_folds / max(n_folds - 1, 1)))
+    rounds = max(1, round(trial.stopped_rounds * n_folds / max(n_folds - 1, 1) * growth))
     return {**trial.params, "early_stopping": False, "max_iter": rounds}
 
 
@@ -180,3 +190,10 @@ def test_report(data: SearchData, scored: Scored, y_test: pd.Series, classes: li
     if data.problem_type == "regression":
         return regression_report(y_test.to_numpy(), scored.predicted, data.seed)
     return classification_report(y_test.to_numpy(), scored.predicted, scored.proba, classes)
+
+
+def refit_on_all(data: SearchData, choice: Choice, X: pd.DataFrame, y: pd.Series) -> Pipeline:
+    """The chosen configuration (or blend) fitted on every row: the training split and the test split."""
+    pipeline = pipeline_for(data, choice, rows=len(y))
+    pipeline.fit(X, y)
+    return pipeline

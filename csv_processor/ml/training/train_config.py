@@ -21,6 +21,9 @@ class TrainConfig:
     test_index: tuple | None = None
     # Exact mode (module docstring): the number of plan configurations to run, the baseline not counted.
     max_trials: int | None = None
+    # After the held-out evaluation, refit the chosen model on every row (training + test) and return that
+    # one; False returns the evaluated model, fitted on the training split only.
+    refit_all: bool = True
 
     @property
     def exact(self) -> bool:

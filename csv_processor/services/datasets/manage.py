@@ -33,7 +33,9 @@ def dataset_delete(*, dataset: Dataset) -> None:
     """Delete a dataset, its versions and their files, and the uploaded original."""
     names = [version.file.name for version in dataset.versions.all()]
     # Trained models (and the runs that made them) go with the dataset; so do their files.
-    names += list(TrainedModel.objects.filter(run__dataset_version__dataset=dataset).values_list("file", flat=True))
+    trained = TrainedModel.objects.filter(run__dataset_version__dataset=dataset)
+    for file, evaluated in trained.values_list("file", "evaluated_file"):
+        names += [name for name in (file, evaluated) if name]
     upload: Upload | None = None
     if dataset.source_upload_id is not None:
         upload = Upload.objects.filter(pk=dataset.source_upload_id).first()

@@ -48,11 +48,12 @@ def referenced_files() -> dict[str, set[str]]:
     """Every stored name a row refers to, with the SHA-256 values rows record for it (maybe none)."""
     expected: dict[str, set[str]] = {}
     for model in apps.get_app_config("csv_processor").get_models():
-        has_sha = any(field.name == "sha256" for field in model._meta.get_fields())
         for field in model._meta.get_fields():
             if not isinstance(field, models.FileField):
                 continue
-            columns = (field.name, "sha256") if has_sha and field.name == "file" else (field.name,)
+            sha = "sha256" if field.name == "file" else f"{field.name.removesuffix('_file')}_sha256"
+            has_sha = any(other.name == sha for other in model._meta.get_fields())
+            columns = (field.name, sha) if has_sha else (field.name,)
             for row in model._default_manager.exclude(**{field.name: ""}).values_list(*columns).iterator():
                 hashes = expected.setdefault(row[0], set())
                 if len(row) > 1 and row[1]:

@@ -24,7 +24,7 @@ def _referenced() -> set[str]:
     for model, fields in (
         (Upload, ("file",)),
         (DatasetVersion, ("file",)),
-        (TrainedModel, ("file",)),
+        (TrainedModel, ("file", "evaluated_file")),
         (CleanModelArtifact, ("file",)),
         (BatchPrediction, ("file", "result_file")),
     ):

@@ -160,8 +160,9 @@ def _compare(retrain: ModelRetrain) -> dict:
         test_size=candidate.test_size,
     )
     pipelines = {
-        "active": trained_model_load(trained_model=active.trained_model),
-        "candidate": trained_model_load(trained_model=candidate.trained_model),
+        # The evaluated models: the deployed ones may have been refitted on every row, these rows included.
+        "active": trained_model_load(trained_model=active.trained_model, evaluated=True),
+        "candidate": trained_model_load(trained_model=candidate.trained_model, evaluated=True),
     }
     result = compare_on_rows(pipelines, frame, config, active.split.get("test_index") or [])
     better = result["scores"]["candidate"] >= result["scores"]["active"]

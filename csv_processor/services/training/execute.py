@@ -233,6 +233,7 @@ def _config(run: TrainingRun, steps: list[dict]) -> TrainConfig:
         seed=run.seed,
         budget_seconds=float(run.budget_seconds),
         max_trials=run.max_trials,
+        refit_all=run.refit_all,
         recipe_steps=tuple(steps),
         # A retraining replays the held-out rows of the model it is compared with (services/serving_retrain.py).
         test_index=tuple(run.split["test_index"]) if run.split.get("replay") else None,
@@ -247,8 +248,13 @@ def _save_result(monitor: _Monitor, result: TrainResult, steps: list[dict]) -> T
             if run is None:
                 logger.info("training run %s: gone or taken over before saving; model dropped", monitor.run_id)
                 return None
-            model = trained_model_save(run=run, pipeline=result.pipeline, algorithm=result.best.algorithm)
-            stored.append(model.file.name)
+            model = trained_model_save(
+                run=run,
+                pipeline=result.pipeline,
+                algorithm=result.best.algorithm,
+                evaluated=result.evaluated_pipeline,
+            )
+            stored += [name for name in (model.file.name, model.evaluated_file.name) if name]
             monitor.mine().update(**_result_fields(result, steps))
     except BaseException:
         files_delete(stored)

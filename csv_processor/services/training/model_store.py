@@ -12,6 +12,7 @@ from pathlib import Path
 
 import joblib
 import sklearn
+from django.db.models.fields.files import FieldFile
 from sklearn.pipeline import Pipeline
 
 from csv_processor.models import TrainedModel, TrainingRun
@@ -53,36 +54,50 @@ def model_file_write(pipeline: Pipeline) -> tuple[str, str, int]:
     return name, sha256, size
 
 
-def trained_model_save(*, run: TrainingRun, pipeline: Pipeline, algorithm: str) -> TrainedModel:
-    """Store `pipeline` as the model of `run`; the file is removed again if the row cannot be written."""
+def trained_model_save(
+    *, run: TrainingRun, pipeline: Pipeline, algorithm: str, evaluated: Pipeline | None = None
+) -> TrainedModel:
+    """Store `pipeline` as the model of `run` (and `evaluated`, the model the test metrics come from, when
+    `pipeline` was refitted on every row); the files are removed again if the row cannot be written."""
     name, sha256, size = model_file_write(pipeline)
+    names = [name]
     try:
+        evaluated_name, evaluated_sha256 = "", ""
+        if evaluated is not None:
+            evaluated_name, evaluated_sha256, _ = model_file_write(evaluated)
+            names.append(evaluated_name)
         return TrainedModel.objects.create(
             run=run,
             file=name,
             sha256=sha256,
             size_bytes=size,
+            evaluated_file=evaluated_name,
+            evaluated_sha256=evaluated_sha256,
             algorithm=algorithm,
             sklearn_version=sklearn.__version__,
         )
     except BaseException:
-        files_delete([name])
+        files_delete(names)
         raise
 
 
-def trained_model_load(*, trained_model: TrainedModel) -> Pipeline:
-    """The fitted Pipeline, after checking the file is one we wrote and is unchanged (cached per process)."""
-    name = trained_model.file.name or ""
+def trained_model_load(*, trained_model: TrainedModel, evaluated: bool = False) -> Pipeline:
+    """The fitted Pipeline, after checking the file is one we wrote and is unchanged (cached per process).
+    `evaluated`: the model the test metrics come from (the same as the deployed one when it was not
+    refitted on every row)."""
+    file, expected = trained_model.file, trained_model.sha256
+    if evaluated and trained_model.evaluated_file:
+        file, expected = trained_model.evaluated_file, trained_model.evaluated_sha256
+    name = file.name or ""
     if not _OUR_NAME.match(name):
         raise ModelFileError(f"Model {trained_model.pk} does not point at a model file this app wrote.")
-    key = (name, trained_model.sha256)
-    return _cache.get_or_compute(key, lambda: _pipeline_read(trained_model))
+    key = (name, expected)
+    return _cache.get_or_compute(key, lambda: _pipeline_read(trained_model, file, expected))
 
 
-def _pipeline_read(trained_model: TrainedModel) -> Pipeline:
-    expected = trained_model.sha256
+def _pipeline_read(trained_model: TrainedModel, file: FieldFile, expected: str) -> Pipeline:
     try:
-        path = stored_local_path(trained_model.file)
+        path = stored_local_path(file)
     except StoredFileMissing as exc:
         raise ModelFileError(f"The file of model {trained_model.pk} is missing; train the model again.") from exc
     actual = _sha256(path)

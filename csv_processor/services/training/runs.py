@@ -37,6 +37,7 @@ class TrainingOptions:
     seed: int = 0
     budget_seconds: int = 60
     max_trials: int | None = None
+    refit_all: bool = True
 
 
 def _validate_numbers(options: TrainingOptions) -> None:
@@ -121,6 +122,7 @@ def _create(
                 seed=options.seed,
                 budget_seconds=options.budget_seconds,
                 max_trials=options.max_trials,
+                refit_all=options.refit_all,
                 progress={"stage": "queued"},
                 warnings=[item.message for item in setup.warnings],
             )
@@ -148,6 +150,7 @@ def training_options_for(run: TrainingRun) -> TrainingOptions:
         seed=run.seed,
         budget_seconds=run.budget_seconds,
         max_trials=run.max_trials,
+        refit_all=run.refit_all,
     )
 
 
