@@ -149,7 +149,7 @@ def _log_of(run: TrainingRun, pipeline: Pipeline, frame: pd.DataFrame) -> mlflow
             **({"candidates_tried": run.candidates_tried} if run.candidates_tried is not None else {}),
             "best_algorithm": run.best_algorithm,
             # The rows the logged model learnt from: all of them after the refit, else the training split.
-            "refit_rows": (run.split or {}).get("refit_rows", ""),
+            "refit_rows": (run.split or {}).get("refit_rows", "unknown"),
             **{
                 f"best.{key}": value for key, value in (run.leaderboard[0]["params"] if run.leaderboard else {}).items()
             },
