@@ -16,5 +16,6 @@ urlpatterns = [
         name="invocations",
     ),
     path("models/<int:model_id>/ping", login_not_required(api.ModelPingApi.as_view()), name="ping"),
+    path("runs/<int:run_id>/", login_not_required(api.RunDetailApi.as_view()), name="run-detail"),
     path("models/<int:model_id>/feedback", login_not_required(api.FeedbackCreateApi.as_view()), name="feedback"),
 ]

@@ -34,6 +34,7 @@ from csv_processor.selectors.serving import (
     deployed_model_get_for_user,
     deployed_model_list,
 )
+from csv_processor.selectors.training.runs import training_run_get_for_user, training_run_summary
 from csv_processor.services.serving.predictions import prediction_feedback_record
 from csv_processor.services.serving.protocol import ProtocolError, scoring_input_read
 from csv_processor.services.serving.runtime import (
@@ -74,6 +75,16 @@ class ModelDetailApi(APIView):
     def get(self, request: AuthenticatedRequest, model_id: int) -> Response:
         model = deployed_model_get_for_user(user=request.user, model_id=model_id)
         return Response(DeployedModelDetailSerializer(deployed_model_detail(deployed_model=model)).data)
+
+
+class RunDetailApi(APIView):
+    """A training run as `manage.py train` prints it: problem type and why, features used and left out,
+    warnings, metric, scores against the baseline, rows refitted on, time taken, candidates tried."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **error_responses(401, 404)}, parameters=[WWW_AUTHENTICATE])
+    def get(self, request: AuthenticatedRequest, run_id: int) -> Response:
+        run = training_run_get_for_user(user=request.user, run_id=run_id)
+        return Response(training_run_summary(run=run))
 
 
 class PredictionCreateApi(PredictionApiView):

@@ -15,6 +15,7 @@ from tests.csv_processor.helpers import record
 ME, MODELS, DETAIL = "/api/me/", "/api/models/", "/api/models/{model_id}/"
 PREDICT, INVOCATIONS = "/api/models/{model_id}/predict", "/api/models/{model_id}/invocations"
 PING, FEEDBACK = "/api/models/{model_id}/ping", "/api/models/{model_id}/feedback"
+RUN = "/api/runs/{run_id}/"
 PREDICTING = {"200", "400", "401", "403", "404", "409", "413", "415", "429"}
 DOCUMENTED = {
     (ME, "get"): {"200", "401"},
@@ -24,6 +25,7 @@ DOCUMENTED = {
     (INVOCATIONS, "post"): PREDICTING,
     (PING, "get"): {"200", "401", "404"},
     (FEEDBACK, "post"): {"200", "400", "401", "403", "404", "413", "415"},
+    (RUN, "get"): {"200", "401", "404"},
 }
 # Every test here uses the module's `served` model and its media folder (tests/conftest.py).
 pytestmark = [pytest.mark.django_db, pytest.mark.served_media]

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from csv_processor.models import Dataset, DeployedModel, TrainedModel, TrainingRun
+from csv_processor.selectors.training.runs import training_run_summary
 from csv_processor.services.training import execute as training_execute
-from tests.csv_processor.helpers import classification_csv
+from tests.csv_processor.helpers import classification_csv, queue_run
 
 
 def _train(source, user, *extra: str, out: StringIO | None = None, err: StringIO | None = None) -> dict:
@@ -153,3 +155,24 @@ def test_train_command_prints_only_its_json_line_on_stdout(tmp_path):
     assert summary["candidates_tried"] == 2
     assert summary["elapsed_seconds"] > 0
     assert "INFO" in done.stderr  # the log lines went somewhere: to stderr
+
+
+@pytest.mark.django_db
+def test_the_api_run_resource_has_the_command_lines_fields(client, user, other_user, dataset):
+    run = training_execute.training_run_execute(
+        run_id=queue_run(user, dataset.current_version, max_trials=2).pk, defer_tracking=True
+    )
+    url = reverse("csv_processor_api:run-detail", args=[run.pk])
+
+    anonymous = client.get(url)
+    client.force_login(other_user)
+    foreign = client.get(url)
+    client.force_login(user)
+    body = client.get(url).json()
+
+    assert anonymous.status_code == 401
+    assert foreign.status_code == 404
+    assert body == json.loads(json.dumps(training_run_summary(run=run)))
+    assert body["rows_refitted_on"] == dataset.current_version.row_count
+    assert body["features_left_out"] == {"id": "identifier-like: almost every value differs"}
+    assert body["problem_type"] == "binary"

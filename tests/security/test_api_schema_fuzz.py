@@ -65,9 +65,12 @@ def _with_valid_records(case) -> None:
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_answers_by_its_schema_and_only_to_the_owner(case, estate):
-    takes_model = "model_id" in (case.path_parameters or {})
-    if takes_model:
-        case.path_parameters["model_id"] = estate.model.pk
+    # Ids in the path are the owner's objects: the fuzzing is of what follows them, and of another user.
+    owned = {"model_id": estate.model.pk, "run_id": estate.run.pk}
+    taken = [name for name in owned if name in (case.path_parameters or {})]
+    takes_model = bool(taken)
+    for name in taken:
+        case.path_parameters[name] = owned[name]
     _with_valid_records(case)
 
     response = case.call(headers=_auth(estate.tokens["owner"]))
@@ -81,6 +84,7 @@ def test_api_answers_by_its_schema_and_only_to_the_owner(case, estate):
             assert foreign.status_code == 404, where
         else:
             # OPTIONS and unsupported methods: the same answer as for a model that does not exist.
-            case.path_parameters["model_id"] = MISSING_ID
+            for name in taken:
+                case.path_parameters[name] = MISSING_ID
             missing = case.call(headers=_auth(estate.tokens["other"]))
             assert (foreign.status_code, foreign.content) == (missing.status_code, missing.content), where

@@ -25,6 +25,7 @@ from django.urls import reverse
 from csv_processor.models import Dataset, DeployedModel, TrainingRun
 from csv_processor.selectors.datasets import dataset_get_for_user
 from csv_processor.selectors.serving import deploy_target_for_run
+from csv_processor.selectors.training.runs import training_run_summary
 from csv_processor.services.datasets.imports import dataset_import_file
 from csv_processor.services.serving.deploy import deployed_model_deploy
 from csv_processor.services.training.execute import training_run_execute
@@ -177,53 +178,5 @@ def _stdout_to_stderr() -> Iterator[None]:
             handler.setStream(stream)
 
 
-def _left_out(run: TrainingRun) -> dict[str, str]:
-    """Every column neither the target nor a feature, with why."""
-    kinds = {column["name"]: column.get("kind") for column in run.dataset_version.schema}
-    requested = set(run.features or [])
-    why = {}
-    for name, kind in kinds.items():
-        if name == run.target or name in run.used_features:
-            continue
-        if requested and name not in requested:
-            why[name] = "not among the requested features"
-        elif kind == "identifier":
-            why[name] = "identifier-like: almost every value differs"
-        else:
-            why[name] = "left out by the pre-flight checks (constant or mostly missing; see warnings)"
-    return why
-
-
 def _summary(run: TrainingRun, dataset: Dataset) -> dict:
-    model = getattr(run, "trained_model", None) if run.status == TrainingRun.Status.SUCCEEDED else None
-    return {
-        "run_id": run.pk,
-        "dataset_id": dataset.pk,
-        "status": run.status,
-        "error": run.error,
-        "target": run.target,
-        "problem_type": run.problem_type,
-        "problem_type_reason": run.problem_type_reason,
-        "features_used": list(run.used_features or []),
-        "features_left_out": _left_out(run) if run.status == TrainingRun.Status.SUCCEEDED else {},
-        "warnings": list(run.warnings or []),
-        "elapsed_seconds": run.elapsed_seconds,
-        "rows_refitted_on": (run.split or {}).get("refit_rows"),
-        "test_rows": (run.split or {}).get("n_test"),
-        "candidates_tried": run.candidates_tried,
-        "model_id": model.pk if model else None,
-        "best_algorithm": run.best_algorithm,
-        "main_metric": run.main_metric,
-        "leaderboard": run.leaderboard,
-        "test_metrics": {name: value for name, value, _ in run.scalar_metrics},
-        "baseline_metrics": {key: run.baseline_metrics.get(key) for key in ("accuracy", "balanced_accuracy", "r2")}
-        if run.baseline_metrics
-        else {},
-        "not_better_than_baseline": (run.model_card or {}).get("not_better_than_baseline"),
-        "tracking_status": run.tracking_status,
-        "mlflow_run_id": run.mlflow_run_id,
-        "registered_model": f"{run.registered_model_name}/{run.registered_model_version}"
-        if run.registered_model_version
-        else "",
-        "deployed": None,
-    }
+    return {**training_run_summary(run=run), "dataset_id": dataset.pk}

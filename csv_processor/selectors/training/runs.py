@@ -141,3 +141,58 @@ def _row_note(row: dict) -> str:
     if row.get("test_score") is None:
         notes.append("Not scored on the test rows: the time budget ran out before its refit.")
     return " ".join(notes)
+
+
+def training_run_summary(*, run: TrainingRun) -> dict:
+    """What a run knows, as plain JSON: `manage.py train`'s output line and `GET /api/runs/<id>/`."""
+    model = getattr(run, "trained_model", None) if run.status == TrainingRun.Status.SUCCEEDED else None
+    succeeded = run.status == TrainingRun.Status.SUCCEEDED
+    return {
+        "run_id": run.pk,
+        "dataset_id": run.dataset_version.dataset_id,
+        "dataset_version": run.dataset_version.number,
+        "status": run.status,
+        "error": run.error,
+        "target": run.target,
+        "problem_type": run.problem_type,
+        "problem_type_reason": run.problem_type_reason,
+        "main_metric": run.main_metric,
+        "features_used": list(run.used_features or []),
+        "features_left_out": _left_out(run) if succeeded else {},
+        "warnings": list(run.warnings or []),
+        "elapsed_seconds": run.elapsed_seconds,
+        "candidates_tried": run.candidates_tried,
+        "rows_refitted_on": (run.split or {}).get("refit_rows"),
+        "test_rows": (run.split or {}).get("n_test"),
+        "model_id": model.pk if model else None,
+        "best_algorithm": run.best_algorithm,
+        "leaderboard": run.leaderboard,
+        "test_metrics": {name: value for name, value, _ in run.scalar_metrics},
+        "baseline_metrics": {key: run.baseline_metrics.get(key) for key in ("accuracy", "balanced_accuracy", "r2")}
+        if run.baseline_metrics
+        else {},
+        "not_better_than_baseline": (run.model_card or {}).get("not_better_than_baseline"),
+        "tracking_status": run.tracking_status,
+        "mlflow_run_id": run.mlflow_run_id,
+        "registered_model": f"{run.registered_model_name}/{run.registered_model_version}"
+        if run.registered_model_version
+        else "",
+        "deployed": None,
+    }
+
+
+def _left_out(run: TrainingRun) -> dict[str, str]:
+    """Every column neither the target nor a feature, with why."""
+    kinds = {column["name"]: column.get("kind") for column in run.dataset_version.schema}
+    requested = set(run.features or [])
+    why = {}
+    for name, kind in kinds.items():
+        if name == run.target or name in (run.used_features or []):
+            continue
+        if requested and name not in requested:
+            why[name] = "not among the requested features"
+        elif kind == "identifier":
+            why[name] = "identifier-like: almost every value differs"
+        else:
+            why[name] = "left out by the pre-flight checks (constant or mostly missing; see warnings)"
+    return why
