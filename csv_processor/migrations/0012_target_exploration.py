@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('target', models.TextField()),
+                ('target_key', models.CharField(editable=False, help_text='SHA-256 of the target: a column name of any length fits the unique index.', max_length=64)),
                 ('problem_type', models.CharField(max_length=16)),
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Computing'), ('ready', 'Ready'), ('failed', 'Failed')], default='queued', max_length=16)),
                 ('progress', models.FloatField(default=0.0)),
@@ -27,7 +28,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(fields=('version', 'target', 'problem_type'), name='target_exploration_unique')],
+                'constraints': [models.UniqueConstraint(fields=('version', 'target_key', 'problem_type'), name='target_exploration_unique')],
             },
         ),
     ]

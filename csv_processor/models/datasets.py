@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 
@@ -109,6 +111,11 @@ class TargetExploration(Job):
 
     version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="explorations")
     target = models.TextField()
+    target_key = models.CharField(
+        max_length=64,
+        editable=False,
+        help_text="SHA-256 of the target: a column name of any length fits the unique index.",
+    )
     problem_type = models.CharField(max_length=16)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(default=0.0)
@@ -120,8 +127,13 @@ class TargetExploration(Job):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "target", "problem_type"], name="target_exploration_unique")
+            models.UniqueConstraint(fields=["version", "target_key", "problem_type"], name="target_exploration_unique")
         ]
 
     def __str__(self) -> str:
         return f"{self.version} against {self.target} ({self.get_status_display()})"
+
+
+def target_key_of(target: str) -> str:
+    """The key a target exploration is unique by (with its version and problem type)."""
+    return hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()

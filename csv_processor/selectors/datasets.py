@@ -17,6 +17,7 @@ from csv_processor.ml.csv.tables import iter_csv_chunks, read_page
 from csv_processor.ml.csv.workbook import read_sheet
 from csv_processor.ml.types import infer_column_types
 from csv_processor.models import CleaningJob, Dataset, DatasetVersion, TargetExploration, Upload, WorkerHeartbeat
+from csv_processor.models.datasets import target_key_of
 from csv_processor.storage import parquet_file, stored_local_path
 from users.models import User
 
@@ -247,7 +248,7 @@ def target_exploration_find(
     *, version: DatasetVersion, target: str, problem_type: str | None = None
 ) -> TargetExploration | None:
     """The exploration of `version` against `target` (for `problem_type`, or the latest asked for any)."""
-    explorations = TargetExploration.objects.filter(version=version, target=target)
+    explorations = TargetExploration.objects.filter(version=version, target_key=target_key_of(target))
     if problem_type:
         explorations = explorations.filter(problem_type=problem_type)
     return explorations.order_by("-created_at").first()

@@ -12,6 +12,7 @@ from csv_processor.services.datasets.explore import target_exploration_execute, 
 from csv_processor.services.jobs.recovery import interrupted_jobs_requeue
 from csv_processor.storage import files_delete
 from csv_processor.tasks import target_exploration_task
+from tests.csv_processor.helpers import make_dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +135,19 @@ def test_the_training_form_links_to_the_exploration_of_its_target(user_client, d
     html = user_client.get(url, {"target": "label"}).content.decode()
 
     assert f"{_url(dataset)}?target=label&amp;problem_type=binary" in html
+
+
+def test_a_target_name_of_any_length_is_kept_once(user, tmp_path, django_capture_on_commit_callbacks):
+    """The unique key is a hash: a 4,000-character header would not fit PostgreSQL's btree index as text."""
+    long_name = "y" * 4000
+    body = ("x," + long_name + "\n" + "".join(f"{i},{i % 2}\n" for i in range(40))).encode()
+    version = make_dataset(user, tmp_path, body, name="long.csv").current_version
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = target_exploration_request(version=version, target=long_name)
+    target_exploration_execute(exploration_id=first.pk)
+    again = target_exploration_request(version=version, target=long_name)
+
+    assert again.pk == first.pk
+    assert again.status == "ready"
+    assert again.result["columns"][0]["name"] == "x"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from csv_processor.ml.profiling.target import explore_target
 from csv_processor.ml.training import detect_problem_type
 from csv_processor.models import DatasetVersion, TargetExploration
+from csv_processor.models.datasets import target_key_of
 from csv_processor.selectors.datasets import dataset_version_frame
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.storage import StoredFileMissing, StoreUnavailable
@@ -37,10 +38,10 @@ def target_exploration_request(
         problem_type = detect_problem_type(values).problem_type
     if problem_type not in PROBLEM_TYPES:
         raise ValidationError("The problem type must be binary, multiclass or regression.", code="problem_type")
-    key: dict[str, Any] = {"version": version, "target": target, "problem_type": problem_type}
+    key: dict[str, Any] = {"version": version, "target_key": target_key_of(target), "problem_type": problem_type}
     try:
         with transaction.atomic():
-            exploration, created = TargetExploration.objects.get_or_create(**key)
+            exploration, created = TargetExploration.objects.get_or_create(**key, defaults={"target": target})
     except IntegrityError:  # two requests at once: the other one made the row
         exploration, created = TargetExploration.objects.get(**key), False
     if created or _requeue_failed(exploration):
