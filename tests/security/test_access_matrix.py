@@ -69,6 +69,7 @@ ACCESS: dict[str, Callable[[Estate], dict]] = {
     "csv_processor_api:invocations": lambda e: {"model_id": e.model.pk},
     "csv_processor_api:ping": lambda e: {"model_id": e.model.pk},
     "csv_processor_api:feedback": lambda e: {"model_id": e.model.pk},
+    "csv_processor_api:run-detail": lambda e: {"run_id": e.run.pk},
     "users:api-token-revoke": lambda e: {"token_id": e.api_token.pk},
 }
 
