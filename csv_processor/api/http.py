@@ -1,9 +1,11 @@
 """HTTP plumbing of the REST API: request parsers with size and depth limits, and token-as-password Basic
 auth so MLflow's own clients (which cannot set headers) can call."""
 
+import contextlib
+import gc
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -60,7 +62,8 @@ class LimitedJSONParser(BaseParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         body = _read_limited(stream, parser_context)
         try:
-            data = json.loads(body.decode("utf-8"), parse_constant=self.constant)
+            with _no_collection():
+                data = json.loads(body.decode("utf-8"), parse_constant=self.constant)
         except RecursionError:
             raise exceptions.ParseError("The JSON is nested too deeply.") from None
         except (UnicodeDecodeError, ValueError) as exc:
@@ -70,6 +73,20 @@ class LimitedJSONParser(BaseParser):
         if _UNSTORABLE_ESCAPE.search(body):
             _require_storable_text(data)
         return data
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic garbage collection while the C decoder may be near the recursion limit (a body nested
+    100,000 levels deep): a collection starting there runs unrelated objects' finalizers at that depth,
+    where they fail with RecursionError ("exception ignored"). Parsing only allocates, so nothing is lost."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # json.loads turns "\u0000" into a NUL, which PostgreSQL cannot store, and an unpaired "\ud800" into a
