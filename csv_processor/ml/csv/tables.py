@@ -12,7 +12,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 # OWASP CSV injection: a spreadsheet treats a cell starting with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# RFC 4180 line ends: the csv writer then quotes every field holding a CR or an LF. With "\n" alone a field
+# holding a bare CR was written unquoted, and a spreadsheet split its row there (a live formula could follow).
+LINE_END = "\r\n"
 # A local file, or one already opened (from an object store, read with range requests).
 ParquetSource: TypeAlias = Path | pq.ParquetFile
 
@@ -77,16 +80,25 @@ def _slice_row_groups(parquet: pq.ParquetFile, offset: int, limit: int) -> pd.Da
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as formulas with a quote; numbers stay numbers."""
+    """Prefix text cells and column names that a spreadsheet would run as formulas with a quote; numbers
+    stay numbers."""
     frame = frame.copy()
-    for column in frame.columns:
-        series = frame[column]
+    frame.columns = [f"'{name}" if str(name).startswith(FORMULA_PREFIXES) else name for name in frame.columns]
+    # By position: a table may hold two columns of one name.
+    for position in range(frame.shape[1]):
+        series = frame.iloc[:, position]
         if pd.api.types.is_string_dtype(series) or series.dtype == object:
             text = series.astype("string")
             risky = text.str.startswith(FORMULA_PREFIXES).fillna(False)
             if risky.any():
-                frame[column] = series.where(~risky, "'" + text)
+                frame.isetitem(position, series.where(~risky, "'" + text).array)
     return frame
+
+
+def frame_to_csv(frame: pd.DataFrame, *, header: bool = True) -> str:
+    """The one way the app writes CSV (downloads, batch results): formulas neutralised in the header and
+    the values, and every field holding a CR or an LF quoted."""
+    return neutralise_formulas(frame).to_csv(index=False, header=header, lineterminator=LINE_END)
 
 
 def iter_csv_chunks(source: ParquetSource, *, batch_rows: int = 65_536) -> Iterator[str]:
@@ -94,8 +106,7 @@ def iter_csv_chunks(source: ParquetSource, *, batch_rows: int = 65_536) -> Itera
     parquet = _parquet(source)
     header = True
     for batch in parquet.iter_batches(batch_size=batch_rows):
-        frame = neutralise_formulas(batch.to_pandas())
-        yield frame.to_csv(index=False, header=header)
+        yield frame_to_csv(batch.to_pandas(), header=header)
         header = False
     if header:
-        yield pd.DataFrame(columns=parquet.schema_arrow.names).to_csv(index=False)
+        yield frame_to_csv(pd.DataFrame(columns=parquet.schema_arrow.names))

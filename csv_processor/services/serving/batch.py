@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from csv_processor import metrics
 from csv_processor.ml.csv.reader import CsvParseError, ParseOptions, read_csv_sniffed
 from csv_processor.ml.csv.sniffing import detect_parse_options, refuse_reason
-from csv_processor.ml.csv.tables import neutralise_formulas
+from csv_processor.ml.csv.tables import frame_to_csv
 from csv_processor.ml.json_values import json_value
 from csv_processor.ml.serving import InputSpec, Predicted, predict_frame
 from csv_processor.models import BatchPrediction, DeployedModel
@@ -135,11 +135,11 @@ def _predict_file(batch: BatchPrediction) -> tuple[str, int, list[str]]:
         BatchPrediction.objects.filter(pk=batch.pk).update(progress=min(0.95, (start + len(chunk)) / len(frame)))
     answers = pd.concat(parts)
     _log_sample(batch, frame, answers)
-    result = neutralise_formulas(pd.concat([frame.reset_index(drop=True), answers.reset_index(drop=True)], axis=1))
+    result = pd.concat([frame.reset_index(drop=True), answers.reset_index(drop=True)], axis=1)
     name = file_name_new(folder="batches", suffix=".csv")
     try:
         with stored_write(name) as path:
-            result.to_csv(path, index=False)
+            path.write_text(frame_to_csv(result), encoding="utf-8", newline="")
     except BaseException:
         files_delete([name])
         raise

@@ -1,9 +1,13 @@
 """Paging Parquet tables and writing formula-safe CSV."""
 
+import io
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from csv_processor.ml.csv.tables import iter_csv_chunks, neutralise_formulas, read_page
+from csv_processor.ml.csv.tables import frame_to_csv, iter_csv_chunks, neutralise_formulas, read_page
 
 
 @pytest.fixture
@@ -67,3 +71,44 @@ def test_iter_csv_chunks_of_an_empty_table_is_the_header(tmp_path):
     pd.DataFrame({"a": pd.Series([], dtype="int64")}).to_parquet(path)
 
     assert "".join(iter_csv_chunks(path)).strip() == "a"
+
+
+# Any text a cell or a header can hold (control characters included; lone surrogates cannot be encoded).
+CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8)
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _expected(text: str) -> str:
+    return f"'{text}" if text.startswith(TRIGGERS) else text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(CELL, min_size=1, max_size=4, unique=True).flatmap(
+        lambda names: st.tuples(
+            st.just(names), st.lists(st.lists(CELL, min_size=len(names), max_size=len(names)), max_size=6)
+        )
+    )
+)
+def test_any_text_written_as_csv_reads_back_the_same_but_for_the_quote(case):
+    names, rows = case
+    frame = pd.DataFrame(rows, columns=names, dtype=object)
+
+    text = frame_to_csv(frame)
+    # The header read as a row: pandas would rename an empty or repeated header cell.
+    back = pd.read_csv(io.StringIO(text), header=None, dtype=str, na_filter=False, skip_blank_lines=False)
+
+    assert back.shape == (len(rows) + 1, len(names))
+    assert back.iloc[0].tolist() == [_expected(name) for name in names]
+    assert back.iloc[1:].to_numpy().tolist() == [[_expected(cell) for cell in row] for row in rows]
+
+
+def test_a_value_starting_with_a_carriage_return_stays_in_its_row():
+    frame = pd.DataFrame({"=cmd": ["\r=HYPERLINK(1)", "ok"], "n": [1, 2]})
+
+    text = frame_to_csv(frame)
+
+    assert text.splitlines()[0] == "'=cmd,n"
+    assert '"\'\r=HYPERLINK(1)"' in text
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert back.shape == (2, 2)
