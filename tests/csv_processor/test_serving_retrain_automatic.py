@@ -167,3 +167,24 @@ def test_the_model_page_sets_the_schedule_and_shows_the_history(client, served, 
     assert "Choose never, every day or every week." in bad.content.decode()
     assert foreign.status_code == 404
     assert _model(served).retrain_schedule == "daily"
+
+
+def test_a_better_candidate_no_better_than_its_baseline_is_kept_with_the_reason(served):
+    _newer_version(served)
+    _schedule(served, "daily", checked_days_ago=2)
+    (retrain_id,) = model_retrains_automatic()
+    retrain = ModelRetrain.objects.get(pk=retrain_id)
+    run = training_run_execute(run_id=retrain.run_id)
+    flagged = "Not better than always answering “no”: balanced accuracy 0.500 on the test rows against 0.500."
+    TrainingRun.objects.filter(pk=run.pk).update(model_card={**run.model_card, "not_better_than_baseline": flagged})
+    retrain = ModelRetrain.objects.get(pk=retrain_id)
+    retrain.status = ModelRetrain.Status.READY
+    retrain.comparison = {"scores": {"active": 0.8, "candidate": 0.9}, "rows": 40}
+    retrain.save()
+
+    decided = retrain_service._decide_automatically(retrain)
+
+    assert decided.status == ModelRetrain.Status.KEPT
+    assert decided.decided_at is not None
+    assert flagged in decided.error
+    assert DeployedModel.objects.get(pk=served.model.pk).active_version_id == served.model.active_version_id

@@ -131,20 +131,21 @@ def model_retrain_compare(*, retrain_id: int) -> ModelRetrain | None:
 
 
 def _decide_automatically(retrain: ModelRetrain) -> ModelRetrain:
-    """Promote the candidate when it is strictly better on the held-out rows, else keep the active version."""
+    """Promote the candidate when it is strictly better on the held-out rows, else keep the active version.
+    A better candidate that is itself no better than its baseline is kept out too, with the reason."""
     scores = retrain.comparison["scores"]
-    if scores["candidate"] > scores["active"]:
-        try:
-            model_retrain_promote(retrain=retrain, confirm_not_better=False)
-        except ValidationError as exc:
-            if exc.code != "not_better":
-                return _set(retrain, ModelRetrain.Status.FAILED, error=" ".join(exc.messages))
-            model_retrain_keep(retrain=retrain)
-            retrain = _set(retrain, ModelRetrain.Status.KEPT, error=" ".join(exc.messages))
-        logger.info("retrain %s: candidate promoted automatically (%s)", retrain.pk, scores)
-    else:
-        model_retrain_keep(retrain=retrain)
+    if scores["candidate"] <= scores["active"]:
         logger.info("retrain %s: active version kept, the candidate is not better (%s)", retrain.pk, scores)
+        return model_retrain_keep(retrain=retrain)
+    try:
+        model_retrain_promote(retrain=retrain, confirm_not_better=False)
+    except ValidationError as exc:
+        reason = " ".join(exc.messages)
+        if exc.code != "not_better":
+            return _set(retrain, ModelRetrain.Status.FAILED, error=reason)
+        logger.info("retrain %s: active version kept, the better candidate is no better than its baseline", retrain.pk)
+        return _set(retrain, ModelRetrain.Status.KEPT, decided_at=timezone.now(), error=reason)
+    logger.info("retrain %s: candidate promoted automatically (%s)", retrain.pk, scores)
     retrain.refresh_from_db()
     return retrain
 
@@ -289,8 +290,9 @@ def _automatic_start(model: DeployedModel, trigger: str) -> ModelRetrain | None:
     )
     retrain = None
     if tried is not None:
+        assert version is not None
         note = (
-            f"Dataset version {version.number if version else '?'} was already tried against active version "
+            f"Dataset version {version.number} was already tried against active version "
             f"{base.number} (run #{tried.run_id}); waiting for newer data."
         )
     else:
