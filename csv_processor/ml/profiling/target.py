@@ -32,6 +32,7 @@ from pandas.api import types as ptypes
 from csv_processor.ml.json_values import json_object
 from csv_processor.ml.numbers import numeric_share, parse_numbers
 from csv_processor.ml.training.leakage import NUMERIC_SHARE, leakage_evidence
+from csv_processor.ml.training.preflight import clean_target
 
 BINS = 20
 TOP_VALUES = 30
@@ -78,25 +79,17 @@ def _explore(
     on_progress: Callable[[float], None] | None,
 ) -> dict[str, Any]:
     kinds = kinds or {}
-    y_raw = df[target]
     regression = problem_type == "regression"
-    y_numbers = parse_numbers(y_raw) if regression else None
-    if regression:
-        assert y_numbers is not None
-        usable = np.isfinite(y_numbers.to_numpy(dtype="float64", na_value=np.nan))
-    else:
-        usable = y_raw.notna().to_numpy() & (y_raw.astype("str").str.strip() != "").to_numpy()
+    # The target as training reads it: rows it would drop (missing, blank, not a number) are left out.
+    y = clean_target(df[target], problem_type)
+    usable = y.notna().to_numpy()
     rows = int(usable.sum())
     frame = df.loc[usable].reset_index(drop=True)
-    if regression:
-        assert y_numbers is not None
-        y_values = y_numbers.to_numpy(dtype="float64", na_value=np.nan)[usable]
-        y_coded = _number_codes(y_values, dates=False)
-    else:
-        y_values = None
-        y_coded = _class_codes(frame[target])
+    y = y[usable].reset_index(drop=True)
+    y_values = y.to_numpy(dtype="float64") if regression else None
+    y_coded = _number_codes(y_values, dates=False) if y_values is not None else _class_codes(y)
     features = [c for c in df.columns if c != target]
-    suspects = _suspects(frame, target, problem_type, features)
+    suspects = _suspects(frame, y, problem_type, features)
     result: dict[str, Any] = {
         "target": target,
         "problem_type": problem_type,
@@ -112,7 +105,6 @@ def _explore(
         ),
     }
     if rows < 2 or len(y_coded.labels) < 2:
-        result["columns"] = []
         result["empty_reason"] = "The target has fewer than two different usable values: nothing to compare with."
         return result
     h_target = _entropy(np.bincount(y_coded.codes, minlength=len(y_coded.labels)))
@@ -126,11 +118,8 @@ def _explore(
     return result
 
 
-def _suspects(frame: pd.DataFrame, target: str, problem_type: str, features: list[str]) -> dict[str, str]:
-    if len(frame) < 10:
-        return {}
-    y = parse_numbers(frame[target]) if problem_type == "regression" else frame[target]
-    return leakage_evidence(frame, y, problem_type, features)
+def _suspects(frame: pd.DataFrame, y: pd.Series, problem_type: str, features: list[str]) -> dict[str, str]:
+    return leakage_evidence(frame, y, problem_type, features) if len(frame) >= 10 else {}
 
 
 def _flags(name: str, kind: str | None, suspects: dict[str, str]) -> list[dict[str, str]]:
