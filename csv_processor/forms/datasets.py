@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.http import QueryDict
 
+from csv_processor.forms.training import PROBLEM_TYPE_CHOICES
 from csv_processor.models import Upload
 
 DELIMITERS = [(",", "Comma  ,"), (";", "Semicolon  ;"), ("\t", "Tab"), ("|", "Pipe  |")]
@@ -148,16 +149,7 @@ class ExploreForm(forms.Form):
     """The target (and problem type) to rank a version's columns against."""
 
     target = forms.ChoiceField(label="Target")
-    problem_type = forms.ChoiceField(
-        label="Problem type",
-        required=False,
-        choices=[
-            ("", "Detect from the values"),
-            ("binary", "Binary classification"),
-            ("multiclass", "Multiclass classification"),
-            ("regression", "Regression"),
-        ],
-    )
+    problem_type = forms.ChoiceField(label="Problem type", required=False, choices=PROBLEM_TYPE_CHOICES)
 
     def __init__(self, *args: Any, columns: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

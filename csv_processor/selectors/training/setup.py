@@ -10,14 +10,13 @@ import pandas as pd
 
 from csv_processor.ml.training import ALGORITHMS, detect_problem_type
 from csv_processor.ml.training.preflight_facts import dataset_checks_from_facts, preflight_from_facts
+from csv_processor.ml.training.problem_type import PROBLEM_TYPES
 from csv_processor.ml.training.table_facts import TableFacts
 from csv_processor.models import DatasetVersion
 from csv_processor.selectors.datasets import dataset_version_chain, dataset_version_frame, dataset_version_recipe
 from csv_processor.selectors.training.facts import version_table_facts
 
 logger = logging.getLogger(__name__)
-
-PROBLEM_TYPES = ("binary", "multiclass", "regression")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from csv_processor.ml.profiling.target import explore_target
 from csv_processor.ml.training import detect_problem_type
+from csv_processor.ml.training.problem_type import PROBLEM_TYPES
 from csv_processor.models import DatasetVersion, TargetExploration
 from csv_processor.models.datasets import target_key_of
 from csv_processor.selectors.datasets import dataset_version_frame
@@ -21,7 +22,6 @@ from csv_processor.storage import StoredFileMissing, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_TYPES = ("binary", "multiclass", "regression")
 PROGRESS_EVERY_SECONDS = 0.5
 
 

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from csv_processor.ml.training.problem_type import PROBLEM_TYPES
 from csv_processor.models import DatasetVersion, TrainingRun
-from csv_processor.selectors.training.setup import PROBLEM_TYPES, TrainingSetup, algorithm_names, training_setup
+from csv_processor.selectors.training.setup import TrainingSetup, algorithm_names, training_setup
 from csv_processor.services.jobs.queue import task_enqueue_on_commit
 from csv_processor.services.training.execute import training_run_counted
 from users.models import User
