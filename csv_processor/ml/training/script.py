@@ -141,9 +141,7 @@ def write_script(facts: ScriptFacts) -> str:
         run_id=facts.run_id,
         title=f"{_title(members)} predicting {facts.target!r} on {facts.dataset!r}, version {facts.version}",
         parquet_name=facts.parquet_name,
-        imports="".join(
-            f"from {module} import {', '.join(sorted(names))}\n" for module, names in sorted(imports.items())
-        ),
+        imports=_import_lines(imports),
         target=repr(facts.target),
         problem_type=repr(facts.problem_type),
         seed=facts.seed,
