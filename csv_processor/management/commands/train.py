@@ -92,7 +92,7 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from exc
         run = training_run_execute(run_id=run.pk, on_progress=self._progress) or TrainingRun.objects.get(pk=run.pk)
         self.stderr.write("")
-        summary = _summary(run, dataset)
+        summary = training_run_summary(run=run)
         if run.status != TrainingRun.Status.SUCCEEDED:
             not_deployed = " Nothing was deployed." if options["deploy"] else ""
             return summary, f"Training {run.get_status_display().lower()}: {run.error}{not_deployed}"
@@ -176,7 +176,3 @@ def _stdout_to_stderr() -> Iterator[None]:
     finally:
         for handler, stream in moved:
             handler.setStream(stream)
-
-
-def _summary(run: TrainingRun, dataset: Dataset) -> dict:
-    return {**training_run_summary(run=run), "dataset_id": dataset.pk}
